@@ -1,0 +1,29 @@
+"""Accuracy of every variant over the whole test split, once per runtime.
+
+Fails when a variant loses more accuracy against the fp32 baseline of the same
+model, dataset and runtime than ``--max-accuracy-drop`` allows.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from edgebench.gates import accuracy_drop_failure
+
+
+def test_accuracy(edgebench, edgebench_variant, edgebench_record, max_accuracy_drop):
+    with edgebench_record.measuring(edgebench_variant) as row:
+        row.facts.update(edgebench.variant_facts(edgebench_variant))
+        result = edgebench.accuracy(edgebench_variant)
+        row.values.update(result.values())
+        row.null_reasons.update(result.null_reasons)
+    if result.drop_points is not None:
+        failure = accuracy_drop_failure(
+            edgebench_variant.id,
+            result.baseline_accuracy,
+            result.accuracy,
+            result.drop_points,
+            max_accuracy_drop,
+        )
+        if failure:
+            pytest.fail(failure, pytrace=False)

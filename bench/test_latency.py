@@ -1,0 +1,16 @@
+"""Latency of every variant at every thread count: one invoke of batch 1 per round."""
+
+from __future__ import annotations
+
+from edgebench.measure.latency import time_invoke
+
+
+def test_latency(edgebench, edgebench_case, edgebench_record, benchmark, timing):
+    variant, threads = edgebench_case.variant, edgebench_case.threads
+    with edgebench_record.measuring(variant, threads) as row:
+        row.facts.update(edgebench.variant_facts(variant))
+        session = edgebench.load(variant, threads)
+        sample = edgebench.latency_input(variant, session)
+        values, reasons = time_invoke(benchmark, session.bind(sample), timing.rounds, timing.warmup)
+        row.values.update(values)
+        row.null_reasons.update(reasons)

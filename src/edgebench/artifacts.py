@@ -1,0 +1,184 @@
+"""Artifacts: built model files and what can be read off them (sizes, parameters)."""
+
+from __future__ import annotations
+
+import gzip
+import lzma
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgebench.cache import file_sha256
+
+# TFLite ops whose third input is a bias (int32 in integer models).
+_TFLITE_BIAS_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "CONV_3D"}
+# TFLite TensorType -> numpy dtype, for the types weights come in.
+_TFLITE_WEIGHT_TYPES = {
+    0: np.float32,
+    1: np.float16,
+    2: np.int32,
+    3: np.uint8,
+    9: np.int8,
+    7: np.int16,
+    11: np.float64,
+}
+_ONNX_WEIGHT_TYPES = {1, 2, 3, 5, 6, 10, 11}  # float, uint8, int8, int16, int32, float16, double
+
+
+@dataclass(frozen=True)
+class WeightCount:
+    """Parameters stored in an artifact: all weight elements and the nonzero ones."""
+
+    total: int
+    nonzero: int
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A built model file for one format, with the facts the records report."""
+
+    path: Path
+    format: str  # "tflite" or "onnx"
+    sha256: str
+    file_bytes: int
+    gzip_bytes: int
+    lzma_bytes: int
+    params_in_artifact: int | None
+    nonzero_params: int | None
+    source_params: int | None = None
+    build_seconds: float | None = None
+    cache_hit: bool | None = None
+    tool_versions: dict[str, str] = field(default_factory=dict)
+    null_reasons: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for the run JSON."""
+        data = asdict(self)
+        data["path"] = str(self.path)
+        return data
+
+
+def compressed_sizes(data: bytes) -> tuple[int, int]:
+    """gzip (level 9) and lzma (xz preset 9, 7-zip's algorithm) sizes of ``data``."""
+    return len(gzip.compress(data, compresslevel=9, mtime=0)), len(lzma.compress(data, preset=9))
+
+
+def _tflite_schema() -> Any:
+    try:
+        from ai_edge_litert import schema_py_generated
+    except ImportError:
+        from edgebench.tfcompat import import_tensorflow
+
+        import_tensorflow()
+        from tensorflow.lite.python import schema_py_generated  # type: ignore[no-redef]
+    return schema_py_generated
+
+
+def tflite_weight_count(data: bytes) -> WeightCount:
+    """Count the weight elements of a ``.tflite`` flatbuffer.
+
+    Weights are constant tensors of float or 8/16-bit integer type, plus the int32
+    biases of convolution and fully connected ops; int32/int64 shape constants are
+    not parameters. A buffer shared by several tensors counts once.
+    """
+    schema = _tflite_schema()
+    model = schema.Model.GetRootAs(data, 0)
+    op_names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    seen_buffers: set[int] = set()
+    total = nonzero = 0
+    for s in range(model.SubgraphsLength()):
+        graph = model.Subgraphs(s)
+        bias_tensors: set[int] = set()
+        for o in range(graph.OperatorsLength()):
+            op = graph.Operators(o)
+            code = model.OperatorCodes(op.OpcodeIndex())
+            builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+            if op_names.get(builtin) in _TFLITE_BIAS_OPS and op.InputsLength() > 2:
+                bias_tensors.add(int(op.Inputs(2)))
+        for t in range(graph.TensorsLength()):
+            tensor = graph.Tensors(t)
+            index = tensor.Buffer()
+            dtype = _TFLITE_WEIGHT_TYPES.get(tensor.Type())
+            if index == 0 or index in seen_buffers or dtype is None:
+                continue
+            if dtype == np.int32 and t not in bias_tensors:
+                continue
+            buffer = model.Buffers(index)
+            if buffer.Offset() > 1:
+                raw = data[buffer.Offset() : buffer.Offset() + buffer.Size()]
+            elif buffer.DataLength() > 0:
+                raw = buffer.DataAsNumpy().tobytes()
+            else:
+                continue
+            seen_buffers.add(index)
+            values = np.frombuffer(raw, dtype=dtype)
+            total += int(values.size)
+            nonzero += int(np.count_nonzero(values))
+    return WeightCount(total, nonzero)
+
+
+def onnx_weight_count(path: Path) -> WeightCount:
+    """Count the weight elements of an ``.onnx`` model (initializers of weight types, no scalars)."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    total = nonzero = 0
+    for initializer in model.graph.initializer:
+        if initializer.data_type not in _ONNX_WEIGHT_TYPES:
+            continue
+        values = numpy_helper.to_array(initializer)
+        if values.size <= 1:
+            continue
+        total += int(values.size)
+        nonzero += int(np.count_nonzero(values))
+    return WeightCount(total, nonzero)
+
+
+def weight_count(path: Path, artifact_format: str) -> WeightCount:
+    """Count weights of an artifact file of ``artifact_format``."""
+    if artifact_format == "tflite":
+        return tflite_weight_count(path.read_bytes())
+    if artifact_format == "onnx":
+        return onnx_weight_count(path)
+    raise ValueError(f"unknown artifact format {artifact_format!r}")
+
+
+def describe_artifact(
+    path: Path,
+    artifact_format: str,
+    *,
+    source_params: int | None = None,
+    build_seconds: float | None = None,
+    cache_hit: bool | None = None,
+    tool_versions: dict[str, str] | None = None,
+) -> Artifact:
+    """Read sizes, hash and weight counts off an artifact file."""
+    data = path.read_bytes()
+    gzip_bytes, lzma_bytes = compressed_sizes(data)
+    reasons: dict[str, str] = {}
+    try:
+        counts: WeightCount | None = weight_count(path, artifact_format)
+    except Exception as exc:  # noqa: BLE001 - counting is best effort; say why it failed
+        counts = None
+        reason = f"cannot count weights in {path.name}: {type(exc).__name__}: {exc}"
+        reasons.update(params_in_artifact=reason, nonzero_params=reason)
+    if source_params is None:
+        reasons["source_params"] = "the source is a converted file; its own parameter count is unknown"
+    return Artifact(
+        path=path,
+        format=artifact_format,
+        sha256=file_sha256(path),
+        file_bytes=len(data),
+        gzip_bytes=gzip_bytes,
+        lzma_bytes=lzma_bytes,
+        params_in_artifact=None if counts is None else counts.total,
+        nonzero_params=None if counts is None else counts.nonzero,
+        source_params=source_params,
+        build_seconds=build_seconds,
+        cache_hit=cache_hit,
+        tool_versions=dict(tool_versions or {}),
+        null_reasons=reasons,
+    )

@@ -1,0 +1,68 @@
+"""Conversion of Keras models to ``.tflite`` (TFLiteConverter) and ``.onnx`` (tf2onnx)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from edgebench.errors import ConversionError
+from edgebench.tfcompat import import_tensorflow
+
+ONNX_OPSET = 17
+
+
+def short_converter_message(exc: BaseException, limit: int = 600) -> str:
+    """The lines of a converter's error that matter: errors and ops, not stack frames."""
+    text = str(exc) or type(exc).__name__
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    wanted = [
+        line
+        for line in lines
+        if re.search(r"error|not supported|unsupported|failed|op|cannot", line, re.IGNORECASE)
+        and not line.startswith(("File ", "at ", "Traceback"))
+    ]
+    message = " | ".join(dict.fromkeys(wanted or lines[-3:]))
+    return message[:limit] + ("..." if len(message) > limit else "")
+
+
+def keras_to_tflite(model: Any, out_path: Path, configure: Any = None) -> None:
+    """Convert a Keras model to ``out_path`` with TFLiteConverter.
+
+    ``configure``, if given, is called with the converter before ``convert()`` (the
+    quantization recipes set optimizations and representative datasets there).
+    """
+    tf = import_tensorflow()
+    try:
+        converter = tf.lite.TFLiteConverter.from_keras_model(model)
+        if configure is not None:
+            configure(converter)
+        flatbuffer = converter.convert()
+    except Exception as exc:  # noqa: BLE001 - the converter raises many types
+        raise ConversionError(f"TFLiteConverter refused the model: {short_converter_message(exc)}") from exc
+    out_path.write_bytes(flatbuffer)
+
+
+def keras_to_onnx(model: Any, out_path: Path, opset: int = ONNX_OPSET) -> None:
+    """Convert a Keras model to ``out_path`` with tf2onnx (dynamic batch dimension)."""
+    tf = import_tensorflow()
+    try:
+        import tf2onnx
+    except ImportError as exc:
+        raise ConversionError(f'tf2onnx is needed for ONNX export: pip install "edgebench[tf]" ({exc})') from exc
+    shape = (None, *tuple(model.inputs[0].shape[1:]))
+    signature = (tf.TensorSpec(shape, model.inputs[0].dtype, name="input"),)
+    try:
+        tf2onnx.convert.from_keras(model, input_signature=signature, opset=opset, output_path=str(out_path))
+    except Exception as exc:  # noqa: BLE001 - tf2onnx raises many types
+        raise ConversionError(f"tf2onnx refused the model: {short_converter_message(exc)}") from exc
+
+
+def export_float(model: Any, artifact_format: str, out_path: Path) -> None:
+    """Export a float Keras model as ``artifact_format``."""
+    if artifact_format == "tflite":
+        keras_to_tflite(model, out_path)
+    elif artifact_format == "onnx":
+        keras_to_onnx(model, out_path)
+    else:
+        raise ConversionError(f"unknown artifact format {artifact_format!r}")

@@ -1,0 +1,355 @@
+"""Datasets: built-in offline data, Keras-cached data, a user's arrays, and random inputs.
+
+A dataset spec is a short string (the ``--dataset`` option):
+
+- ``digits``: scikit-learn's bundled 8x8 digits (1,797 images), split 80/20 with a
+  fixed, stratified split. Always available offline; the default.
+- ``fashion-mnist``: idx files from ``$EDGEBENCH_DATA``, ``~/.keras/datasets`` or the
+  Debian package ``dataset-fashion-mnist``; downloaded through Keras only when online.
+- ``mnist``, ``cifar10``, ``cifar100``: Keras' loaders and cache (``~/.keras/datasets``).
+- ``npz:PATH``: a user's arrays ``x_train, y_train, x_test, y_test``, fed as given
+  (uint8 images are scaled to [0, 1]).
+- ``random``: no data; inputs of the model's own shape, for latency-only runs.
+
+Images are float32 NHWC in [0, 1]; labels are int64 class indices.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgebench.errors import DatasetUnavailable, UsageError
+
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+FASHION_FILES = {
+    "x_train": "train-images-idx3-ubyte.gz",
+    "y_train": "train-labels-idx1-ubyte.gz",
+    "x_test": "t10k-images-idx3-ubyte.gz",
+    "y_test": "t10k-labels-idx1-ubyte.gz",
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A loaded dataset: arrays, class count and a fingerprint for cache keys."""
+
+    name: str
+    x_train: np.ndarray | None
+    y_train: np.ndarray | None
+    x_test: np.ndarray | None
+    y_test: np.ndarray | None
+    num_classes: int | None
+    adapt_to_model: bool = True
+    source: str = ""
+    fingerprint: str = field(default="", compare=False)
+
+    @property
+    def labelled(self) -> bool:
+        """Whether the dataset has labels, so accuracy can be measured."""
+        return self.y_test is not None
+
+    @property
+    def sample_shape(self) -> tuple[int, ...] | None:
+        """Shape of one input sample, ``None`` for ``random``."""
+        return None if self.x_test is None else tuple(self.x_test.shape[1:])
+
+
+def fingerprint_arrays(*arrays: np.ndarray | None) -> str:
+    """sha256 over the shapes, dtypes and bytes of ``arrays``."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        if array is None:
+            digest.update(b"none")
+            continue
+        contiguous = np.ascontiguousarray(array)
+        digest.update(f"{contiguous.dtype.str}{contiguous.shape}".encode())
+        digest.update(contiguous.tobytes())
+    return digest.hexdigest()
+
+
+def _finish(
+    name: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    source: str,
+    adapt_to_model: bool = True,
+    num_classes: int | None = None,
+) -> Dataset:
+    y_train = np.asarray(y_train).reshape(-1).astype(np.int64)
+    y_test = np.asarray(y_test).reshape(-1).astype(np.int64)
+    if num_classes is None:
+        num_classes = int(max(y_train.max(initial=0), y_test.max(initial=0))) + 1
+    return Dataset(
+        name=name,
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        num_classes=num_classes,
+        adapt_to_model=adapt_to_model,
+        source=source,
+        fingerprint=fingerprint_arrays(x_train, y_train, x_test, y_test),
+    )
+
+
+def _images_to_unit(images: np.ndarray, max_value: float = 255.0) -> np.ndarray:
+    """uint8 (or 0..max_value) images to float32 NHWC in [0, 1]."""
+    images = np.asarray(images, dtype=np.float32) / np.float32(max_value)
+    if images.ndim == 3:
+        images = images[..., None]
+    return images
+
+
+def load_digits(test_fraction: float = 0.2, seed: int = 0) -> Dataset:
+    """scikit-learn's bundled 8x8 digits with a fixed stratified train/test split."""
+    from sklearn.datasets import load_digits as sk_load_digits
+    from sklearn.model_selection import train_test_split
+
+    bunch = sk_load_digits()
+    images = _images_to_unit(bunch.images, max_value=16.0)
+    x_train, x_test, y_train, y_test = train_test_split(
+        images, bunch.target, test_size=test_fraction, stratify=bunch.target, random_state=seed
+    )
+    return _finish(
+        "digits", x_train, y_train, x_test, y_test, source="scikit-learn load_digits", num_classes=10
+    )
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read an idx-ubyte file (optionally gzip-compressed) into a uint8 array."""
+    opener: Callable[..., object] = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:  # type: ignore[operator]
+            data = handle.read()  # type: ignore[attr-defined]
+    except (OSError, EOFError) as exc:
+        raise DatasetUnavailable(f"cannot read {path}: {exc}") from exc
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise DatasetUnavailable(f"{path} is not an idx-ubyte file")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = int(np.prod(shape)) if shape else 0
+    if len(data) - header != expected:
+        raise DatasetUnavailable(
+            f"{path} is truncated: {len(data) - header} bytes of data, expected {expected}"
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def keras_cache_dir() -> Path:
+    """Where Keras keeps downloaded datasets (``$KERAS_HOME/datasets`` or ``~/.keras/datasets``)."""
+    home = os.environ.get("KERAS_HOME")
+    return (Path(home) if home else Path.home() / ".keras") / "datasets"
+
+
+def fashion_mnist_dirs() -> list[Path]:
+    """Folders searched for the Fashion-MNIST idx files, in order."""
+    dirs = []
+    if os.environ.get("EDGEBENCH_DATA"):
+        root = Path(os.environ["EDGEBENCH_DATA"])
+        dirs += [root / "fashion-mnist", root]
+    dirs += [keras_cache_dir() / "fashion-mnist", DEBIAN_FASHION_MNIST]
+    return dirs
+
+
+def load_fashion_mnist(download: Callable[[], tuple] | None = None) -> Dataset:
+    """Fashion-MNIST from local idx files, or through Keras when online."""
+    for folder in fashion_mnist_dirs():
+        if all((folder / name).is_file() for name in FASHION_FILES.values()):
+            arrays = {key: read_idx(folder / name) for key, name in FASHION_FILES.items()}
+            return _finish(
+                "fashion-mnist",
+                _images_to_unit(arrays["x_train"]),
+                arrays["y_train"],
+                _images_to_unit(arrays["x_test"]),
+                arrays["y_test"],
+                source=str(folder),
+                num_classes=10,
+            )
+    searched = ", ".join(str(d) for d in fashion_mnist_dirs())
+    (x_train, y_train), (x_test, y_test) = _keras_download(
+        "fashion_mnist",
+        download,
+        hint=(
+            f"no Fashion-MNIST idx files in {searched}; offline, install them with "
+            "'apt-get install dataset-fashion-mnist' or put the four *-ubyte.gz files "
+            "in $EDGEBENCH_DATA"
+        ),
+    )
+    return _finish(
+        "fashion-mnist",
+        _images_to_unit(x_train),
+        y_train,
+        _images_to_unit(x_test),
+        y_test,
+        source="keras.datasets.fashion_mnist",
+        num_classes=10,
+    )
+
+
+def _keras_download(
+    loader_name: str, download: Callable[[], tuple] | None, hint: str
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Run a Keras dataset loader (cache first, then download); offline failures get ``hint``."""
+    if download is None:
+
+        def download() -> tuple:
+            from edgebench.tfcompat import import_keras
+
+            keras = import_keras()
+            return getattr(keras.datasets, loader_name).load_data()
+
+    try:
+        return download()
+    except Exception as exc:  # noqa: BLE001 - any loader failure means "not available here"
+        raise DatasetUnavailable(f"{hint} ({type(exc).__name__}: {exc})") from exc
+
+
+def load_mnist(download: Callable[[], tuple] | None = None) -> Dataset:
+    """MNIST from Keras' cache file ``mnist.npz``, or through Keras when online."""
+    cached = keras_cache_dir() / "mnist.npz"
+    if cached.is_file():
+        with np.load(cached, allow_pickle=False) as arrays:
+            x_train, y_train = arrays["x_train"], arrays["y_train"]
+            x_test, y_test = arrays["x_test"], arrays["y_test"]
+    else:
+        (x_train, y_train), (x_test, y_test) = _keras_download(
+            "mnist",
+            download,
+            hint=f"MNIST is not cached at {cached} and cannot be downloaded offline; "
+            "run once online or copy mnist.npz there",
+        )
+    return _finish(
+        "mnist",
+        _images_to_unit(x_train),
+        y_train,
+        _images_to_unit(x_test),
+        y_test,
+        source=str(cached),
+        num_classes=10,
+    )
+
+
+def load_cifar(classes: int, download: Callable[[], tuple] | None = None) -> Dataset:
+    """CIFAR-10 or CIFAR-100 through Keras' loader (its cache, or a download when online)."""
+    name = f"cifar{classes}"
+    (x_train, y_train), (x_test, y_test) = _keras_download(
+        name,
+        download,
+        hint=f"{name.upper()} is not in Keras' cache {keras_cache_dir()} and cannot be "
+        "downloaded offline; run once online to fill the cache",
+    )
+    return _finish(
+        name,
+        _images_to_unit(x_train),
+        y_train,
+        _images_to_unit(x_test),
+        y_test,
+        source=f"keras.datasets.{name}",
+        num_classes=classes,
+    )
+
+
+def load_npz(path: Path) -> Dataset:
+    """A user's arrays from an ``.npz`` file (never unpickled); uint8 images scaled to [0, 1]."""
+    if not path.is_file():
+        raise DatasetUnavailable(f"npz dataset {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in arrays]
+            if missing:
+                raise DatasetUnavailable(
+                    f"{path} lacks array(s) {', '.join(missing)}; expected x_train, y_train, "
+                    "x_test, y_test"
+                )
+            loaded = {k: arrays[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    except (OSError, ValueError) as exc:
+        raise DatasetUnavailable(f"cannot read npz dataset {path}: {exc}") from exc
+    xs = {}
+    for key in ("x_train", "x_test"):
+        x = loaded[key]
+        xs[key] = _images_to_unit(x) if x.dtype == np.uint8 else x.astype(np.float32, copy=False)
+    return _finish(
+        path.stem,
+        xs["x_train"],
+        loaded["y_train"],
+        xs["x_test"],
+        loaded["y_test"],
+        source=str(path),
+        adapt_to_model=False,
+    )
+
+
+def random_dataset() -> Dataset:
+    """No data: latency runs feed inputs of the model's own shape; accuracy is ``null``."""
+    return Dataset(
+        name="random",
+        x_train=None,
+        y_train=None,
+        x_test=None,
+        y_test=None,
+        num_classes=None,
+        adapt_to_model=False,
+        source="random inputs of the model's shape",
+        fingerprint="random",
+    )
+
+
+BUILTIN_DATASETS: dict[str, Callable[[], Dataset]] = {
+    "digits": load_digits,
+    "fashion-mnist": load_fashion_mnist,
+    "mnist": load_mnist,
+    "cifar10": lambda: load_cifar(10),
+    "cifar100": lambda: load_cifar(100),
+    "random": random_dataset,
+}
+
+
+def dataset_id(spec: str) -> str:
+    """The short name a dataset spec shows in test ids (``npz:data/x.npz`` -> ``x``)."""
+    spec = spec.strip()
+    if spec.startswith("npz:"):
+        return Path(spec[4:]).stem
+    return spec
+
+
+def validate_spec(spec: str) -> str:
+    """Check a dataset spec without loading it; returns it stripped."""
+    spec = spec.strip()
+    if spec.startswith("npz:") and spec[4:]:
+        return spec
+    if spec not in BUILTIN_DATASETS:
+        known = ", ".join([*BUILTIN_DATASETS, "npz:PATH"])
+        raise UsageError(f"unknown dataset {spec!r}; known: {known}")
+    return spec
+
+
+def load_dataset(spec: str, base_dir: Path | None = None) -> Dataset:
+    """Load a dataset by spec; raises ``DatasetUnavailable`` with a how-to-get-it message."""
+    spec = validate_spec(spec)
+    if spec.startswith("npz:"):
+        path = Path(spec[4:]).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        return load_npz(path)
+    return BUILTIN_DATASETS[spec]()
+
+
+def random_inputs(shape: tuple[int, ...], dtype: np.dtype, count: int, seed: int = 0) -> np.ndarray:
+    """Deterministic random inputs of a model's own per-sample ``shape`` and ``dtype``."""
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return rng.integers(info.min, info.max, size=(count, *shape), endpoint=True).astype(dtype)
+    return rng.random((count, *shape), dtype=np.float32).astype(dtype)

@@ -1,0 +1,31 @@
+"""The exceptions edgebench raises, each carrying a message meant for a user."""
+
+from __future__ import annotations
+
+
+class EdgebenchError(Exception):
+    """Base class: the message says what went wrong and what to do about it."""
+
+
+class UsageError(EdgebenchError):
+    """A bad option value or configuration (unknown device, malformed recipe, ...)."""
+
+
+class DatasetUnavailable(EdgebenchError):
+    """A dataset that cannot be had here (offline, missing file); the message says how to get it."""
+
+
+class ModelLoadError(EdgebenchError):
+    """A model file that cannot be loaded (corrupt, unsupported, unsafe)."""
+
+
+class ConversionError(EdgebenchError):
+    """A converter refused a model (unsupported op, calibration failure, ...)."""
+
+
+class RuntimeUnavailable(EdgebenchError):
+    """A runtime that is not installed, or that cannot run this artifact format."""
+
+
+class InferenceError(EdgebenchError):
+    """A runtime failed while loading or running an artifact."""

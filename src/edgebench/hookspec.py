@@ -1,0 +1,60 @@
+"""Hooks that edgebench calls; implement them in a conftest.py or a plugin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+@pytest.hookspec
+def pytest_edgebench_register_steps(registry: Any) -> None:
+    """Register additional recipe step kinds with ``registry`` (a ``StepRegistry``).
+
+    Called once, when the edgebench session is created. Example, a conftest.py that
+    adds a step ``noop`` (``from edgebench.recipes import Step, StepKind``)::
+
+        import re
+        from dataclasses import dataclass
+
+        @dataclass(frozen=True)
+        class Noop(Step):
+            @property
+            def token(self):
+                return "noop"
+
+        def pytest_edgebench_register_steps(registry):
+            registry.register(StepKind("noop", re.compile("noop"), lambda m: Noop(),
+                                       help="does nothing", example="noop"))
+    """
+
+
+@pytest.hookspec
+def pytest_edgebench_device_profiles(profiles: dict[str, Any]) -> None:
+    """Add or replace device profiles in ``profiles`` (name -> ``DeviceProfile``).
+
+    Called after built-in, pyproject.toml and pytest.ini profiles are loaded. Example::
+
+        from edgebench.devices import DeviceProfile
+
+        def pytest_edgebench_device_profiles(profiles):
+            profiles["coral"] = DeviceProfile("coral", "Coral Dev Board", threads=(1, 4),
+                                              meter="command")
+    """
+
+
+@pytest.hookspec
+def pytest_edgebench_record_fragment(fragment: dict[str, Any], item: Any) -> None:
+    """Inspect or extend a measurement fragment before it is attached to ``item``'s report.
+
+    ``fragment["values"]`` holds record fields (add your own columns there) and
+    ``fragment["null_reasons"]`` the reasons for fields left ``None``. Runs in the
+    process that ran the test (an xdist worker too). Example, record the CPU
+    frequency with every latency row::
+
+        import psutil
+
+        def pytest_edgebench_record_fragment(fragment, item):
+            if fragment["threads"] is not None:
+                fragment["values"]["cpu_mhz"] = psutil.cpu_freq().current
+    """

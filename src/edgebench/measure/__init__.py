@@ -1,0 +1,1 @@
+"""Measurements: latency statistics, accuracy."""

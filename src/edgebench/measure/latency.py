@@ -1,0 +1,44 @@
+"""Latency measurement through pytest-benchmark's timer (``benchmark.pedantic``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from edgebench.measure.stats import latency_stats
+from edgebench.results import LATENCY_FIELDS
+
+
+def timer_disabled_reason(benchmark: Any) -> str:
+    """Why pytest-benchmark's timer is off for this test."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return (
+            "not timed: tests run in parallel pytest-xdist workers (-n), where timing is "
+            "unreliable; run the latency tests without -n"
+        )
+    return "not timed: pytest-benchmark is disabled (--benchmark-disable)"
+
+
+def time_invoke(
+    benchmark: Any, invoke_once: Callable[[], object], rounds: int, warmup: int
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Time ``invoke_once`` for ``rounds`` rounds after ``warmup`` rounds, one call per round.
+
+    Returns record values and null reasons. With the timer disabled (xdist, or
+    ``--benchmark-disable``) the call still runs once, so errors surface, and every
+    latency field is ``None`` with the reason.
+    """
+    if getattr(benchmark, "disabled", False):
+        benchmark.pedantic(invoke_once, rounds=1, iterations=1)
+        reason = timer_disabled_reason(benchmark)
+        return {}, {name: reason for name in LATENCY_FIELDS}
+    benchmark.pedantic(invoke_once, rounds=rounds, warmup_rounds=warmup, iterations=1)
+    stats = latency_stats(list(benchmark.stats.stats.data))
+    values: dict[str, Any] = {
+        f"latency_{k}" if k.endswith("_ms") else k: v for k, v in stats.as_dict().items()
+    }
+    values["warmup_rounds"] = warmup
+    values["latency_timer"] = "pytest-benchmark pedantic, 1 invoke per round, batch 1"
+    benchmark.extra_info.update({"edgebench": values})
+    return values, {}

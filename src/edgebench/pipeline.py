@@ -1,0 +1,197 @@
+"""From a model source, a dataset and a recipe to an artifact file, through the cache.
+
+Each stage is cached on disk under a key of everything that determines it:
+
+- the float model: a zoo spec trained on a dataset (architecture source, builder
+  parameters, input shape, dataset fingerprint, training settings, seed, tool
+  versions), or a user's Keras file (its bytes);
+- the artifact: float model key + recipe + format + tool versions.
+
+A warm run finds every entry valid and imports no TensorFlow at all.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edgebench.artifacts import Artifact, describe_artifact
+from edgebench.cache import ArtifactCache, cache_key, tree_sha256
+from edgebench.datasets import Dataset
+from edgebench.errors import ConversionError, UsageError
+from edgebench.preprocess import adapt_images
+from edgebench.provenance import package_versions
+from edgebench.recipes import Recipe
+from edgebench.sources import ModelFile, ModelSource
+from edgebench.zoo import Architecture, ZooSpec
+
+BUILD_TOOLS: tuple[str, ...] = ("tensorflow", "tf-keras", "tf2onnx", "onnx", "numpy")
+FORMAT_SUFFIX = {"tflite": ".tflite", "onnx": ".onnx"}
+
+
+@dataclass(frozen=True)
+class FloatModel:
+    """Where the float Keras model of a source lives, and its cache key."""
+
+    key: str
+    path: Path  # a .keras file, an .h5 file or a SavedModel folder
+    kind: str  # "keras", "h5", "savedmodel"
+    params: int | None
+    meta: dict[str, Any]
+
+
+class ArtifactBuilder:
+    """Builds (or finds in the cache) the float models and artifacts of a session."""
+
+    def __init__(
+        self,
+        cache: ArtifactCache,
+        architectures: dict[str, Architecture],
+        *,
+        seed: int = 0,
+        verbose: bool = False,
+    ) -> None:
+        self.cache = cache
+        self.architectures = architectures
+        self.seed = seed
+        self.verbose = verbose
+        self.tool_versions = package_versions(BUILD_TOOLS)
+
+    def _log(self, message: str) -> None:
+        if self.verbose:
+            print(f"[edgebench] {message}", file=sys.stderr, flush=True)
+
+    # -- float models -------------------------------------------------------------
+
+    def zoo_float_model(self, spec: ZooSpec, dataset: Dataset) -> FloatModel:
+        """The zoo model trained on ``dataset`` (untrained for ``random``), cached."""
+        architecture = self.architectures[spec.name]
+        params = spec.builder_params(architecture)
+        input_shape = architecture.input_shape_for(dataset.sample_shape)
+        num_classes = dataset.num_classes or 10
+        training = architecture.training if dataset.labelled else {"epochs": 0}
+        key = cache_key(
+            kind="zoo-float",
+            architecture=spec.name,
+            architecture_sha256=architecture.source_sha256,
+            params=params,
+            input_shape=input_shape,
+            num_classes=num_classes,
+            dataset=dataset.fingerprint,
+            training=training,
+            seed=self.seed,
+            tools=self.tool_versions,
+        )
+
+        def build(folder: Path) -> dict[str, Any]:
+            from edgebench.keras_io import save_keras_model
+            from edgebench.tfcompat import import_keras
+            from edgebench.training import fit_classifier, seed_everything
+
+            keras = import_keras()
+            seed_everything(self.seed)
+            model = architecture.module.build(keras, input_shape, num_classes, **params)
+            meta: dict[str, Any] = {"input_shape": list(input_shape), "num_classes": num_classes}
+            if dataset.labelled:
+                self._log(
+                    f"training {spec.id} on {dataset.name} for {training['epochs']} epochs "
+                    f"(input {input_shape}, cached afterwards)"
+                )
+                assert dataset.x_train is not None and dataset.y_train is not None
+                result = fit_classifier(
+                    model,
+                    adapt_images(dataset.x_train, input_shape),
+                    dataset.y_train,
+                    None if dataset.x_test is None else adapt_images(dataset.x_test, input_shape),
+                    dataset.y_test,
+                    epochs=int(training["epochs"]),
+                    batch_size=int(training["batch_size"]),
+                    learning_rate=float(training["learning_rate"]),
+                    seed=self.seed,
+                    verbose=2 if self.verbose else 0,
+                )
+                self._log(
+                    f"trained {spec.id} in {result.seconds:.1f} s, Keras test accuracy "
+                    f"{result.test_accuracy:.4f}"
+                )
+                meta.update(
+                    training=training,
+                    train_seconds=result.seconds,
+                    keras_train_accuracy=result.train_accuracy,
+                    keras_test_accuracy=result.test_accuracy,
+                )
+            else:
+                meta["training"] = "none (dataset has no labels; weights are random)"
+            meta["params"] = int(model.count_params())
+            meta["trainable_params"] = int(
+                sum(int(w.shape.num_elements()) for w in model.trainable_weights)
+            )
+            save_keras_model(model, folder / "model.keras")
+            return meta
+
+        entry = self.cache.get_or_build(key, build)
+        return FloatModel(key, entry.file("model.keras"), "keras", entry.meta.get("params"), entry.meta)
+
+    def file_float_model(self, source: ModelFile) -> FloatModel:
+        """A user's Keras file as the float model (keyed by its bytes)."""
+        key = cache_key(kind="file-float", sha256=tree_sha256(source.path), file_kind=source.kind)
+        return FloatModel(key, source.path, source.kind, None, {})
+
+    def float_model(self, source: ModelSource, dataset: Dataset) -> FloatModel:
+        """The float Keras model of ``source``."""
+        if isinstance(source, ZooSpec):
+            return self.zoo_float_model(source, dataset)
+        if source.is_keras:
+            return self.file_float_model(source)
+        raise UsageError(f"{source.id} is a {source.kind} file, not a Keras model")
+
+    # -- artifacts ------------------------------------------------------------------
+
+    def artifact(
+        self, source: ModelSource, dataset: Dataset, recipe: Recipe, artifact_format: str
+    ) -> Artifact:
+        """The artifact of ``source`` compressed by ``recipe`` in ``artifact_format``."""
+        if isinstance(source, ModelFile) and source.native_format is not None:
+            return self._native_artifact(source, recipe, artifact_format)
+        if not recipe.supports(artifact_format):
+            raise UsageError(f"recipe {recipe.id} cannot be expressed as {artifact_format}")
+        float_model = self.float_model(source, dataset)
+        key = cache_key(
+            kind="artifact",
+            float_model=float_model.key,
+            recipe=recipe.id,
+            format=artifact_format,
+            tools=self.tool_versions,
+        )
+        filename = "model" + FORMAT_SUFFIX[artifact_format]
+
+        def build(folder: Path) -> dict[str, Any]:
+            from edgebench.convert import export_float
+            from edgebench.keras_io import load_keras_model
+
+            self._log(f"converting {source.id} ({recipe.id}) to {artifact_format}")
+            model = load_keras_model(float_model.path, float_model.kind)
+            if recipe.model_steps or not recipe.is_baseline:
+                raise ConversionError(f"recipe {recipe.id} has steps this edgebench cannot build yet")
+            export_float(model, artifact_format, folder / filename)
+            params = float_model.params if float_model.params is not None else int(model.count_params())
+            return {"source_params": params, "recipe": recipe.id, "format": artifact_format}
+
+        entry = self.cache.get_or_build(key, build)
+        return describe_artifact(
+            entry.file(filename),
+            artifact_format,
+            source_params=entry.meta.get("source_params"),
+            build_seconds=entry.build_seconds,
+            cache_hit=entry.hit,
+            tool_versions=self.tool_versions,
+        )
+
+    def _native_artifact(self, source: ModelFile, recipe: Recipe, artifact_format: str) -> Artifact:
+        if source.native_format != artifact_format:
+            raise UsageError(f"{source.id} is a {source.native_format} file; it cannot run as {artifact_format}")
+        if not recipe.is_baseline:
+            raise UsageError(f"{source.id} is run as provided; recipe {recipe.id} does not apply")
+        return describe_artifact(source.path, artifact_format)

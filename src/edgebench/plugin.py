@@ -1,0 +1,372 @@
+"""The edgebench pytest plugin: options, parametrization, fixtures, run file and summary.
+
+Registered through the ``pytest11`` entry point. It is inert in test runs that
+collect no edgebench benchmark: the matrix is only resolved when a test asks for
+``edgebench_case`` or ``edgebench_variant``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edgebench import __version__, hookspec
+from edgebench.cache import ArtifactCache
+from edgebench.cases import Variant
+from edgebench.datasets import validate_spec
+from edgebench.devices import DeviceProfile, load_profiles, parse_threads, resolve_profile
+from edgebench.errors import DatasetUnavailable, EdgebenchError, RuntimeUnavailable, UsageError
+from edgebench.provenance import collect as collect_provenance
+from edgebench.provenance import usable_cores
+from edgebench.recipes import default_registry, parse_recipes
+from edgebench.report.table import milestone_table
+from edgebench.results import RunStore, make_fragment
+from edgebench.runtimes import DEFAULT_PROVIDER, RUNTIME_NAMES
+from edgebench.session import EdgebenchSession, Settings
+from edgebench.sources import resolve_models
+from edgebench.zoo import load_architectures
+
+FRAGMENT_KEY = "edgebench"
+SESSION_KEY = pytest.StashKey["EdgebenchSession | UsageError"]()
+STORE_KEY = pytest.StashKey["RunStore"]()
+PROFILES_KEY = pytest.StashKey["dict[str, DeviceProfile]"]()
+
+
+@dataclass(frozen=True)
+class Option:
+    """A command-line option with its pytest.ini twin."""
+
+    flag: str
+    ini: str
+    default: str
+    help: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("--device", "edgebench_device", "host", "device profile to run (see 'edgebench devices')"),
+    Option(
+        "--model",
+        "edgebench_model",
+        "auto",
+        "comma list of zoo models (name or name:key=value) and model file paths; "
+        "'auto' = the default zoo model plus every model file in the models folder, "
+        "'zoo' = every zoo model",
+    ),
+    Option(
+        "--dataset",
+        "edgebench_dataset",
+        "digits",
+        "comma list of datasets: digits, fashion-mnist, mnist, cifar10, cifar100, npz:PATH, random",
+    ),
+    Option("--variants", "edgebench_variants", "fp32", "comma list of compression recipes, e.g. fp32"),
+    Option(
+        "--threads",
+        "edgebench_threads",
+        "",
+        "comma list of thread counts (default: the device profile's)",
+    ),
+    Option("--runtimes", "edgebench_runtimes", ",".join(RUNTIME_NAMES), "comma list of runtimes"),
+    Option("--rounds", "edgebench_rounds", "200", "timed rounds per latency test (one invoke each)"),
+    Option("--warmup", "edgebench_warmup", "20", "untimed warm-up rounds before timing"),
+    Option(
+        "--max-accuracy-drop",
+        "edgebench_max_accuracy_drop",
+        "1.0",
+        "largest allowed accuracy drop against fp32, in percentage points",
+    ),
+    Option(
+        "--edgebench-json",
+        "edgebench_json",
+        "",
+        "run file to write (default: .edgebench/runs/<UTC timestamp>.json)",
+    ),
+    Option("--models-dir", "edgebench_models_dir", "models", "folder of zoo builders and model files"),
+    Option(
+        "--onnx-provider",
+        "edgebench_onnx_provider",
+        DEFAULT_PROVIDER,
+        "ONNX Runtime execution provider",
+    ),
+    Option("--edgebench-seed", "edgebench_seed", "0", "seed for training and random inputs"),
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Declare the edgebench options, each also settable in pytest.ini."""
+    group = parser.getgroup("edgebench", "edgebench: benchmarks of compressed models")
+    for option in OPTIONS:
+        group.addoption(
+            option.flag,
+            dest=option.ini,
+            default=None,
+            help=f"{option.help} [ini: {option.ini}; default: {option.default or 'see text'}]",
+        )
+        parser.addini(option.ini, option.help, default=option.default)
+    parser.addini(
+        "edgebench_devices",
+        "extra device profiles, one per line: 'NAME: threads=1,2; meter=none; description=...'",
+        type="linelist",
+        default=[],
+    )
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Register edgebench's hook specifications."""
+    pluginmanager.add_hookspecs(hookspec)
+
+
+def option_value(config: pytest.Config, name: str) -> str:
+    """An option's value: command line, else pytest.ini, else its default."""
+    value = config.getoption(name)
+    if value is None:
+        value = config.getini(name)
+    return str(value).strip()
+
+
+def _number(config: pytest.Config, name: str, kind: type, minimum: float) -> Any:
+    raw = option_value(config, name)
+    try:
+        value = kind(raw)
+    except ValueError as exc:
+        raise UsageError(f"{name} must be a number, got {raw!r}") from exc
+    if value < minimum:
+        raise UsageError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+def _comma_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def resolve_settings(config: pytest.Config) -> tuple[Settings, dict[str, Any]]:
+    """Resolve every option into :class:`Settings` and the zoo architectures."""
+    base = Path(config.rootpath)
+    profiles = config.stash[PROFILES_KEY]
+    profile = resolve_profile(option_value(config, "edgebench_device"), profiles)
+    registry = default_registry()
+    config.hook.pytest_edgebench_register_steps(registry=registry)
+    recipes = parse_recipes(_comma_list(option_value(config, "edgebench_variants")), registry)
+    datasets = [validate_spec(s) for s in _comma_list(option_value(config, "edgebench_dataset"))]
+    runtimes = _comma_list(option_value(config, "edgebench_runtimes"))
+    unknown = [r for r in runtimes if r not in RUNTIME_NAMES]
+    if unknown or not runtimes:
+        raise UsageError(f"unknown runtime(s) {unknown}; known: {', '.join(RUNTIME_NAMES)}")
+    raw_threads = option_value(config, "edgebench_threads")
+    cores = usable_cores()
+    threads = parse_threads(raw_threads) if raw_threads else profile.thread_counts(cores)
+    models_dir = Path(option_value(config, "edgebench_models_dir"))
+    models_dir = models_dir if models_dir.is_absolute() else base / models_dir
+    architectures = load_architectures(models_dir)
+    sources = resolve_models(option_value(config, "edgebench_model"), architectures, models_dir, base)
+    settings = Settings(
+        profile=profile,
+        sources=tuple(sources),
+        datasets=tuple(dict.fromkeys(datasets)),
+        recipes=tuple(recipes),
+        runtimes=tuple(dict.fromkeys(runtimes)),
+        threads=tuple(threads),
+        rounds=_number(config, "edgebench_rounds", int, 1),
+        warmup=_number(config, "edgebench_warmup", int, 0),
+        max_accuracy_drop=_number(config, "edgebench_max_accuracy_drop", float, 0.0),
+        onnx_provider=option_value(config, "edgebench_onnx_provider"),
+        base_dir=base,
+        cores=cores,
+        seed=_number(config, "edgebench_seed", int, 0),
+        verbose=config.getoption("capture") == "no",
+    )
+    return settings, {"architectures": architectures, "registry": registry}
+
+
+def get_session(config: pytest.Config) -> EdgebenchSession:
+    """The process's edgebench session, created on first use."""
+    if SESSION_KEY not in config.stash:
+        try:
+            settings, parts = resolve_settings(config)
+            config.stash[SESSION_KEY] = EdgebenchSession(
+                settings,
+                parts["architectures"],
+                parts["registry"],
+                ArtifactCache.from_environment(Path(config.rootpath)),
+            )
+        except UsageError as exc:
+            config.stash[SESSION_KEY] = exc
+    session = config.stash[SESSION_KEY]
+    if isinstance(session, UsageError):
+        raise pytest.UsageError(f"edgebench: {session}")
+    if STORE_KEY in config.stash:
+        config.stash[STORE_KEY].header["settings"] = session.settings.as_dict()
+    return session
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def default_run_path(base: Path) -> Path:
+    """``.edgebench/runs/<UTC timestamp>.json`` under ``base``."""
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return base / ".edgebench" / "runs" / f"{stamp}.json"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Load device profiles, check the device option, and prepare the run store."""
+    config.addinivalue_line("markers", "edgebench: an edgebench benchmark test")
+    base = Path(config.rootpath)
+    try:
+        profiles = load_profiles(config.getini("edgebench_devices"), base / "pyproject.toml")
+        config.hook.pytest_edgebench_device_profiles(profiles=profiles)
+        config.stash[PROFILES_KEY] = profiles
+        resolve_profile(option_value(config, "edgebench_device"), profiles)
+        raw_threads = option_value(config, "edgebench_threads")
+        if raw_threads:
+            parse_threads(raw_threads)
+    except UsageError as exc:
+        raise pytest.UsageError(f"edgebench: {exc}") from exc
+    if not _is_worker(config):
+        raw = option_value(config, "edgebench_json")
+        path = Path(raw) if raw else default_run_path(base)
+        path = path if path.is_absolute() else Path(config.invocation_params.dir) / path
+        header = {"edgebench": __version__, "provenance": collect_provenance(base)}
+        config.stash[STORE_KEY] = RunStore(path, header)
+        config.pluginmanager.register(RunReporter(config, config.stash[STORE_KEY]), "edgebench-reporter")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """One line: edgebench version and device."""
+    device = option_value(config, "edgebench_device")
+    return f"edgebench {__version__}: device={device}"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``edgebench_case`` (latency rows) and ``edgebench_variant`` (accuracy)."""
+    wants_case = "edgebench_case" in metafunc.fixturenames
+    wants_variant = "edgebench_variant" in metafunc.fixturenames
+    if not (wants_case or wants_variant):
+        return
+    matrix = get_session(metafunc.config).matrix
+    if wants_case:
+        params = [
+            pytest.param(
+                case,
+                id=case.id,
+                marks=[pytest.mark.skip(reason=case.skip_reason)] if case.skip_reason else [],
+            )
+            for case in matrix.latency_cases
+        ]
+        metafunc.parametrize("edgebench_case", params)
+    if wants_variant:
+        metafunc.parametrize("edgebench_variant", [pytest.param(v, id=v.id) for v in matrix.variants])
+
+
+@dataclass
+class Row:
+    """What a test measured: per-row values, variant-wide facts, and reasons for nulls."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    null_reasons: dict[str, str] = field(default_factory=dict)
+
+
+class RecordWriter:
+    """Attaches measurement fragments to the running test's report."""
+
+    def __init__(self, item: pytest.Item) -> None:
+        self.item = item
+
+    def emit(self, variant: Variant, threads: int | None, values: dict[str, Any], reasons: dict[str, str], error: str | None = None) -> None:
+        """Attach one fragment (``threads=None``: applies to all rows of the variant)."""
+        fragment = make_fragment(variant.key(), threads, values, reasons, test=self.item.nodeid, error=error)
+        self.item.config.hook.pytest_edgebench_record_fragment(fragment=fragment, item=self.item)
+        self.item.user_properties.append((FRAGMENT_KEY, fragment))
+
+    @contextmanager
+    def measuring(self, variant: Variant, threads: int | None = None) -> Iterator[Row]:
+        """Collect a :class:`Row`; on exit, emit it, with the error if the body failed.
+
+        edgebench errors fail the test with their message (no traceback); a dataset
+        or runtime that is not available skips it with the reason.
+        """
+        row = Row()
+        error: str | None = None
+        try:
+            yield row
+        except (DatasetUnavailable, RuntimeUnavailable) as exc:
+            pytest.skip(f"edgebench: {exc}")
+        except EdgebenchError as exc:
+            error = str(exc)
+            self._emit_row(variant, threads, row, error)
+            pytest.fail(f"{variant.id}: {exc}", pytrace=False)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            self._emit_row(variant, threads, row, error)
+            raise
+        self._emit_row(variant, threads, row, None)
+
+    def _emit_row(self, variant: Variant, threads: int | None, row: Row, error: str | None) -> None:
+        if row.facts or (error and threads is None):
+            self.emit(variant, None, row.facts, {}, error if threads is None else None)
+        if threads is not None:
+            self.emit(variant, threads, row.values, row.null_reasons, error)
+        elif row.values or row.null_reasons:
+            self.emit(variant, None, row.values, row.null_reasons)
+
+
+@pytest.fixture(scope="session")
+def edgebench(request: pytest.FixtureRequest) -> EdgebenchSession:
+    """The edgebench session: settings, artifacts, runtimes, accuracy."""
+    return get_session(request.config)
+
+
+@pytest.fixture
+def edgebench_record(request: pytest.FixtureRequest) -> RecordWriter:
+    """Writes this test's measurements into the run's records."""
+    return RecordWriter(request.node)
+
+
+class RunReporter:
+    """Controller-side plugin object: merges fragments into the run file, prints the summary.
+
+    Registered in ``pytest_configure`` of the controlling process only; under
+    pytest-xdist, worker reports (with their fragments) arrive here too.
+    """
+
+    def __init__(self, config: pytest.Config, store: RunStore) -> None:
+        self.config = config
+        self.store = store
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Merge the fragments of a finished test into the run file."""
+        if report.when != "teardown":
+            return
+        for key, fragment in report.user_properties:
+            if key == FRAGMENT_KEY:
+                self.store.add(fragment)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """Print the milestone table, what was not collected, and where the run file is."""
+        records = self.store.records()
+        if not records:
+            return
+        terminalreporter.section("edgebench")
+        terminalreporter.write_line(milestone_table(records))
+        session = self.config.stash.get(SESSION_KEY, None)
+        if isinstance(session, EdgebenchSession) and session.matrix.excluded:
+            terminalreporter.write_line("")
+            terminalreporter.write_line("not collected (the runtime cannot run the variant):")
+            for variant_id, reason in session.matrix.excluded:
+                terminalreporter.write_line(f"  {variant_id}: {reason}")
+        failed = sum(1 for r in records if r.errors)
+        terminalreporter.write_line("")
+        terminalreporter.write_line(
+            f"edgebench: {len(records)} records ({failed} with errors) written to {self.store.path}"
+        )
+
+
+__all__ = ["RecordWriter", "Row", "RunReporter", "get_session"]

@@ -1,0 +1,1 @@
+"""Rendering of records into the tables users put in their reports."""

@@ -1,0 +1,104 @@
+"""The milestone table: one line per record, the columns edge teams report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tabulate import tabulate
+
+from edgebench.results import Record
+
+NOT_AVAILABLE = "n/a"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: header and how to format the value of a record."""
+
+    header: str
+    value: Callable[[Record], Any]
+    fmt: Callable[[Any], str] = str
+
+
+def _fixed(digits: int) -> Callable[[Any], str]:
+    return lambda v: f"{v:.{digits}f}"
+
+
+def _thousands(v: Any) -> str:
+    return f"{int(v):,}"
+
+
+def _kib(v: Any) -> str:
+    return f"{v / 1024:.1f}"
+
+
+def _percent(v: Any) -> str:
+    return f"{v * 100:.2f}%"
+
+
+def _points(v: Any) -> str:
+    return f"{v:+.2f}"
+
+
+COLUMNS: dict[str, Column] = {
+    "model": Column("Model", lambda r: r.model),
+    "dataset": Column("Dataset", lambda r: r.dataset),
+    "recipe": Column("Recipe", lambda r: r.recipe),
+    "runtime": Column("Runtime", lambda r: r.runtime),
+    "threads": Column("Threads", lambda r: r.threads),
+    "params": Column("#Params", lambda r: r.params, _thousands),
+    "size": Column("Size [KiB]", lambda r: r.file_bytes, _kib),
+    "gzip": Column("gzip [KiB]", lambda r: r.gzip_bytes, _kib),
+    "p50": Column("p50 [ms]", lambda r: r.latency_p50_ms, _fixed(3)),
+    "p90": Column("p90 [ms]", lambda r: r.latency_p90_ms, _fixed(3)),
+    "mean": Column("Avg latency [ms]", lambda r: r.latency_mean_ms, _fixed(3)),
+    "memory": Column("Max memory over base [MB]", lambda r: r.memory_over_baseline_mb, _fixed(1)),
+    "power": Column("Max power [W]", lambda r: r.power_max_w, _fixed(2)),
+    "energy": Column("Energy/image [mJ]", lambda r: r.energy_net_per_image_mj, _fixed(3)),
+    "accuracy": Column("Accuracy", lambda r: r.accuracy, _percent),
+    "drop": Column("Drop [pts]", lambda r: r.accuracy_drop, _points),
+}
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "model",
+    "recipe",
+    "runtime",
+    "threads",
+    "params",
+    "size",
+    "p50",
+    "p90",
+    "accuracy",
+    "drop",
+)
+
+
+def format_cell(column: Column, record: Record) -> str:
+    """One cell; ``n/a`` for a value that was not measured."""
+    value = column.value(record)
+    return NOT_AVAILABLE if value is None else column.fmt(value)
+
+
+def sort_key(record: Record) -> tuple[Any, ...]:
+    """Rows grouped by model, dataset, runtime; baseline first; then thread count."""
+    return (
+        record.model,
+        record.dataset,
+        record.runtime,
+        record.recipe != "fp32",
+        record.recipe,
+        record.threads if record.threads is not None else -1,
+    )
+
+
+def milestone_table(
+    records: Sequence[Record], columns: Sequence[str] = SUMMARY_COLUMNS, tablefmt: str = "github"
+) -> str:
+    """Render ``records`` as a table with the named ``columns``."""
+    unknown = [c for c in columns if c not in COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(COLUMNS)}")
+    chosen = [COLUMNS[c] for c in columns]
+    rows = [[format_cell(c, r) for c in chosen] for r in sorted(records, key=sort_key)]
+    return tabulate(rows, headers=[c.header for c in chosen], tablefmt=tablefmt, disable_numparse=True)

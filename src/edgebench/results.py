@@ -1,0 +1,239 @@
+"""The result record and the run store.
+
+A :class:`Record` is one row: (model, dataset, recipe, runtime, threads, device) with
+every figure edgebench reports. A figure that was not measured is ``None`` (``null``
+in JSON) and ``null_reasons`` says why; there are no placeholder numbers.
+
+Tests do not write records directly: each measurement produces a *fragment* (the
+row's key and some fields) that travels with the test report, also from pytest-xdist
+workers, and the :class:`RunStore` in the controlling process merges fragments into
+records and rewrites the run file atomically after every test, so an interrupted
+run keeps what it measured.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from edgebench.cache import write_json_atomic
+
+SCHEMA_VERSION = 1
+VARIANT_KEYS: tuple[str, ...] = ("model", "dataset", "recipe", "runtime", "device")
+
+LATENCY_FIELDS: tuple[str, ...] = (
+    "latency_mean_ms",
+    "latency_std_ms",
+    "latency_min_ms",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "latency_max_ms",
+    "rounds",
+    "throughput_ips",
+)
+ACCURACY_FIELDS: tuple[str, ...] = ("accuracy", "baseline_accuracy", "accuracy_drop", "eval_samples")
+MEMORY_FIELDS: tuple[str, ...] = ("peak_memory_mb", "memory_over_baseline_mb")
+POWER_FIELDS: tuple[str, ...] = (
+    "power_max_w",
+    "power_avg_w",
+    "energy_per_image_mj",
+    "energy_net_per_image_mj",
+)
+
+# Why a field is null when no measurement filled it.
+DEFAULT_NULL_REASONS: dict[str, str] = {
+    **{f: "the latency test of this row did not run in this session" for f in LATENCY_FIELDS},
+    **{f: "the accuracy test of this variant did not run in this session" for f in ACCURACY_FIELDS},
+    **{f: "memory is not measured by this edgebench version" for f in MEMORY_FIELDS},
+    **{f: "no power meter: power is not measured by this edgebench version" for f in POWER_FIELDS},
+}
+
+
+@dataclass
+class Record:
+    """One row of results. Units: ms, MB, W, mJ, bytes; accuracy as a fraction in [0, 1];
+    ``accuracy_drop`` in percentage points."""
+
+    model: str
+    dataset: str
+    recipe: str
+    runtime: str
+    threads: int | None
+    device: str
+    runtime_impl: str | None = None
+    runtime_version: str | None = None
+    provider: str | None = None
+    artifact_format: str | None = None
+    artifact_path: str | None = None
+    artifact_sha256: str | None = None
+    build_seconds: float | None = None
+    cache_hit: bool | None = None
+    params: int | None = None
+    params_in_artifact: int | None = None
+    nonzero_params: int | None = None
+    file_bytes: int | None = None
+    gzip_bytes: int | None = None
+    lzma_bytes: int | None = None
+    latency_mean_ms: float | None = None
+    latency_std_ms: float | None = None
+    latency_min_ms: float | None = None
+    latency_p50_ms: float | None = None
+    latency_p90_ms: float | None = None
+    latency_p95_ms: float | None = None
+    latency_p99_ms: float | None = None
+    latency_max_ms: float | None = None
+    rounds: int | None = None
+    warmup_rounds: int | None = None
+    throughput_ips: float | None = None
+    latency_timer: str | None = None
+    accuracy: float | None = None
+    baseline_accuracy: float | None = None
+    accuracy_drop: float | None = None
+    eval_samples: int | None = None
+    peak_memory_mb: float | None = None
+    memory_over_baseline_mb: float | None = None
+    power_max_w: float | None = None
+    power_avg_w: float | None = None
+    energy_per_image_mj: float | None = None
+    energy_net_per_image_mj: float | None = None
+    errors: list[str] = field(default_factory=list)
+    tests: list[str] = field(default_factory=list)
+    null_reasons: dict[str, str] = field(default_factory=dict)
+    #: columns added by third-party plugins (``pytest_edgebench_record_fragment``).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def variant_key(self) -> tuple[str, ...]:
+        """(model, dataset, recipe, runtime, device): the row without its thread count."""
+        return tuple(getattr(self, k) for k in VARIANT_KEYS)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form; every null measurement field carries a reason."""
+        data = asdict(self)
+        reasons = dict(self.null_reasons)
+        for name, value in data.items():
+            if value is None and name not in reasons and name in DEFAULT_NULL_REASONS:
+                reasons[name] = DEFAULT_NULL_REASONS[name]
+        data["null_reasons"] = {
+            k: v for k, v in sorted(reasons.items()) if data.get(k, data["extra"].get(k)) is None
+        }
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Record:
+        """Rebuild a record from its JSON form (unknown keys are ignored)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def make_fragment(
+    variant: dict[str, str],
+    threads: int | None,
+    values: dict[str, Any],
+    null_reasons: dict[str, str] | None = None,
+    *,
+    test: str = "",
+    error: str | None = None,
+) -> dict[str, Any]:
+    """A measurement fragment: applies to one row (``threads``) or, with
+    ``threads=None``, to every row of the variant (accuracy, sizes)."""
+    missing = [k for k in VARIANT_KEYS if k not in variant]
+    if missing:
+        raise ValueError(f"fragment lacks variant key(s) {missing}")
+    return {
+        "variant": {k: variant[k] for k in VARIANT_KEYS},
+        "threads": threads,
+        "values": values,
+        "null_reasons": dict(null_reasons or {}),
+        "test": test,
+        "error": error,
+    }
+
+
+class RunStore:
+    """Merges fragments into records and keeps the run file on disk up to date."""
+
+    def __init__(self, path: Path | None, header: dict[str, Any]) -> None:
+        self.path = path
+        self.header = header
+        self._rows: dict[tuple[Any, ...], Record] = {}
+        self._variant_facts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+
+    def add(self, fragment: dict[str, Any]) -> None:
+        """Merge one fragment and rewrite the run file."""
+        variant = fragment["variant"]
+        variant_key = tuple(variant[k] for k in VARIANT_KEYS)
+        if fragment["threads"] is None:
+            self._variant_facts.setdefault(variant_key, []).append(fragment)
+            for record in self._rows.values():
+                if record.variant_key == variant_key:
+                    _apply(record, fragment)
+        else:
+            row_key = (*variant_key, fragment["threads"])
+            record = self._rows.get(row_key)
+            if record is None:
+                record = Record(**variant, threads=fragment["threads"])
+                for earlier in self._variant_facts.get(variant_key, []):
+                    _apply(record, earlier)
+                self._rows[row_key] = record
+            _apply(record, fragment)
+        self.flush()
+
+    def records(self) -> list[Record]:
+        """All rows; a variant measured without any thread row gets one row with ``threads=None``."""
+        rows = list(self._rows.values())
+        with_rows = {r.variant_key for r in rows}
+        for variant_key, facts in self._variant_facts.items():
+            if variant_key not in with_rows:
+                record = Record(**dict(zip(VARIANT_KEYS, variant_key)), threads=None)
+                for fact in facts:
+                    _apply(record, fact)
+                record.null_reasons.setdefault(
+                    "latency_p50_ms", "no latency test of this variant ran in this session"
+                )
+                rows.append(record)
+        return rows
+
+    def to_json(self) -> dict[str, Any]:
+        """The run file's content."""
+        return {
+            "schema": SCHEMA_VERSION,
+            **self.header,
+            "records": [r.to_dict() for r in self.records()],
+        }
+
+    def flush(self) -> None:
+        """Atomically rewrite the run file (no-op without a path)."""
+        if self.path is not None:
+            write_json_atomic(self.path, self.to_json())
+
+
+_RECORD_FIELDS = frozenset(f.name for f in fields(Record)) - {"errors", "tests", "null_reasons", "extra"}
+
+
+def _apply(record: Record, fragment: dict[str, Any]) -> None:
+    for name, value in fragment["values"].items():
+        if name in _RECORD_FIELDS:
+            setattr(record, name, value)
+        else:
+            record.extra[name] = value
+        record.null_reasons.pop(name, None)
+    for name, reason in fragment["null_reasons"].items():
+        current = getattr(record, name) if name in _RECORD_FIELDS else record.extra.get(name)
+        if current is None:
+            record.null_reasons[name] = reason
+    if fragment.get("error") and fragment["error"] not in record.errors:
+        record.errors.append(fragment["error"])
+    if fragment.get("test") and fragment["test"] not in record.tests:
+        record.tests.append(fragment["test"])
+
+
+def load_run(path: Path) -> tuple[dict[str, Any], list[Record]]:
+    """Read a run file: its header and its records."""
+    data = json.loads(Path(path).read_text())
+    header = {k: v for k, v in data.items() if k != "records"}
+    return header, [Record.from_dict(r) for r in data.get("records", [])]

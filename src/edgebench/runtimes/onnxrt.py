@@ -1,0 +1,113 @@
+"""ONNX Runtime: ``.onnx`` artifacts on a chosen execution provider."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgebench.errors import InferenceError, RuntimeUnavailable
+from edgebench.runtimes.base import RuntimeInfo
+
+DEFAULT_PROVIDER = "CPUExecutionProvider"
+_ONNX_TYPES = {
+    "tensor(float)": np.float32,
+    "tensor(float16)": np.float16,
+    "tensor(double)": np.float64,
+    "tensor(int8)": np.int8,
+    "tensor(uint8)": np.uint8,
+    "tensor(int32)": np.int32,
+    "tensor(int64)": np.int64,
+}
+
+
+def _import_onnxruntime() -> Any:
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise RuntimeUnavailable(
+            f'onnxruntime is not installed: pip install "edgebench[onnx]" ({exc})'
+        ) from exc
+    return onnxruntime
+
+
+class OnnxSession:
+    """An ``onnxruntime.InferenceSession`` with one input."""
+
+    def __init__(self, session: Any, path: Path) -> None:
+        self._session = session
+        self._path = path
+        inputs = session.get_inputs()
+        if len(inputs) != 1:
+            raise InferenceError(
+                f"{path.name}: edgebench runs models with one input; this one has {len(inputs)}"
+            )
+        self._input_name = inputs[0].name
+        shape = list(inputs[0].shape)
+        self.batch_flexible = not shape or not isinstance(shape[0], int)
+        self._batch = None if self.batch_flexible else int(shape[0])
+        self.input_shape: tuple[int | None, ...] = tuple(
+            d if isinstance(d, int) and d > 0 else None for d in shape[1:]
+        )
+        self.input_dtype = np.dtype(_ONNX_TYPES.get(inputs[0].type, np.float32))
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """Scores for ``batch``; fixed-batch models are run one sample at a time."""
+        if not self.batch_flexible and len(batch) != self._batch:
+            return np.concatenate([self.run(batch[i : i + 1]) for i in range(len(batch))])
+        try:
+            feed = {self._input_name: batch.astype(self.input_dtype, copy=False)}
+            return self._session.run(None, feed)[0]
+        except Exception as exc:  # noqa: BLE001 - the runtime's own errors, reworded
+            raise InferenceError(f"ONNX Runtime failed running {self._path.name}: {exc}") from exc
+
+    def bind(self, sample: np.ndarray) -> Callable[[], object]:
+        """One ``session.run`` on ``sample`` (batch 1), outputs fetched."""
+        session, feed = self._session, {self._input_name: sample.astype(self.input_dtype)}
+
+        def invoke_once() -> object:
+            return session.run(None, feed)
+
+        return invoke_once
+
+
+class OnnxRuntime:
+    """Runs ``.onnx`` artifacts with ONNX Runtime."""
+
+    name = "onnxruntime"
+    artifact_format = "onnx"
+
+    def __init__(self, provider: str = DEFAULT_PROVIDER) -> None:
+        self.provider = provider
+
+    def unavailable_reason(self) -> str | None:
+        """Why onnxruntime or the chosen provider cannot be used, or ``None``."""
+        try:
+            ort = _import_onnxruntime()
+        except RuntimeUnavailable as exc:
+            return str(exc)
+        available = ort.get_available_providers()
+        if self.provider not in available:
+            return f"execution provider {self.provider} is not available (have: {', '.join(available)})"
+        return None
+
+    def info(self) -> RuntimeInfo:
+        """Version and execution provider."""
+        ort = _import_onnxruntime()
+        return RuntimeInfo(self.name, "onnxruntime", ort.__version__, self.provider)
+
+    def load(self, path: Path, threads: int) -> OnnxSession:
+        """A session for ``path`` with ``threads`` intra-op threads, sequential execution."""
+        ort = _import_onnxruntime()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(str(path), options, providers=[self.provider])
+        except Exception as exc:  # noqa: BLE001 - any load failure is the file's fault
+            raise InferenceError(f"ONNX Runtime cannot load {path.name}: {exc}") from exc
+        return OnnxSession(session, path)
