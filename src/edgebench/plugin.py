@@ -294,20 +294,24 @@ class RecordWriter:
         or runtime that is not available skips it with the reason.
         """
         row = Row()
-        error: str | None = None
+        failure: str | None = None
         try:
             yield row
         except (DatasetUnavailable, RuntimeUnavailable) as exc:
-            pytest.skip(f"edgebench: {exc}")
+            skip_reason = f"edgebench: {exc}"
         except EdgebenchError as exc:
-            error = str(exc)
-            self._emit_row(variant, threads, row, error)
-            pytest.fail(f"{variant.id}: {exc}", pytrace=False)
+            failure = f"{variant.id}: {exc}"
+            self._emit_row(variant, threads, row, str(exc))
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            self._emit_row(variant, threads, row, error)
+            self._emit_row(variant, threads, row, f"{type(exc).__name__}: {exc}")
             raise
-        self._emit_row(variant, threads, row, None)
+        else:
+            self._emit_row(variant, threads, row, None)
+            return
+        # "from None": the report shows the message, not the chain of runtime exceptions.
+        if failure is not None:
+            raise pytest.fail.Exception(failure, pytrace=False) from None
+        raise pytest.skip.Exception(skip_reason, _use_item_location=True) from None
 
     def _emit_row(self, variant: Variant, threads: int | None, row: Row, error: str | None) -> None:
         if row.facts or (error and threads is None):

@@ -1,0 +1,49 @@
+"""Regenerate the tiny model files the tests use (needs the ``tf`` extra).
+
+    python tests/data/make_models.py
+
+Writes ``digits_mlp.keras``, ``digits_mlp.onnx`` and ``digits_mlp.tflite``: a small
+MLP (8x8x1 -> 32 -> 10) trained for a few seconds on edgebench's digits split, so
+the plugin tests can benchmark real files without TensorFlow or training.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgebench.convert import keras_to_onnx, keras_to_tflite
+from edgebench.datasets import load_digits
+from edgebench.tfcompat import import_keras
+from edgebench.training import fit_classifier
+
+HERE = Path(__file__).parent
+
+
+def main() -> None:
+    keras = import_keras()
+    data = load_digits()
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 1), name="input")
+    x = keras.layers.Flatten()(inputs)
+    x = keras.layers.Dense(32, activation="relu")(x)
+    outputs = keras.layers.Dense(10, activation="softmax")(x)
+    model = keras.Model(inputs, outputs, name="digits_mlp")
+    result = fit_classifier(
+        model,
+        data.x_train,
+        data.y_train,
+        data.x_test,
+        data.y_test,
+        epochs=30,
+        batch_size=32,
+        learning_rate=5e-3,
+        seed=0,
+    )
+    print(f"Keras test accuracy {result.test_accuracy:.4f}")
+    model.save(HERE / "digits_mlp.keras")
+    keras_to_tflite(model, HERE / "digits_mlp.tflite")
+    keras_to_onnx(model, HERE / "digits_mlp.onnx")
+
+
+if __name__ == "__main__":
+    main()
