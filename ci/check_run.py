@@ -36,7 +36,11 @@ def problems(run: dict, runtimes: list[str], expect_cache_hit: bool) -> list[str
         found.append("settings lack thread counts")
     for runtime in runtimes:
         for count in threads:
-            rows = [r for r in records if r["runtime"] == runtime and r["threads"] == count and r["recipe"] == "fp32"]
+            rows = [
+                r
+                for r in records
+                if r["runtime"] == runtime and r["threads"] == count and r["recipe"] == "fp32"
+            ]
             if not rows:
                 found.append(f"no fp32 record for {runtime} at {count} threads")
             for row in rows:
@@ -46,7 +50,9 @@ def problems(run: dict, runtimes: list[str], expect_cache_hit: bool) -> list[str
                 if row.get("errors"):
                     found.append(f"{row['model']} {runtime} t{count}: errors {row['errors']}")
                 if expect_cache_hit and row.get("cache_hit") is not True:
-                    found.append(f"{row['model']} {runtime} t{count}: artifact was rebuilt on a warm run")
+                    found.append(
+                        f"{row['model']} {runtime} t{count}: artifact was rebuilt on a warm run"
+                    )
     return found
 
 

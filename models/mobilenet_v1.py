@@ -62,7 +62,7 @@ def build(
     inputs = keras.Input(shape=input_shape, name="input")
     x = layers.Conv2D(actual[0], 3, strides=2, padding="same", use_bias=False, name="conv1")(inputs)
     x = conv_bn_relu(x, "conv1")
-    for i, ((_, stride), width) in enumerate(zip(BASE_BLOCKS, actual[1:]), start=1):
+    for i, ((_, stride), width) in enumerate(zip(BASE_BLOCKS, actual[1:], strict=True), start=1):
         x = layers.DepthwiseConv2D(
             3, strides=stride, padding="same", use_bias=False, name=f"conv_dw_{i}"
         )(x)

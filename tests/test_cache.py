@@ -38,7 +38,9 @@ def test_second_lookup_reuses_the_entry(tmp_path):
     assert second.build_seconds is not None
 
 
-@pytest.mark.parametrize("damage", ["corrupt", "truncate", "delete_file", "delete_manifest", "bad_manifest"])
+@pytest.mark.parametrize(
+    "damage", ["corrupt", "truncate", "delete_file", "delete_manifest", "bad_manifest"]
+)
 def test_damaged_entry_is_detected_and_rebuilt(tmp_path, damage):
     cache = ArtifactCache(tmp_path)
     key = "a" * 64
@@ -87,7 +89,10 @@ def _build_in_process(root: str, log: str) -> None:
 def test_concurrent_builders_build_once(tmp_path):
     log = tmp_path / "log.txt"
     ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_build_in_process, args=(str(tmp_path / "cache"), str(log))) for _ in range(3)]
+    workers = [
+        ctx.Process(target=_build_in_process, args=(str(tmp_path / "cache"), str(log)))
+        for _ in range(3)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:

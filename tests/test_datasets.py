@@ -30,7 +30,7 @@ def test_digits_fixed_stratified_split():
     assert data.x_train.shape == (1437, 8, 8, 1)
     assert data.x_test.shape == (360, 8, 8, 1)
     assert data.x_train.dtype == np.float32
-    assert 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0
+    assert data.x_train.min() >= 0.0 and data.x_train.max() <= 1.0
     assert data.num_classes == 10
     # stratified: every class has 36 (or 35/37) test images
     counts = np.bincount(data.y_test, minlength=10)
@@ -82,7 +82,9 @@ def test_fashion_mnist_offline_says_how_to_get_it(tmp_path, monkeypatch):
         load_fashion_mnist(download=offline)
 
 
-@pytest.mark.skipif(not DEBIAN_FASHION_MNIST.is_dir(), reason="Debian dataset-fashion-mnist not installed")
+@pytest.mark.skipif(
+    not DEBIAN_FASHION_MNIST.is_dir(), reason="Debian dataset-fashion-mnist not installed"
+)
 def test_fashion_mnist_from_the_debian_package(monkeypatch):
     monkeypatch.delenv("EDGEBENCH_DATA", raising=False)
     monkeypatch.setenv("KERAS_HOME", "/nonexistent")
@@ -116,7 +118,9 @@ def test_cifar_offline_is_unavailable_with_hint():
 
 def test_cifar_loader_result_is_scaled():
     x = np.full((2, 32, 32, 3), 255, np.uint8)
-    data = datasets.load_cifar(10, download=lambda: ((x, np.array([[1], [2]])), (x, np.array([[3], [4]]))))
+    data = datasets.load_cifar(
+        10, download=lambda: ((x, np.array([[1], [2]])), (x, np.array([[3], [4]])))
+    )
     assert data.x_test.max() == 1.0 and data.y_test.tolist() == [3, 4]
 
 

@@ -32,7 +32,13 @@ class TfliteOnly(Step):
 def registry():
     registry = default_registry()
     registry.register(
-        StepKind("prune", re.compile(r"prune(0?\.\d+)"), lambda m: Prune(float(m[1])), "prune", "prune0.5")
+        StepKind(
+            "prune",
+            re.compile(r"prune(0?\.\d+)"),
+            lambda m: Prune(float(m[1])),
+            "prune",
+            "prune0.5",
+        )
     )
     registry.register(StepKind("int8", re.compile("int8"), lambda m: TfliteOnly(), "int8", "int8"))
     return registry

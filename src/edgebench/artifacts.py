@@ -166,7 +166,9 @@ def describe_artifact(
         reason = f"cannot count weights in {path.name}: {type(exc).__name__}: {exc}"
         reasons.update(params_in_artifact=reason, nonzero_params=reason)
     if source_params is None:
-        reasons["source_params"] = "the source is a converted file; its own parameter count is unknown"
+        reasons["source_params"] = (
+            "the source is a converted file; its own parameter count is unknown"
+        )
     return Artifact(
         path=path,
         format=artifact_format,

@@ -42,7 +42,8 @@ def cmd_devices(args: argparse.Namespace) -> int:
     rows = [
         [
             p.name,
-            ",".join(map(str, p.thread_counts(cores))) + ("" if p.threads else " (1 and all cores)"),
+            ",".join(map(str, p.thread_counts(cores)))
+            + ("" if p.threads else " (1 and all cores)"),
             p.meter,
             p.memory_baseline,
             p.description,
@@ -70,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the device profiles (built-in and from pytest.ini / pyproject.toml)",
         description="List device profiles: thread counts, power meter, memory-baseline method.",
     )
-    devices.add_argument("--root", default=".", help="project folder with pytest.ini/pyproject.toml")
+    devices.add_argument(
+        "--root", default=".", help="project folder with pytest.ini/pyproject.toml"
+    )
     devices.set_defaults(func=cmd_devices)
     return parser
 

@@ -39,7 +39,9 @@ def keras_to_tflite(model: Any, out_path: Path, configure: Any = None) -> None:
             configure(converter)
         flatbuffer = converter.convert()
     except Exception as exc:  # noqa: BLE001 - the converter raises many types
-        raise ConversionError(f"TFLiteConverter refused the model: {short_converter_message(exc)}") from exc
+        raise ConversionError(
+            f"TFLiteConverter refused the model: {short_converter_message(exc)}"
+        ) from exc
     out_path.write_bytes(flatbuffer)
 
 
@@ -49,11 +51,15 @@ def keras_to_onnx(model: Any, out_path: Path, opset: int = ONNX_OPSET) -> None:
     try:
         import tf2onnx
     except ImportError as exc:
-        raise ConversionError(f'tf2onnx is needed for ONNX export: pip install "edgebench[tf]" ({exc})') from exc
+        raise ConversionError(
+            f'tf2onnx is needed for ONNX export: pip install "edgebench[tf]" ({exc})'
+        ) from exc
     shape = (None, *tuple(model.inputs[0].shape[1:]))
     signature = (tf.TensorSpec(shape, model.inputs[0].dtype, name="input"),)
     try:
-        tf2onnx.convert.from_keras(model, input_signature=signature, opset=opset, output_path=str(out_path))
+        tf2onnx.convert.from_keras(
+            model, input_signature=signature, opset=opset, output_path=str(out_path)
+        )
     except Exception as exc:  # noqa: BLE001 - tf2onnx raises many types
         raise ConversionError(f"tf2onnx refused the model: {short_converter_message(exc)}") from exc
 

@@ -121,7 +121,13 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0) -> Dataset:
         images, bunch.target, test_size=test_fraction, stratify=bunch.target, random_state=seed
     )
     return _finish(
-        "digits", x_train, y_train, x_test, y_test, source="scikit-learn load_digits", num_classes=10
+        "digits",
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        source="scikit-learn load_digits",
+        num_classes=10,
     )
 
 

@@ -53,10 +53,18 @@ BUILTIN_PROFILES: dict[str, DeviceProfile] = {
     p.name: p
     for p in (
         DeviceProfile("host", "the machine pytest runs on", (), "auto", "idle-worker"),
-        DeviceProfile("rpi4", "Raspberry Pi 4 (Cortex-A72, 4 cores)", (1, 2, 3, 4), "ina219", "idle-worker"),
-        DeviceProfile("rpi5", "Raspberry Pi 5 (Cortex-A76, 4 cores)", (1, 2, 3, 4), "rpi5-pmic", "idle-worker"),
         DeviceProfile(
-            "jetson-orin", "NVIDIA Jetson Orin (Cortex-A78AE CPU)", (1, 2, 4, 6), "hwmon", "idle-worker"
+            "rpi4", "Raspberry Pi 4 (Cortex-A72, 4 cores)", (1, 2, 3, 4), "ina219", "idle-worker"
+        ),
+        DeviceProfile(
+            "rpi5", "Raspberry Pi 5 (Cortex-A76, 4 cores)", (1, 2, 3, 4), "rpi5-pmic", "idle-worker"
+        ),
+        DeviceProfile(
+            "jetson-orin",
+            "NVIDIA Jetson Orin (Cortex-A78AE CPU)",
+            (1, 2, 4, 6),
+            "hwmon",
+            "idle-worker",
         ),
         DeviceProfile("x86-laptop", "an x86-64 laptop", (1, 2, 4, 8), "rapl", "idle-worker"),
     )
@@ -76,7 +84,9 @@ def parse_threads(value: Any) -> tuple[int, ...]:
     return tuple(counts)
 
 
-def _profile_from_mapping(name: str, values: dict[str, Any], base: DeviceProfile | None) -> DeviceProfile:
+def _profile_from_mapping(
+    name: str, values: dict[str, Any], base: DeviceProfile | None
+) -> DeviceProfile:
     unknown = sorted(set(values) - set(PROFILE_FIELDS))
     if unknown:
         raise UsageError(
@@ -112,7 +122,9 @@ def parse_ini_profile(line: str, known: dict[str, DeviceProfile]) -> DeviceProfi
     return _profile_from_mapping(name, values, known.get(name))
 
 
-def pyproject_profiles(pyproject: Path, known: dict[str, DeviceProfile]) -> dict[str, DeviceProfile]:
+def pyproject_profiles(
+    pyproject: Path, known: dict[str, DeviceProfile]
+) -> dict[str, DeviceProfile]:
     """Profiles from ``[tool.edgebench.devices.NAME]`` tables of a ``pyproject.toml``."""
     if not pyproject.is_file():
         return {}
@@ -122,11 +134,14 @@ def pyproject_profiles(pyproject: Path, known: dict[str, DeviceProfile]) -> dict
         raise UsageError(f"cannot read {pyproject}: {exc}") from exc
     tables = data.get("tool", {}).get("edgebench", {}).get("devices", {})
     return {
-        name: _profile_from_mapping(name, dict(values), known.get(name)) for name, values in tables.items()
+        name: _profile_from_mapping(name, dict(values), known.get(name))
+        for name, values in tables.items()
     }
 
 
-def load_profiles(ini_lines: Iterable[str] = (), pyproject: Path | None = None) -> dict[str, DeviceProfile]:
+def load_profiles(
+    ini_lines: Iterable[str] = (), pyproject: Path | None = None
+) -> dict[str, DeviceProfile]:
     """Built-in profiles, updated by ``pyproject.toml`` and then by pytest.ini lines."""
     profiles = dict(BUILTIN_PROFILES)
     if pyproject is not None:

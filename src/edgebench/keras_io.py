@@ -61,7 +61,9 @@ def load_keras_model(path: Path, kind: str) -> Any:
         raise
     except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad file
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ModelLoadError(f"cannot load {path.name} as a Keras model: {type(exc).__name__}: {first[:300]}") from exc
+        raise ModelLoadError(
+            f"cannot load {path.name} as a Keras model: {type(exc).__name__}: {first[:300]}"
+        ) from exc
     raise ModelLoadError(f"{path.name}: not a Keras model file (kind {kind!r})")
 
 

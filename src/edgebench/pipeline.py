@@ -132,7 +132,9 @@ class ArtifactBuilder:
             return meta
 
         entry = self.cache.get_or_build(key, build)
-        return FloatModel(key, entry.file("model.keras"), "keras", entry.meta.get("params"), entry.meta)
+        return FloatModel(
+            key, entry.file("model.keras"), "keras", entry.meta.get("params"), entry.meta
+        )
 
     def file_float_model(self, source: ModelFile) -> FloatModel:
         """A user's Keras file as the float model (keyed by its bytes)."""
@@ -174,9 +176,13 @@ class ArtifactBuilder:
             self._log(f"converting {source.id} ({recipe.id}) to {artifact_format}")
             model = load_keras_model(float_model.path, float_model.kind)
             if recipe.model_steps or not recipe.is_baseline:
-                raise ConversionError(f"recipe {recipe.id} has steps this edgebench cannot build yet")
+                raise ConversionError(
+                    f"recipe {recipe.id} has steps this edgebench cannot build yet"
+                )
             export_float(model, artifact_format, folder / filename)
-            params = float_model.params if float_model.params is not None else int(model.count_params())
+            params = (
+                float_model.params if float_model.params is not None else int(model.count_params())
+            )
             return {"source_params": params, "recipe": recipe.id, "format": artifact_format}
 
         entry = self.cache.get_or_build(key, build)
@@ -191,7 +197,9 @@ class ArtifactBuilder:
 
     def _native_artifact(self, source: ModelFile, recipe: Recipe, artifact_format: str) -> Artifact:
         if source.native_format != artifact_format:
-            raise UsageError(f"{source.id} is a {source.native_format} file; it cannot run as {artifact_format}")
+            raise UsageError(
+                f"{source.id} is a {source.native_format} file; it cannot run as {artifact_format}"
+            )
         if not recipe.is_baseline:
             raise UsageError(f"{source.id} is run as provided; recipe {recipe.id} does not apply")
         return describe_artifact(source.path, artifact_format)

@@ -20,7 +20,7 @@ from edgebench import __version__, hookspec
 from edgebench.cache import ArtifactCache
 from edgebench.cases import Variant
 from edgebench.datasets import validate_spec
-from edgebench.devices import DeviceProfile, load_profiles, parse_threads, resolve_profile
+from edgebench.devices import load_profiles, parse_threads, resolve_profile
 from edgebench.errors import DatasetUnavailable, EdgebenchError, RuntimeUnavailable, UsageError
 from edgebench.provenance import collect as collect_provenance
 from edgebench.provenance import usable_cores
@@ -49,7 +49,9 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("--device", "edgebench_device", "host", "device profile to run (see 'edgebench devices')"),
+    Option(
+        "--device", "edgebench_device", "host", "device profile to run (see 'edgebench devices')"
+    ),
     Option(
         "--model",
         "edgebench_model",
@@ -64,7 +66,9 @@ OPTIONS: tuple[Option, ...] = (
         "digits",
         "comma list of datasets: digits, fashion-mnist, mnist, cifar10, cifar100, npz:PATH, random",
     ),
-    Option("--variants", "edgebench_variants", "fp32", "comma list of compression recipes, e.g. fp32"),
+    Option(
+        "--variants", "edgebench_variants", "fp32", "comma list of compression recipes, e.g. fp32"
+    ),
     Option(
         "--threads",
         "edgebench_threads",
@@ -72,7 +76,9 @@ OPTIONS: tuple[Option, ...] = (
         "comma list of thread counts (default: the device profile's)",
     ),
     Option("--runtimes", "edgebench_runtimes", ",".join(RUNTIME_NAMES), "comma list of runtimes"),
-    Option("--rounds", "edgebench_rounds", "200", "timed rounds per latency test (one invoke each)"),
+    Option(
+        "--rounds", "edgebench_rounds", "200", "timed rounds per latency test (one invoke each)"
+    ),
     Option("--warmup", "edgebench_warmup", "20", "untimed warm-up rounds before timing"),
     Option(
         "--max-accuracy-drop",
@@ -86,7 +92,9 @@ OPTIONS: tuple[Option, ...] = (
         "",
         "run file to write (default: .edgebench/runs/<UTC timestamp>.json)",
     ),
-    Option("--models-dir", "edgebench_models_dir", "models", "folder of zoo builders and model files"),
+    Option(
+        "--models-dir", "edgebench_models_dir", "models", "folder of zoo builders and model files"
+    ),
     Option(
         "--onnx-provider",
         "edgebench_onnx_provider",
@@ -163,7 +171,9 @@ def resolve_settings(config: pytest.Config) -> tuple[Settings, dict[str, Any]]:
     models_dir = Path(option_value(config, "edgebench_models_dir"))
     models_dir = models_dir if models_dir.is_absolute() else base / models_dir
     architectures = load_architectures(models_dir)
-    sources = resolve_models(option_value(config, "edgebench_model"), architectures, models_dir, base)
+    sources = resolve_models(
+        option_value(config, "edgebench_model"), architectures, models_dir, base
+    )
     settings = Settings(
         profile=profile,
         sources=tuple(sources),
@@ -235,7 +245,9 @@ def pytest_configure(config: pytest.Config) -> None:
         path = path if path.is_absolute() else Path(config.invocation_params.dir) / path
         header = {"edgebench": __version__, "provenance": collect_provenance(base)}
         config.stash[STORE_KEY] = RunStore(path, header)
-        config.pluginmanager.register(RunReporter(config, config.stash[STORE_KEY]), "edgebench-reporter")
+        config.pluginmanager.register(
+            RunReporter(config, config.stash[STORE_KEY]), "edgebench-reporter"
+        )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -262,7 +274,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         ]
         metafunc.parametrize("edgebench_case", params)
     if wants_variant:
-        metafunc.parametrize("edgebench_variant", [pytest.param(v, id=v.id) for v in matrix.variants])
+        metafunc.parametrize(
+            "edgebench_variant", [pytest.param(v, id=v.id) for v in matrix.variants]
+        )
 
 
 @dataclass
@@ -280,9 +294,18 @@ class RecordWriter:
     def __init__(self, item: pytest.Item) -> None:
         self.item = item
 
-    def emit(self, variant: Variant, threads: int | None, values: dict[str, Any], reasons: dict[str, str], error: str | None = None) -> None:
+    def emit(
+        self,
+        variant: Variant,
+        threads: int | None,
+        values: dict[str, Any],
+        reasons: dict[str, str],
+        error: str | None = None,
+    ) -> None:
         """Attach one fragment (``threads=None``: applies to all rows of the variant)."""
-        fragment = make_fragment(variant.key(), threads, values, reasons, test=self.item.nodeid, error=error)
+        fragment = make_fragment(
+            variant.key(), threads, values, reasons, test=self.item.nodeid, error=error
+        )
         self.item.config.hook.pytest_edgebench_record_fragment(fragment=fragment, item=self.item)
         self.item.user_properties.append((FRAGMENT_KEY, fragment))
 

@@ -34,7 +34,9 @@ def resize_bilinear(images: np.ndarray, height: int, width: int) -> np.ndarray:
     low, high, wh = _bilinear_axis(h, height)
     out = out[:, low] * (1.0 - wh)[None, :, None, None] + out[:, high] * wh[None, :, None, None]
     low, high, ww = _bilinear_axis(w, width)
-    out = out[:, :, low] * (1.0 - ww)[None, None, :, None] + out[:, :, high] * ww[None, None, :, None]
+    out = (
+        out[:, :, low] * (1.0 - ww)[None, None, :, None] + out[:, :, high] * ww[None, None, :, None]
+    )
     return out.astype(np.float32)
 
 
@@ -64,4 +66,6 @@ def adapt_images(images: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray
     flat = images.reshape(len(images), -1)
     if len(input_shape) == 1 and flat.shape[1] == input_shape[0]:
         return flat
-    raise ValueError(f"dataset images of shape {images.shape[1:]} do not fit model input {input_shape}")
+    raise ValueError(
+        f"dataset images of shape {images.shape[1:]} do not fit model input {input_shape}"
+    )

@@ -35,7 +35,12 @@ LATENCY_FIELDS: tuple[str, ...] = (
     "rounds",
     "throughput_ips",
 )
-ACCURACY_FIELDS: tuple[str, ...] = ("accuracy", "baseline_accuracy", "accuracy_drop", "eval_samples")
+ACCURACY_FIELDS: tuple[str, ...] = (
+    "accuracy",
+    "baseline_accuracy",
+    "accuracy_drop",
+    "eval_samples",
+)
 MEMORY_FIELDS: tuple[str, ...] = ("peak_memory_mb", "memory_over_baseline_mb")
 POWER_FIELDS: tuple[str, ...] = (
     "power_max_w",
@@ -189,7 +194,7 @@ class RunStore:
         with_rows = {r.variant_key for r in rows}
         for variant_key, facts in self._variant_facts.items():
             if variant_key not in with_rows:
-                record = Record(**dict(zip(VARIANT_KEYS, variant_key)), threads=None)
+                record = Record(**dict(zip(VARIANT_KEYS, variant_key, strict=True)), threads=None)
                 for fact in facts:
                     _apply(record, fact)
                 record.null_reasons.setdefault(
@@ -212,7 +217,12 @@ class RunStore:
             write_json_atomic(self.path, self.to_json())
 
 
-_RECORD_FIELDS = frozenset(f.name for f in fields(Record)) - {"errors", "tests", "null_reasons", "extra"}
+_RECORD_FIELDS = frozenset(f.name for f in fields(Record)) - {
+    "errors",
+    "tests",
+    "null_reasons",
+    "extra",
+}
 
 
 def _apply(record: Record, fragment: dict[str, Any]) -> None:

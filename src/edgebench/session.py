@@ -150,7 +150,13 @@ class EdgebenchSession:
     def artifact(self, variant: Variant) -> Artifact:
         """The built (or cached) artifact of ``variant``."""
         return self._once(
-            ("artifact", variant.source.id, variant.dataset, variant.recipe.id, variant.artifact_format),
+            (
+                "artifact",
+                variant.source.id,
+                variant.dataset,
+                variant.recipe.id,
+                variant.artifact_format,
+            ),
             lambda: self.builder.artifact(
                 variant.source,
                 self.dataset(variant.dataset),
@@ -247,7 +253,10 @@ class EdgebenchSession:
         accuracy, samples, reason = self.plain_accuracy(variant)
         reasons: dict[str, str] = {}
         if accuracy is None:
-            reasons = {k: str(reason) for k in ("accuracy", "baseline_accuracy", "accuracy_drop", "eval_samples")}
+            reasons = {
+                k: str(reason)
+                for k in ("accuracy", "baseline_accuracy", "accuracy_drop", "eval_samples")
+            }
             return AccuracyResult(None, None, None, None, reasons)
         if variant.recipe.is_baseline:
             return AccuracyResult(accuracy, accuracy, 0.0, samples)
@@ -257,6 +266,11 @@ class EdgebenchSession:
         except EdgebenchError as exc:
             base_accuracy, base_reason = None, f"fp32 baseline failed: {exc}"
         if base_accuracy is None:
-            reasons = {k: f"no fp32 baseline accuracy: {base_reason}" for k in ("baseline_accuracy", "accuracy_drop")}
+            reasons = {
+                k: f"no fp32 baseline accuracy: {base_reason}"
+                for k in ("baseline_accuracy", "accuracy_drop")
+            }
             return AccuracyResult(accuracy, None, None, samples, reasons)
-        return AccuracyResult(accuracy, base_accuracy, accuracy_drop_points(base_accuracy, accuracy), samples)
+        return AccuracyResult(
+            accuracy, base_accuracy, accuracy_drop_points(base_accuracy, accuracy), samples
+        )

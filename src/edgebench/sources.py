@@ -59,7 +59,9 @@ def model_file(path: Path) -> ModelFile:
     kind = FILE_KINDS.get(path.suffix.lower())
     if kind is None:
         known = ", ".join(sorted(FILE_KINDS))
-        raise UsageError(f"{path}: unknown model file type {path.suffix!r}; known: {known}, SavedModel folders")
+        raise UsageError(
+            f"{path}: unknown model file type {path.suffix!r}; known: {known}, SavedModel folders"
+        )
     return ModelFile(path, kind)
 
 

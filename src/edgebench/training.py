@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -26,10 +27,8 @@ def seed_everything(seed: int) -> None:
     tf = import_tensorflow()
     keras = import_keras()
     keras.utils.set_random_seed(seed)
-    try:
+    with contextlib.suppress(AttributeError):  # older TensorFlow has no op determinism
         tf.config.experimental.enable_op_determinism()
-    except AttributeError:  # pragma: no cover - older TensorFlow
-        pass
 
 
 def fit_classifier(
@@ -64,4 +63,6 @@ def fit_classifier(
     test_acc = None
     if x_test is not None and y_test is not None:
         test_acc = float(model.evaluate(x_test, y_test, verbose=0, batch_size=256)[1])
-    return TrainingResult(epochs, None if train_acc is None else float(train_acc), test_acc, seconds)
+    return TrainingResult(
+        epochs, None if train_acc is None else float(train_acc), test_acc, seconds
+    )

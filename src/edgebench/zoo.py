@@ -60,7 +60,9 @@ class Architecture:
         if sample_shape is None:
             return self.default_input_shape
         if len(sample_shape) != 3:
-            raise UsageError(f"{self.name} needs image data (H, W, C), got samples of {sample_shape}")
+            raise UsageError(
+                f"{self.name} needs image data (H, W, C), got samples of {sample_shape}"
+            )
         height, width, channels = sample_shape
         size = self.min_input_size
         return (max(height, size), max(width, size), channels)
@@ -81,7 +83,9 @@ def load_architectures(models_dir: Path) -> dict[str, Architecture]:
         try:
             spec.loader.exec_module(module)
         except Exception as exc:  # noqa: BLE001 - a broken builder is a usage error
-            raise UsageError(f"cannot import zoo module {path}: {type(exc).__name__}: {exc}") from exc
+            raise UsageError(
+                f"cannot import zoo module {path}: {type(exc).__name__}: {exc}"
+            ) from exc
         if callable(getattr(module, "build", None)):
             source = hashlib.sha256(path.read_bytes()).hexdigest()
             found[path.stem] = Architecture(path.stem, module, path, source)

@@ -99,7 +99,9 @@ class Recipe:
     @property
     def is_baseline(self) -> bool:
         """Whether this recipe is the uncompressed float model (the accuracy reference)."""
-        return not self.model_steps and (self.export_step is None or self.export_step.token == "fp32")
+        return not self.model_steps and (
+            self.export_step is None or self.export_step.token == "fp32"
+        )
 
     def supports(self, artifact_format: str) -> bool:
         """Whether the recipe can be expressed as an artifact of ``artifact_format``."""
@@ -126,7 +128,9 @@ def parse_recipe(text: str, registry: StepRegistry) -> Recipe:
             f"({', '.join(steps[i].token for i in exports)}); keep one, last"
         )
     if exports and exports[0] != len(steps) - 1:
-        raise UsageError(f"recipe {text!r}: the export step {steps[exports[0]].token!r} must come last")
+        raise UsageError(
+            f"recipe {text!r}: the export step {steps[exports[0]].token!r} must come last"
+        )
     return Recipe(steps)
 
 

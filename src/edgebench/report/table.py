@@ -101,4 +101,6 @@ def milestone_table(
         raise ValueError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(COLUMNS)}")
     chosen = [COLUMNS[c] for c in columns]
     rows = [[format_cell(c, r) for c in chosen] for r in sorted(records, key=sort_key)]
-    return tabulate(rows, headers=[c.header for c in chosen], tablefmt=tablefmt, disable_numparse=True)
+    return tabulate(
+        rows, headers=[c.header for c in chosen], tablefmt=tablefmt, disable_numparse=True
+    )

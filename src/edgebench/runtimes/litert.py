@@ -85,8 +85,10 @@ class LiteRTSession:
 
     def _prepare_input(self, batch: np.ndarray) -> np.ndarray:
         scale, zero_point = self._input.get("quantization", (0.0, 0))
-        if np.issubdtype(self.input_dtype, np.integer) and scale and not np.issubdtype(
-            batch.dtype, np.integer
+        if (
+            np.issubdtype(self.input_dtype, np.integer)
+            and scale
+            and not np.issubdtype(batch.dtype, np.integer)
         ):
             return quantize(batch, self.input_dtype, scale, zero_point)
         return batch.astype(self.input_dtype, copy=False)

@@ -1,0 +1,264 @@
+"""The plugin as users meet it: options, ids, the summary, the run file, failures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).parent.parent
+DATA = Path(__file__).parent / "data"
+# In-process pytester runs drop modules first imported inside them; C extensions
+# cannot be loaded twice, so the runtimes are imported here, once, outside those runs.
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+pytest.importorskip("ai_edge_litert.interpreter")
+pytest.importorskip("ai_edge_litert.schema_py_generated")
+pytest.importorskip("sklearn.datasets")
+pytest.importorskip("sklearn.model_selection")
+
+QUICK = ("--rounds", "20", "--warmup", "2", "-p", "no:cacheprovider")
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A project laid out like edgebench's: bench/, fixtures/, conftest.py, models/ with the tiny models."""
+    for name in ("bench", "fixtures"):
+        shutil.copytree(
+            REPO / name, pytester.path / name, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    shutil.copy(REPO / "conftest.py", pytester.path / "conftest.py")
+    (pytester.path / "models").mkdir()
+    for suffix in (".onnx", ".tflite"):
+        shutil.copy(DATA / f"digits_mlp{suffix}", pytester.path / "models")
+    pytester.makeini("[pytest]\n")
+    monkeypatch.setenv("EDGEBENCH_CACHE", str(pytester.path / "cache"))
+    return pytester
+
+
+def run_json(project: pytest.Pytester, name: str = "run.json") -> dict:
+    return json.loads((project.path / name).read_text())
+
+
+def test_help_lists_the_edgebench_options(pytester):
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(["edgebench: benchmarks of compressed models:"])
+    for flag in (
+        "--device",
+        "--model",
+        "--dataset",
+        "--variants",
+        "--threads",
+        "--rounds",
+        "--warmup",
+        "--max-accuracy-drop",
+        "--edgebench-json",
+    ):
+        result.stdout.fnmatch_lines([f"*{flag}*"])
+    result.stdout.fnmatch_lines(["*edgebench_threads (string)*"])
+
+
+def test_unknown_device_is_a_usage_error_listing_known(pytester):
+    result = pytester.runpytest("--device=rpi9")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*unknown device 'rpi9'; known devices: host, jetson-orin, rpi4, rpi5, x86-laptop*"]
+    )
+
+
+def test_ids_read_like_rows(project):
+    result = project.runpytest("bench", "--collect-only", "-q", "--threads", "1,2")
+    result.stdout.fnmatch_lines(
+        [
+            "bench/test_accuracy.py::test_accuracy[digits_mlp.onnx-digits-fp32-onnxruntime]",
+            "bench/test_accuracy.py::test_accuracy[digits_mlp.tflite-digits-fp32-litert]",
+            "bench/test_latency.py::test_latency[digits_mlp.onnx-digits-fp32-onnxruntime-t1]",
+            "bench/test_latency.py::test_latency[digits_mlp.onnx-digits-fp32-onnxruntime-t2]",
+            "bench/test_latency.py::test_latency[digits_mlp.tflite-digits-fp32-litert-t1]",
+            "bench/test_latency.py::test_latency[digits_mlp.tflite-digits-fp32-litert-t2]",
+        ]
+    )
+
+
+def test_bench_run_prints_the_table_and_writes_the_run_file(project):
+    result = project.runpytest("bench", "--threads", "1,2", "--edgebench-json", "run.json", *QUICK)
+    result.assert_outcomes(passed=6)
+    result.stdout.re_match_lines(
+        [
+            r"=+ edgebench =+",
+            r"\| Model +\| Recipe +\| Runtime +\| Threads +\| #Params +\| Size \[KiB\] +\| p50 \[ms\] +"
+            r"\| p90 \[ms\] +\| Accuracy +\| Drop \[pts\] +\|",
+            r"\| digits_mlp.onnx +\| fp32 +\| onnxruntime +\| 1 +\| 2,410 +\| [0-9.]+ +\| [0-9.]+ +\| [0-9.]+ +\| 97.78% +\| \+0.00 +\|",
+            r"edgebench: 4 records \(0 with errors\) written to .*run.json",
+        ]
+    )
+    run = run_json(project)
+    assert run["provenance"]["cpu"] and run["provenance"]["cores"] >= 1
+    assert run["settings"]["threads"] == [1, 2] and run["settings"]["rounds"] == 20
+    assert len(run["records"]) == 4
+    for record in run["records"]:
+        assert record["rounds"] == 20
+        assert 0 < record["latency_p50_ms"] <= record["latency_p90_ms"] <= record["latency_p99_ms"]
+        assert record["accuracy"] == pytest.approx(0.9778, abs=0.003)
+        assert record["accuracy_drop"] == 0.0
+        assert record["params"] == 2410 and record["file_bytes"] > 0
+        assert record["runtime_version"] and record["provider"]
+        assert record["errors"] == []
+        assert record["peak_memory_mb"] is None and record["null_reasons"]["peak_memory_mb"]
+
+
+def test_corrupt_model_fails_only_its_own_tests(project):
+    (project.path / "models" / "broken.onnx").write_bytes(b"\x08\x07not a model")
+    result = project.runpytest("bench", "--threads", "1", "--edgebench-json", "run.json", *QUICK)
+    result.assert_outcomes(passed=4, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*broken.onnx-digits-fp32-onnxruntime: ONNX Runtime cannot load broken.onnx: *INVALID_PROTOBUF*"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+    records = {r["model"]: r for r in run_json(project)["records"]}
+    assert (
+        records["broken.onnx"]["errors"]
+        and "cannot load broken.onnx" in records["broken.onnx"]["errors"][0]
+    )
+    assert records["digits_mlp.onnx"]["latency_p50_ms"] is not None
+
+
+def test_options_are_read_from_pytest_ini(project):
+    project.makeini(
+        "[pytest]\nedgebench_threads = 1\nedgebench_rounds = 7\nedgebench_model = models/digits_mlp.tflite\n"
+    )
+    result = project.runpytest("bench", "--edgebench-json", "run.json", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    (record,) = run_json(project)["records"]
+    assert (record["model"], record["threads"], record["rounds"]) == ("digits_mlp.tflite", 1, 7)
+
+
+def test_thread_counts_above_the_cores_are_skipped_with_reason(project):
+    result = project.runpytest("bench", "-k", "latency", "--threads", "1,4096", "-rs", *QUICK)
+    result.assert_outcomes(passed=2, skipped=2)
+    result.stdout.fnmatch_lines(["SKIPPED*4096 threads > * usable cores on this machine"])
+
+
+def test_user_device_profile_from_ini(project):
+    project.makeini("[pytest]\nedgebench_devices =\n    lab: threads=1; meter=none\n")
+    result = project.runpytest("bench", "--device=lab", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        ["bench/test_latency.py::test_latency[digits_mlp.onnx-digits-fp32-onnxruntime-t1]"]
+    )
+    result.stdout.no_fnmatch_line("*-t2]")
+
+
+def test_third_party_columns_through_the_fragment_hook(project):
+    project.makeconftest(
+        'pytest_plugins = ["fixtures.bench"]\n\n'
+        "def pytest_edgebench_record_fragment(fragment, item):\n"
+        "    if fragment['threads'] is not None:\n"
+        "        fragment['values']['cpu_count'] = 2\n"
+    )
+    result = project.runpytest("bench", "--threads", "1", "--edgebench-json", "run.json", *QUICK)
+    result.assert_outcomes(passed=4)
+    assert all(r["extra"] == {"cpu_count": 2} for r in run_json(project)["records"])
+
+
+def test_model_that_does_not_fit_the_dataset_keeps_latency_and_explains_accuracy(project):
+    import numpy as np
+
+    arrays = {
+        "x_train": np.zeros((4, 5), np.float32),
+        "y_train": np.arange(4),
+        "x_test": np.zeros((2, 5), np.float32),
+        "y_test": np.arange(2),
+    }
+    np.savez(project.path / "flat.npz", **arrays)
+    result = project.runpytest(
+        "bench",
+        "--dataset",
+        "npz:flat.npz",
+        "--threads",
+        "1",
+        "--model",
+        "models/digits_mlp.tflite",
+        "--edgebench-json",
+        "run.json",
+        *QUICK,
+    )
+    result.assert_outcomes(passed=2)
+    (record,) = run_json(project)["records"]
+    assert record["dataset"] == "flat"
+    assert record["latency_p50_ms"] is not None
+    assert record["accuracy"] is None
+    assert "do not match model input (8, 8, 1)" in record["null_reasons"]["accuracy"]
+
+
+def test_random_dataset_measures_latency_only(project):
+    result = project.runpytest(
+        "bench", "--dataset", "random", "--threads", "1", "--edgebench-json", "run.json", *QUICK
+    )
+    result.assert_outcomes(passed=4)
+    for record in run_json(project)["records"]:
+        assert record["latency_p50_ms"] is not None
+        assert record["null_reasons"]["accuracy"] == "dataset 'random' has no labels"
+
+
+def test_missing_dataset_skips_with_how_to_get_it(project):
+    result = project.runpytest(
+        "bench", "--dataset", "npz:nowhere.npz", "--threads", "1", "-rs", *QUICK
+    )
+    result.assert_outcomes(skipped=4)
+    result.stdout.fnmatch_lines(["SKIPPED*npz dataset *nowhere.npz does not exist"])
+
+
+def test_bad_option_values_are_usage_errors(project):
+    result = project.runpytest("bench", "--variants", "int3")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*unknown recipe step 'int3'*"])
+    result = project.runpytest("bench", "--threads", "zero")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_xdist_workers_do_not_time_latency(project):
+    result = project.runpytest_subprocess(
+        "bench",
+        "-n",
+        "2",
+        "--threads",
+        "1",
+        "--edgebench-json",
+        "run.json",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(passed=4)
+    for record in run_json(project)["records"]:
+        assert record["latency_p50_ms"] is None
+        assert "pytest-xdist workers" in record["null_reasons"]["latency_p50_ms"]
+        assert record["accuracy"] == pytest.approx(0.9778, abs=0.003)
+
+
+@pytest.mark.slow
+def test_dropped_keras_file_is_converted_for_both_runtimes(project):
+    shutil.copy(DATA / "digits_mlp.keras", project.path / "models" / "net.keras")
+    (project.path / "models" / "bad.keras").write_bytes(b"not a keras file")
+    result = project.runpytest(
+        "bench",
+        "--model",
+        "models/net.keras,models/bad.keras",
+        "--threads",
+        "1",
+        "--edgebench-json",
+        "run.json",
+        *QUICK,
+    )
+    result.assert_outcomes(passed=4, failed=4)
+    result.stdout.fnmatch_lines(
+        ["*bad.keras-digits-fp32-litert: cannot load bad.keras as a Keras model*"]
+    )
+    records = {(r["model"], r["runtime"]): r for r in run_json(project)["records"]}
+    for runtime in ("litert", "onnxruntime"):
+        record = records[("net.keras", runtime)]
+        assert record["accuracy"] == pytest.approx(0.9778, abs=0.003)
+        assert record["params"] == 2410 and record["cache_hit"] is False

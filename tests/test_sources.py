@@ -1,0 +1,95 @@
+from pathlib import Path
+
+import pytest
+
+from edgebench.errors import UsageError
+from edgebench.sources import ModelFile, discover_model_files, model_file, resolve_models
+from edgebench.zoo import ZooSpec, load_architectures, parse_zoo_spec
+
+MODELS = Path(__file__).parent.parent / "models"
+
+
+@pytest.fixture(scope="module")
+def zoo():
+    return load_architectures(MODELS)
+
+
+def test_zoo_finds_the_builders(zoo):
+    assert {"mobilenet_v1", "small_cnn"} <= set(zoo)
+    mobilenet = zoo["mobilenet_v1"]
+    assert mobilenet.defaults["alpha"] == 0.5
+    assert mobilenet.input_shape_for((8, 8, 1)) == (32, 32, 1)
+    assert mobilenet.input_shape_for((64, 48, 3)) == (64, 48, 3)
+    assert len(mobilenet.source_sha256) == 64
+
+
+def test_zoo_spec_ids_and_parameters(zoo):
+    assert parse_zoo_spec("mobilenet_v1", zoo).id == "mobilenet_v1"
+    spec = parse_zoo_spec("mobilenet_v1:alpha=0.75", zoo)
+    assert spec.id == "mobilenet_v1:alpha=0.75"
+    assert spec.builder_params(zoo["mobilenet_v1"])["alpha"] == 0.75
+    # a parameter equal to its default does not change the id (same model, same cache entry)
+    assert parse_zoo_spec("mobilenet_v1:alpha=0.5", zoo) == ZooSpec("mobilenet_v1")
+    assert parse_zoo_spec("small_cnn:widths=[8,16]", zoo).id == "small_cnn:widths=(8,16)"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("resnet", "unknown zoo model 'resnet'; known zoo models: mobilenet_v1"),
+        ("mobilenet_v1:beta=1", "has no parameter"),
+        ("mobilenet_v1:alpha", "use key=value"),
+        ("mobilenet_v1:alpha=big", "not a Python literal"),
+    ],
+)
+def test_zoo_spec_errors(zoo, text, message):
+    with pytest.raises(UsageError, match=message):
+        parse_zoo_spec(text, zoo)
+
+
+def test_broken_zoo_module_is_a_usage_error(tmp_path):
+    (tmp_path / "bad.py").write_text("raise RuntimeError('boom')\n")
+    with pytest.raises(UsageError, match="cannot import zoo module .*bad.py.*boom"):
+        load_architectures(tmp_path)
+
+
+def test_discovery_of_dropped_files(tmp_path):
+    for name in ("a.keras", "b.h5", "c.onnx", "d.tflite", "notes.txt", ".hidden.onnx"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "saved").mkdir()
+    (tmp_path / "saved" / "saved_model.pb").write_bytes(b"x")
+    (tmp_path / "other").mkdir()
+    found = discover_model_files(tmp_path)
+    assert [(f.id, f.kind) for f in found] == [
+        ("a.keras", "keras"),
+        ("b.h5", "h5"),
+        ("c.onnx", "onnx"),
+        ("d.tflite", "tflite"),
+        ("saved", "savedmodel"),
+    ]
+    assert found[2].native_format == "onnx" and not found[2].is_keras
+    assert found[0].is_keras and found[0].native_format is None
+
+
+def test_model_file_rejects_unknown_types(tmp_path):
+    (tmp_path / "m.pt").write_bytes(b"x")
+    with pytest.raises(UsageError, match="unknown model file type '.pt'"):
+        model_file(tmp_path / "m.pt")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(UsageError, match="not a SavedModel"):
+        model_file(tmp_path / "folder")
+
+
+def test_resolve_models(zoo, tmp_path):
+    (tmp_path / "mine.onnx").write_bytes(b"x")
+    auto = resolve_models("auto", zoo, tmp_path, tmp_path)
+    assert [s.id for s in auto] == ["mobilenet_v1", "mine.onnx"]
+    every = resolve_models("zoo", zoo, tmp_path, tmp_path)
+    assert {"mobilenet_v1", "small_cnn"} <= {s.id for s in every}
+    chosen = resolve_models("small_cnn, mine.onnx, small_cnn", zoo, tmp_path, tmp_path)
+    assert [s.id for s in chosen] == ["small_cnn", "mine.onnx"]
+    assert isinstance(chosen[1], ModelFile) and chosen[1].path == tmp_path / "mine.onnx"
+    with pytest.raises(UsageError, match="neither a zoo model .* nor an existing file"):
+        resolve_models("nothing.onnx", zoo, tmp_path, tmp_path)
+    with pytest.raises(UsageError, match="selects no model"):
+        resolve_models(" , ", zoo, tmp_path, tmp_path)

@@ -1,0 +1,41 @@
+from pathlib import Path
+
+import pytest
+
+from edgebench.report.table import milestone_table
+from edgebench.results import Record
+
+GOLDEN = Path(__file__).parent / "golden" / "milestone_table.md"
+
+
+def record(recipe, threads, **values):
+    return Record("mnet", "digits", recipe, "litert", threads, "host", **values)
+
+
+def test_golden_milestone_table():
+    common = {"params": 3206464, "accuracy": 0.7752, "accuracy_drop": 0.0}
+    records = [
+        record(
+            "int8",
+            1,
+            params=3206464,
+            file_bytes=25600,
+            latency_p50_ms=4.57,
+            latency_p90_ms=5.125,
+            accuracy=0.6964,
+            accuracy_drop=7.88,
+        ),
+        record("fp32", 2, file_bytes=102400, **common),
+        record("fp32", 1, file_bytes=102400, latency_p50_ms=9.59, latency_p90_ms=10.0, **common),
+    ]
+    # sorted: baseline first, then by thread count; n/a where not measured
+    assert milestone_table(records) + "\n" == GOLDEN.read_text()
+
+
+def test_selected_columns_and_unknown_column():
+    text = milestone_table(
+        [record("fp32", 1, latency_mean_ms=1.0)], columns=["recipe", "mean", "power"]
+    )
+    assert "Avg latency [ms]" in text and "1.000" in text and "n/a" in text
+    with pytest.raises(ValueError, match="unknown column"):
+        milestone_table([], columns=["bogus"])
