@@ -243,7 +243,8 @@ def test_xdist_workers_do_not_time_latency(project):
 def test_dropped_keras_file_is_converted_for_both_runtimes(project):
     shutil.copy(DATA / "digits_mlp.keras", project.path / "models" / "net.keras")
     (project.path / "models" / "bad.keras").write_bytes(b"not a keras file")
-    result = project.runpytest(
+    # In a subprocess: TensorFlow imported inside an in-process pytester run crashes at exit.
+    result = project.runpytest_subprocess(
         "bench",
         "--model",
         "models/net.keras,models/bad.keras",
