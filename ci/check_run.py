@@ -49,7 +49,7 @@ def problems(run: dict, runtimes: list[str], expect_cache_hit: bool) -> list[str
                     found.append(f"{row['model']} {runtime} t{count}: null {', '.join(missing)}")
                 if row.get("errors"):
                     found.append(f"{row['model']} {runtime} t{count}: errors {row['errors']}")
-                if expect_cache_hit and row.get("cache_hit") is not True:
+                if expect_cache_hit and row.get("cache_hit") is False:
                     found.append(
                         f"{row['model']} {runtime} t{count}: artifact was rebuilt on a warm run"
                     )
