@@ -1,0 +1,1 @@
+"""Pure compression math (numpy only): data-free weight quantization, tensor statistics."""
