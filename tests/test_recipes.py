@@ -15,7 +15,7 @@ class Prune(Step):
 
     @property
     def token(self) -> str:
-        return f"prune{self.sparsity:g}"
+        return f"toyprune{self.sparsity:g}"
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class TfliteOnly(Step):
 
     @property
     def token(self) -> str:
-        return "int8"
+        return "toyint8"
 
 
 @pytest.fixture
@@ -33,14 +33,14 @@ def registry():
     registry = default_registry()
     registry.register(
         StepKind(
-            "prune",
-            re.compile(r"prune(0?\.\d+)"),
+            "toyprune",
+            re.compile(r"toyprune(0?\.\d+)"),
             lambda m: Prune(float(m[1])),
             "prune",
-            "prune0.5",
+            "toyprune0.5",
         )
     )
-    registry.register(StepKind("int8", re.compile("int8"), lambda m: TfliteOnly(), "int8", "int8"))
+    registry.register(StepKind("toyint8", re.compile("toyint8"), lambda m: TfliteOnly(), "int8", "toyint8"))
     return registry
 
 
@@ -52,22 +52,22 @@ def test_fp32_is_the_baseline(registry):
 
 
 def test_chain_id_is_stable_and_normalised(registry):
-    recipe = parse_recipe("prune.50+int8", registry)
-    assert recipe.id == "prune0.5+int8"
-    assert [s.token for s in recipe.model_steps] == ["prune0.5"]
-    assert recipe.export_step.token == "int8"
+    recipe = parse_recipe("toyprune.50+toyint8", registry)
+    assert recipe.id == "toyprune0.5+toyint8"
+    assert [s.token for s in recipe.model_steps] == ["toyprune0.5"]
+    assert recipe.export_step.token == "toyint8"
     assert not recipe.is_baseline
     assert recipe.supports("tflite") and not recipe.supports("onnx")
 
 
 def test_model_steps_alone_export_to_every_format(registry):
-    recipe = parse_recipe("prune0.5", registry)
+    recipe = parse_recipe("toyprune0.5", registry)
     assert recipe.export_step is None
     assert recipe.supports("onnx") and not recipe.is_baseline
 
 
 def test_unknown_step_lists_known_steps(registry):
-    with pytest.raises(UsageError, match=r"unknown recipe step 'int4'.*fp32.*prune0\.5"):
+    with pytest.raises(UsageError, match=r"unknown recipe step 'int4'.*fp32.*toyprune0\.5"):
         parse_recipe("int4", registry)
 
 
@@ -75,9 +75,9 @@ def test_unknown_step_lists_known_steps(registry):
     ("text", "message"),
     [
         ("", "empty recipe"),
-        ("prune0.5++int8", "empty step"),
-        ("int8+prune0.5", "must come last"),
-        ("fp32+int8", "more than one export step"),
+        ("toyprune0.5++toyint8", "empty step"),
+        ("toyint8+toyprune0.5", "must come last"),
+        ("fp32+toyint8", "more than one export step"),
     ],
 )
 def test_malformed_recipes(registry, text, message):
@@ -86,8 +86,8 @@ def test_malformed_recipes(registry, text, message):
 
 
 def test_parse_recipes_drops_duplicates_keeping_order(registry):
-    recipes = parse_recipes(["int8", "fp32", "int8", " fp32 "], registry)
-    assert [r.id for r in recipes] == ["int8", "fp32"]
+    recipes = parse_recipes(["toyint8", "fp32", "toyint8", " fp32 "], registry)
+    assert [r.id for r in recipes] == ["toyint8", "fp32"]
 
 
 def test_registering_a_kind_twice_is_an_error(registry):

@@ -52,6 +52,8 @@ class Artifact:
     cache_hit: bool | None = None
     tool_versions: dict[str, str] = field(default_factory=dict)
     null_reasons: dict[str, str] = field(default_factory=dict)
+    #: what each compression step did (scheme, bits, calibration, tensor statistics, ...).
+    steps: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for the run JSON."""

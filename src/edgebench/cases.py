@@ -83,10 +83,8 @@ def exclusion_reason(source: ModelSource, recipe: Recipe, runtime: str) -> str |
         if source.native_format != artifact_format:
             other = FORMAT_RUNTIMES[source.native_format]
             return f".{source.native_format} files run on {other} only (no converter to {artifact_format})"
-        if recipe.model_steps:
-            return f"recipe {recipe.id} transforms a Keras model; {source.id} is a converted file"
-        if source.native_format == "tflite" and not recipe.is_baseline:
-            return f"{source.id} is a .tflite file and runs as provided (fp32 row only)"
+        if recipe.needs_keras:
+            return f"recipe {recipe.id} needs a Keras model; {source.id} is a converted file"
     if not recipe.supports(artifact_format):
         return f"recipe {recipe.id} cannot be expressed as {artifact_format} for {runtime}"
     return None

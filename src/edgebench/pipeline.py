@@ -13,21 +13,24 @@ A warm run finds every entry valid and imports no TensorFlow at all.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from edgebench.artifacts import Artifact, describe_artifact
 from edgebench.cache import ArtifactCache, cache_key, tree_sha256
-from edgebench.datasets import Dataset
-from edgebench.errors import ConversionError, UsageError
+from edgebench.datasets import Dataset, random_inputs
+from edgebench.errors import UsageError
 from edgebench.preprocess import adapt_images
 from edgebench.provenance import package_versions
-from edgebench.recipes import Recipe
+from edgebench.recipes import Float32, Recipe
 from edgebench.sources import ModelFile, ModelSource
 from edgebench.zoo import Architecture, ZooSpec
 
-BUILD_TOOLS: tuple[str, ...] = ("tensorflow", "tf-keras", "tf2onnx", "onnx", "numpy")
+BUILD_TOOLS: tuple[str, ...] = ("tensorflow", "tf-keras", "tf2onnx", "onnx", "onnxruntime", "numpy")
+DEFAULT_CALIBRATION_SAMPLES = 200
 FORMAT_SUFFIX = {"tflite": ".tflite", "onnx": ".onnx"}
 
 
@@ -52,11 +55,13 @@ class ArtifactBuilder:
         *,
         seed: int = 0,
         verbose: bool = False,
+        calibration_samples: int = DEFAULT_CALIBRATION_SAMPLES,
     ) -> None:
         self.cache = cache
         self.architectures = architectures
         self.seed = seed
         self.verbose = verbose
+        self.calibration_samples = calibration_samples
         self.tool_versions = package_versions(BUILD_TOOLS)
 
     def _log(self, message: str) -> None:
@@ -151,42 +156,77 @@ class ArtifactBuilder:
 
     # -- artifacts ------------------------------------------------------------------
 
+    def _model_chain(self, source: ModelSource, dataset: Dataset, recipe: Recipe) -> FloatModel:
+        """The Keras model after the recipe's model steps; each prefix is its own cache entry."""
+        model = self.float_model(source, dataset)
+        for step in recipe.model_steps:
+            parent = model
+            key = cache_key(kind="model-step", parent=parent.key, step=step.token, tools=self.tool_versions)
+
+            def build(folder: Path, step: Any = step, parent: FloatModel = parent) -> dict[str, Any]:
+                from edgebench.keras_io import load_keras_model, save_keras_model
+
+                self._log(f"applying {step.token} to {source.id}")
+                keras_model = load_keras_model(parent.path, parent.kind)
+                keras_model, meta = step.transform(keras_model, self._context(source, dataset, recipe))
+                save_keras_model(keras_model, folder / "model.keras")
+                steps = [*parent.meta.get("steps", []), {**step.describe(), **meta}]
+                return {"params": parent.params, "steps": steps}
+
+            entry = self.cache.get_or_build(key, build)
+            model = FloatModel(key, entry.file("model.keras"), "keras", entry.meta.get("params"), entry.meta)
+        return model
+
+    def _context(self, source: ModelSource, dataset: Dataset, recipe: Recipe) -> _Context:
+        return _Context(self, source, dataset, recipe)
+
     def artifact(
         self, source: ModelSource, dataset: Dataset, recipe: Recipe, artifact_format: str
     ) -> Artifact:
         """The artifact of ``source`` compressed by ``recipe`` in ``artifact_format``."""
-        if isinstance(source, ModelFile) and source.native_format is not None:
-            return self._native_artifact(source, recipe, artifact_format)
         if not recipe.supports(artifact_format):
             raise UsageError(f"recipe {recipe.id} cannot be expressed as {artifact_format}")
-        float_model = self.float_model(source, dataset)
+        export = recipe.export_step or Float32()
+        if isinstance(source, ModelFile) and source.native_format is not None:
+            if export.token == "fp32" and not recipe.model_steps:
+                return self._native_artifact(source, artifact_format)
+            if recipe.needs_keras or source.native_format != artifact_format:
+                raise UsageError(f"recipe {recipe.id} cannot be applied to {source.id}")
+            parent_key = cache_key(kind="file", sha256=tree_sha256(source.path))
+            model: FloatModel | None = None
+            parent_meta: dict[str, Any] = {}
+        else:
+            model = self._model_chain(source, dataset, recipe)
+            parent_key, parent_meta = model.key, model.meta
         key = cache_key(
             kind="artifact",
-            float_model=float_model.key,
-            recipe=recipe.id,
+            model=parent_key,
+            export=export.token,
             format=artifact_format,
+            calibration=self.calibration_samples if export.uses_calibration else None,
             tools=self.tool_versions,
         )
         filename = "model" + FORMAT_SUFFIX[artifact_format]
+        context = self._context(source, dataset, recipe)
 
         def build(folder: Path) -> dict[str, Any]:
-            from edgebench.convert import export_float
             from edgebench.keras_io import load_keras_model
 
-            self._log(f"converting {source.id} ({recipe.id}) to {artifact_format}")
-            model = load_keras_model(float_model.path, float_model.kind)
-            if recipe.model_steps or not recipe.is_baseline:
-                raise ConversionError(
-                    f"recipe {recipe.id} has steps this edgebench cannot build yet"
-                )
-            export_float(model, artifact_format, folder / filename)
-            params = (
-                float_model.params if float_model.params is not None else int(model.count_params())
-            )
-            return {"source_params": params, "recipe": recipe.id, "format": artifact_format}
+            self._log(f"building {source.id} {recipe.id} as {artifact_format}")
+            keras_model = None
+            if model is not None and (export.needs_keras or export.token == "fp32"):
+                keras_model = load_keras_model(model.path, model.kind)
+            meta = export.export(keras_model, artifact_format, folder / filename, context)
+            params = model.params if model is not None else None
+            if params is None and keras_model is not None:
+                params = int(keras_model.count_params())
+            steps = [*parent_meta.get("steps", [])]
+            if export.token != "fp32":
+                steps.append({**export.describe(), **meta})
+            return {"source_params": params, "recipe": recipe.id, "format": artifact_format, "steps": steps}
 
         entry = self.cache.get_or_build(key, build)
-        return describe_artifact(
+        artifact = describe_artifact(
             entry.file(filename),
             artifact_format,
             source_params=entry.meta.get("source_params"),
@@ -194,12 +234,49 @@ class ArtifactBuilder:
             cache_hit=entry.hit,
             tool_versions=self.tool_versions,
         )
+        return replace(artifact, steps=list(entry.meta.get("steps", [])))
 
-    def _native_artifact(self, source: ModelFile, recipe: Recipe, artifact_format: str) -> Artifact:
+    def _native_artifact(self, source: ModelFile, artifact_format: str) -> Artifact:
         if source.native_format != artifact_format:
-            raise UsageError(
-                f"{source.id} is a {source.native_format} file; it cannot run as {artifact_format}"
-            )
-        if not recipe.is_baseline:
-            raise UsageError(f"{source.id} is run as provided; recipe {recipe.id} does not apply")
+            raise UsageError(f"{source.id} is a {source.native_format} file; it cannot run as {artifact_format}")
         return describe_artifact(source.path, artifact_format)
+
+
+class _Context:
+    """The :class:`~edgebench.recipes.BuildContext` a step sees while it is built."""
+
+    def __init__(self, builder: ArtifactBuilder, source: ModelSource, dataset: Dataset, recipe: Recipe) -> None:
+        self._builder = builder
+        self._source = source
+        self._dataset = dataset
+        self._recipe = recipe
+        self.calibration_samples = builder.calibration_samples
+
+    def calibration_inputs(self, input_shape: tuple[int, ...]) -> np.ndarray:
+        """A seeded sample of the training split fitted to ``input_shape``."""
+        return calibration_inputs(
+            self._dataset, input_shape, self.calibration_samples, self._builder.seed
+        )
+
+    def float_onnx(self) -> Path:
+        """The float ONNX export of the model after the recipe's model steps."""
+        prefix = Recipe(self._recipe.model_steps)
+        return self._builder.artifact(self._source, self._dataset, prefix, "onnx").path
+
+    def log(self, message: str) -> None:
+        self._builder._log(message)
+
+
+def calibration_inputs(dataset: Dataset, input_shape: tuple[int, ...], count: int, seed: int) -> np.ndarray:
+    """``count`` training samples chosen with ``seed``, fitted to ``input_shape``.
+
+    For a dataset without data (``random``) these are random inputs of that shape.
+    """
+    if dataset.x_train is None:
+        return random_inputs(tuple(input_shape), np.float32, count, seed=seed)
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(len(dataset.x_train), size=min(count, len(dataset.x_train)), replace=False)
+    samples = dataset.x_train[np.sort(chosen)]
+    if dataset.adapt_to_model:
+        return adapt_images(samples, tuple(input_shape))
+    return samples

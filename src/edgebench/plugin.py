@@ -24,12 +24,13 @@ from edgebench.devices import load_profiles, parse_threads, resolve_profile
 from edgebench.errors import DatasetUnavailable, EdgebenchError, RuntimeUnavailable, UsageError
 from edgebench.provenance import collect as collect_provenance
 from edgebench.provenance import usable_cores
-from edgebench.recipes import default_registry, parse_recipes
+from edgebench.recipes import default_registry, parse_recipes, split_variants
 from edgebench.report.table import milestone_table
 from edgebench.results import RunStore, make_fragment
 from edgebench.runtimes import DEFAULT_PROVIDER, RUNTIME_NAMES
 from edgebench.session import EdgebenchSession, Settings
 from edgebench.sources import resolve_models
+from edgebench.thresholds import parse_assignments, pyproject_thresholds
 from edgebench.zoo import load_architectures
 
 FRAGMENT_KEY = "edgebench"
@@ -102,6 +103,19 @@ OPTIONS: tuple[Option, ...] = (
         "ONNX Runtime execution provider",
     ),
     Option("--edgebench-seed", "edgebench_seed", "0", "seed for training and random inputs"),
+    Option(
+        "--calibration-samples",
+        "edgebench_calibration_samples",
+        "200",
+        "training samples used to calibrate full-integer and static quantization",
+    ),
+    Option(
+        "--threshold",
+        "edgebench_threshold",
+        "",
+        "accuracy-drop thresholds per recipe family, e.g. 'int8=0.5,dfq4=3,dfq3=none' "
+        "(also [tool.edgebench.thresholds] in pyproject.toml, edgebench_thresholds lines in pytest.ini)",
+    ),
 )
 
 
@@ -116,6 +130,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             help=f"{option.help} [ini: {option.ini}; default: {option.default or 'see text'}]",
         )
         parser.addini(option.ini, option.help, default=option.default)
+    parser.addini(
+        "edgebench_thresholds",
+        "accuracy-drop thresholds, one 'KEY = POINTS' per line (KEY: recipe, family, 4bit, default)",
+        type="linelist",
+        default=[],
+    )
     parser.addini(
         "edgebench_devices",
         "extra device profiles, one per line: 'NAME: threads=1,2; meter=none; description=...'",
@@ -159,7 +179,7 @@ def resolve_settings(config: pytest.Config) -> tuple[Settings, dict[str, Any]]:
     profile = resolve_profile(option_value(config, "edgebench_device"), profiles)
     registry = default_registry()
     config.hook.pytest_edgebench_register_steps(registry=registry)
-    recipes = parse_recipes(_comma_list(option_value(config, "edgebench_variants")), registry)
+    recipes = parse_recipes(split_variants(option_value(config, "edgebench_variants")), registry)
     datasets = [validate_spec(s) for s in _comma_list(option_value(config, "edgebench_dataset"))]
     runtimes = _comma_list(option_value(config, "edgebench_runtimes"))
     unknown = [r for r in runtimes if r not in RUNTIME_NAMES]
@@ -174,6 +194,9 @@ def resolve_settings(config: pytest.Config) -> tuple[Settings, dict[str, Any]]:
     sources = resolve_models(
         option_value(config, "edgebench_model"), architectures, models_dir, base
     )
+    thresholds = pyproject_thresholds(base / "pyproject.toml")
+    thresholds.update(parse_assignments(config.getini("edgebench_thresholds"), "edgebench_thresholds"))
+    thresholds.update(parse_assignments(_comma_list(option_value(config, "edgebench_threshold")), "--threshold"))
     settings = Settings(
         profile=profile,
         sources=tuple(sources),
@@ -188,6 +211,8 @@ def resolve_settings(config: pytest.Config) -> tuple[Settings, dict[str, Any]]:
         base_dir=base,
         cores=cores,
         seed=_number(config, "edgebench_seed", int, 0),
+        calibration_samples=_number(config, "edgebench_calibration_samples", int, 1),
+        thresholds=thresholds,
         verbose=config.getoption("capture") == "no",
     )
     return settings, {"architectures": architectures, "registry": registry}

@@ -51,6 +51,7 @@ POWER_FIELDS: tuple[str, ...] = (
 
 # Why a field is null when no measurement filled it.
 DEFAULT_NULL_REASONS: dict[str, str] = {
+    "packed_bytes": "only data-free low-bit (dfq) recipes have a packed size; the file size is the size",
     **{f: "the latency test of this row did not run in this session" for f in LATENCY_FIELDS},
     **{f: "the accuracy test of this variant did not run in this session" for f in ACCURACY_FIELDS},
     **{f: "memory is not measured by this edgebench version" for f in MEMORY_FIELDS},
@@ -83,6 +84,9 @@ class Record:
     file_bytes: int | None = None
     gzip_bytes: int | None = None
     lzma_bytes: int | None = None
+    packed_bytes: int | None = None
+    #: what each compression step did: scheme, bits, calibration, tensor statistics, ...
+    compression: list[dict[str, Any]] | None = None
     latency_mean_ms: float | None = None
     latency_std_ms: float | None = None
     latency_min_ms: float | None = None
@@ -98,6 +102,7 @@ class Record:
     accuracy: float | None = None
     baseline_accuracy: float | None = None
     accuracy_drop: float | None = None
+    accuracy_threshold: float | None = None
     eval_samples: int | None = None
     peak_memory_mb: float | None = None
     memory_over_baseline_mb: float | None = None

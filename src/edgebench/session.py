@@ -27,6 +27,7 @@ from edgebench.preprocess import adapt_images
 from edgebench.recipes import Recipe, StepRegistry, parse_recipe
 from edgebench.runtimes import InferenceSession, Runtime, make_runtime
 from edgebench.sources import ModelSource
+from edgebench.thresholds import Threshold, threshold_for
 from edgebench.zoo import Architecture
 
 T = TypeVar("T")
@@ -51,6 +52,8 @@ class Settings:
     eval_batch_size: int = 64
     seed: int = 0
     verbose: bool = False
+    calibration_samples: int = 200
+    thresholds: dict[str, float | None] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as recorded in the run file."""
@@ -66,6 +69,8 @@ class Settings:
             "max_accuracy_drop": self.max_accuracy_drop,
             "onnx_provider": self.onnx_provider,
             "seed": self.seed,
+            "calibration_samples": self.calibration_samples,
+            "thresholds": dict(self.thresholds),
         }
 
 
@@ -89,6 +94,12 @@ class AccuracyResult:
         }
 
 
+def packed_size(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """``packed_bytes`` of the last data-free quantization step, when there is one."""
+    packed = [s["packed_bytes"] for s in steps if s.get("packed_bytes") is not None]
+    return {"packed_bytes": packed[-1]} if packed else {}
+
+
 class EdgebenchSession:
     """State shared by the benchmark tests of one pytest process."""
 
@@ -102,7 +113,11 @@ class EdgebenchSession:
         self.settings = settings
         self.registry = registry
         self.builder = ArtifactBuilder(
-            cache, architectures, seed=settings.seed, verbose=settings.verbose
+            cache,
+            architectures,
+            seed=settings.seed,
+            verbose=settings.verbose,
+            calibration_samples=settings.calibration_samples,
         )
         self.matrix: Matrix = build_matrix(
             settings.sources,
@@ -186,6 +201,8 @@ class EdgebenchSession:
             "file_bytes": artifact.file_bytes,
             "gzip_bytes": artifact.gzip_bytes,
             "lzma_bytes": artifact.lzma_bytes,
+            "compression": artifact.steps,
+            **packed_size(artifact.steps),
         }
 
     def load(self, variant: Variant, threads: int) -> InferenceSession:
@@ -215,6 +232,10 @@ class EdgebenchSession:
                 f"{session.input_shape} (npz arrays are fed as given)"
             )
         return x
+
+    def threshold(self, variant: Variant) -> Threshold:
+        """The accuracy-drop threshold that applies to ``variant``."""
+        return threshold_for(variant.recipe, self.settings.thresholds, self.settings.max_accuracy_drop)
 
     # -- accuracy -------------------------------------------------------------------
 

@@ -5,15 +5,21 @@ from __future__ import annotations
 from edgebench.recipes.baseline import FLOAT32, Float32
 from edgebench.recipes.core import (
     ALL_FORMATS,
+    BuildContext,
     Recipe,
     Step,
     StepKind,
     StepRegistry,
+    expand_ranges,
     parse_recipe,
     parse_recipes,
+    split_variants,
 )
+from edgebench.recipes.dfq import DFQ
+from edgebench.recipes.ort_quant import ORT_QUANTIZATION
+from edgebench.recipes.tflite_quant import TFLITE_QUANTIZATION
 
-BUILTIN_STEP_KINDS: tuple[StepKind, ...] = (FLOAT32,)
+BUILTIN_STEP_KINDS: tuple[StepKind, ...] = (FLOAT32, *TFLITE_QUANTIZATION, *ORT_QUANTIZATION, DFQ)
 
 
 def default_registry() -> StepRegistry:
@@ -26,6 +32,7 @@ def default_registry() -> StepRegistry:
 
 __all__ = [
     "ALL_FORMATS",
+    "BuildContext",
     "BUILTIN_STEP_KINDS",
     "FLOAT32",
     "Float32",
@@ -34,6 +41,8 @@ __all__ = [
     "StepKind",
     "StepRegistry",
     "default_registry",
+    "expand_ranges",
     "parse_recipe",
     "parse_recipes",
+    "split_variants",
 ]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
-from edgebench.recipes.core import ALL_FORMATS, Stage, Step, StepKind
+from edgebench.recipes.core import ALL_FORMATS, BuildContext, Stage, Step, StepKind
 
 
 @dataclass(frozen=True)
@@ -15,10 +16,20 @@ class Float32(Step):
 
     stage: ClassVar[Stage] = "export"
     formats: ClassVar[frozenset[str]] = ALL_FORMATS
+    family: ClassVar[str] = "fp32"
 
     @property
     def token(self) -> str:
         return "fp32"
+
+    def export(
+        self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
+    ) -> dict[str, Any]:
+        """Convert the float Keras model as it is."""
+        from edgebench.convert import export_float
+
+        export_float(model, artifact_format, out_path)
+        return {}
 
 
 FLOAT32 = StepKind(

@@ -19,7 +19,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol
+
+import numpy as np
 
 from edgebench.errors import UsageError
 
@@ -28,17 +31,65 @@ ALL_FORMATS: frozenset[str] = frozenset({"tflite", "onnx"})
 
 
 @dataclass(frozen=True)
+class BuildContext(Protocol):
+    """What a step may ask of the artifact builder while it runs."""
+
+    #: representative samples for calibration (``--calibration-samples``).
+    calibration_samples: int
+
+    def calibration_inputs(self, input_shape: tuple[int, ...]) -> np.ndarray:
+        """Training samples fitted to ``input_shape`` (random inputs for ``random``)."""
+        ...
+
+    def float_onnx(self) -> Path:
+        """The float ``.onnx`` export of the model this export step starts from (cached)."""
+        ...
+
+    def log(self, message: str) -> None:
+        """Progress output (shown with ``pytest -s``)."""
+        ...
+
+
 class Step:
     """One step of a recipe; subclasses are frozen dataclasses with their parameters."""
 
     stage: ClassVar[Stage] = "model"
     #: artifact formats an export step can produce (model steps apply to all).
     formats: ClassVar[frozenset[str]] = ALL_FORMATS
+    #: the threshold family (``[tool.edgebench.thresholds]`` key), e.g. ``int8``.
+    family: ClassVar[str] = ""
+    #: whether the step needs a Keras model (not a converted .onnx/.tflite file).
+    needs_keras: ClassVar[bool] = True
+    #: whether the step reads calibration samples (their count is then part of the cache key).
+    uses_calibration: ClassVar[bool] = False
 
     @property
     def token(self) -> str:  # pragma: no cover - every subclass overrides it
         """The step's stable string form (a part of the test id)."""
         raise NotImplementedError
+
+    @property
+    def bits(self) -> int | None:
+        """Weight bit width this step leaves (``None``: float, or not a quantizer)."""
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        """Metadata recorded with every artifact the step produces."""
+        return {"step": self.token, "family": self.family, "bits": self.bits}
+
+    def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
+        """(model stage) Return the transformed Keras model and metadata about it."""
+        raise NotImplementedError(f"{self.token} is not a model step")
+
+    def export(
+        self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
+    ) -> dict[str, Any]:
+        """(export stage) Write the artifact to ``out_path``; return metadata about it.
+
+        ``model`` is a Keras model, or ``None`` when the source is a converted file
+        (possible only for steps with ``needs_keras = False``).
+        """
+        raise NotImplementedError(f"{self.token} is not an export step")
 
 
 @dataclass(frozen=True)
@@ -103,6 +154,17 @@ class Recipe:
             self.export_step is None or self.export_step.token == "fp32"
         )
 
+    @property
+    def needs_keras(self) -> bool:
+        """Whether any step needs a Keras model as its input."""
+        return any(step.needs_keras for step in self.steps if step.token != "fp32")
+
+    @property
+    def bits(self) -> int | None:
+        """The smallest weight bit width any step leaves, ``None`` when all float."""
+        widths = [step.bits for step in self.steps if step.bits is not None]
+        return min(widths) if widths else None
+
     def supports(self, artifact_format: str) -> bool:
         """Whether the recipe can be expressed as an artifact of ``artifact_format``."""
         step = self.export_step
@@ -134,10 +196,46 @@ def parse_recipe(text: str, registry: StepRegistry) -> Recipe:
     return Recipe(steps)
 
 
+_RANGE = re.compile(r"(\d+)\.\.(\d+)")
+
+
+def expand_ranges(text: str) -> list[str]:
+    """Expand one integer range ``A..B`` in a recipe: ``dfq2..4-sym-pt`` -> dfq2, dfq3, dfq4.
+
+    >>> expand_ranges("dfq7..8-asym-pc")
+    ['dfq7-asym-pc', 'dfq8-asym-pc']
+    """
+    match = _RANGE.search(text)
+    if not match:
+        return [text]
+    low, high = int(match[1]), int(match[2])
+    if low > high:
+        raise UsageError(f"empty range {match[0]!r} in recipe {text!r}")
+    return [text[: match.start()] + str(v) + text[match.end() :] for v in range(low, high + 1)]
+
+
+def split_variants(option: str) -> list[str]:
+    """Split a ``--variants`` comma list; a comma inside ``skip=a,b`` stays in its recipe.
+
+    >>> split_variants("fp32,dfq4-sym-pc-skip=first,last,int8")
+    ['fp32', 'dfq4-sym-pc-skip=first,last', 'int8']
+    """
+    parts: list[str] = []
+    for piece in (p.strip() for p in option.split(",")):
+        if not piece:
+            continue
+        if parts and "skip=" in parts[-1].rsplit("+", 1)[-1] and not re.match(r"^[a-z-]+\d", piece):
+            parts[-1] += "," + piece
+        else:
+            parts.append(piece)
+    return parts
+
+
 def parse_recipes(texts: Iterable[str], registry: StepRegistry) -> list[Recipe]:
-    """Parse a list of recipes, dropping duplicates but keeping order."""
+    """Parse recipes (expanding ``A..B`` ranges), dropping duplicates but keeping order."""
     seen: dict[str, Recipe] = {}
     for text in texts:
-        recipe = parse_recipe(text, registry)
-        seen.setdefault(recipe.id, recipe)
+        for expanded in expand_ranges(text.strip()):
+            recipe = parse_recipe(expanded, registry)
+            seen.setdefault(recipe.id, recipe)
     return list(seen.values())

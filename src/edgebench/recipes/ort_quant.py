@@ -1,0 +1,196 @@
+"""ONNX Runtime quantization (``onnxruntime.quantization``, after ``quant_pre_process``).
+
+- ``ort-dyn`` / ``ort-dyn-u8``: ``quantize_dynamic`` with int8 (default) or uint8 weights.
+- ``ort-qdq[-METHOD][-pc][-rr]`` and ``ort-qop[...]``: ``quantize_static`` in QDQ or
+  QOperator format, calibrated on ``--calibration-samples`` training images with
+  METHOD ``minmax`` (default, omitted from the id), ``entropy`` or ``percentile``;
+  ``-pc`` quantizes weights per channel, ``-rr`` uses reduced range (7-bit) weights.
+
+These steps start from the float ONNX model, so they also apply to a user's ``.onnx`` file.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from edgebench.errors import ConversionError
+from edgebench.recipes.core import BuildContext, Stage, Step, StepKind
+
+CALIBRATION_METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
+
+
+def _onnx_input(path: Path) -> tuple[str, tuple[int, ...]]:
+    """Name and per-sample shape of an ONNX model's single input."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    initializers = {t.name for t in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in initializers]
+    if len(inputs) != 1:
+        raise ConversionError(f"ONNX quantization needs a model with one input, found {len(inputs)}")
+    dims = inputs[0].type.tensor_type.shape.dim[1:]
+    shape = tuple(int(d.dim_value) for d in dims)
+    if any(d <= 0 for d in shape):
+        raise ConversionError(f"ONNX input {inputs[0].name} has unknown dimensions {shape}")
+    return inputs[0].name, shape
+
+
+def _preprocess(source: Path, target: Path) -> Path:
+    """``quant_pre_process`` (shape inference + graph optimisation); falls back to the source."""
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    try:
+        quant_pre_process(str(source), str(target))
+    except Exception:  # noqa: BLE001 - pre-processing is an optimisation; quantize the plain model
+        return source
+    return target
+
+
+class _Reader:
+    """Feeds calibration samples one at a time (an ORT ``CalibrationDataReader``)."""
+
+    def __init__(self, name: str, samples: np.ndarray) -> None:
+        self._items = iter([{name: sample[None].astype(np.float32)} for sample in samples])
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return next(self._items, None)
+
+    def rewind(self) -> None:  # pragma: no cover - not used by minmax/entropy/percentile
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class OrtDynamic(Step):
+    """``quantize_dynamic``: weights to 8 bits, activations quantized at run time."""
+
+    weight_type: str = "s8"
+
+    stage: ClassVar[Stage] = "export"
+    formats: ClassVar[frozenset[str]] = frozenset({"onnx"})
+    family: ClassVar[str] = "ort-dyn"
+    needs_keras: ClassVar[bool] = False
+
+    @property
+    def token(self) -> str:
+        return "ort-dyn" if self.weight_type == "s8" else f"ort-dyn-{self.weight_type}"
+
+    @property
+    def bits(self) -> int | None:
+        return 8
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "scheme": "ort-dynamic", "weight_type": self.weight_type}
+
+    def export(self, model: Any, artifact_format: str, out_path: Path, context: BuildContext) -> dict[str, Any]:
+        """Dynamic quantization of the float ONNX model."""
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        weight_type = QuantType.QInt8 if self.weight_type == "s8" else QuantType.QUInt8
+        with tempfile.TemporaryDirectory() as tmp:
+            source = _preprocess(context.float_onnx(), Path(tmp) / "pre.onnx")
+            context.log(f"ONNX Runtime dynamic quantization ({self.weight_type} weights)")
+            try:
+                quantize_dynamic(str(source), str(out_path), weight_type=weight_type)
+            except Exception as exc:  # noqa: BLE001
+                from edgebench.convert import short_converter_message
+
+                raise ConversionError(f"quantize_dynamic failed: {short_converter_message(exc)}") from exc
+        return {}
+
+
+@dataclass(frozen=True)
+class OrtStatic(Step):
+    """``quantize_static`` in QDQ or QOperator format."""
+
+    quant_format: str  # "qdq" or "qop"
+    method: str = "minmax"
+    per_channel: bool = False
+    reduce_range: bool = False
+
+    stage: ClassVar[Stage] = "export"
+    formats: ClassVar[frozenset[str]] = frozenset({"onnx"})
+    needs_keras: ClassVar[bool] = False
+    uses_calibration: ClassVar[bool] = True
+
+    @property
+    def token(self) -> str:
+        parts = [f"ort-{self.quant_format}"]
+        if self.method != "minmax":
+            parts.append(self.method)
+        if self.per_channel:
+            parts.append("pc")
+        if self.reduce_range:
+            parts.append("rr")
+        return "-".join(parts)
+
+    @property
+    def family(self) -> str:  # type: ignore[override]
+        return f"ort-{self.quant_format}"
+
+    @property
+    def bits(self) -> int | None:
+        return 8
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            **super().describe(),
+            "scheme": f"ort-static-{self.quant_format}",
+            "calibration_method": self.method,
+            "per_channel": self.per_channel,
+            "reduce_range": self.reduce_range,
+        }
+
+    def export(self, model: Any, artifact_format: str, out_path: Path, context: BuildContext) -> dict[str, Any]:
+        """Static quantization of the float ONNX model, calibrated on training samples."""
+        from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static
+
+        methods = {
+            "minmax": CalibrationMethod.MinMax,
+            "entropy": CalibrationMethod.Entropy,
+            "percentile": CalibrationMethod.Percentile,
+        }
+        float_onnx = context.float_onnx()
+        name, shape = _onnx_input(float_onnx)
+        samples = context.calibration_inputs(shape)
+        with tempfile.TemporaryDirectory() as tmp:
+            source = _preprocess(float_onnx, Path(tmp) / "pre.onnx")
+            context.log(f"ONNX Runtime static quantization {self.token} on {len(samples)} samples")
+            try:
+                quantize_static(
+                    str(source),
+                    str(out_path),
+                    _Reader(name, samples),
+                    quant_format=QuantFormat.QDQ if self.quant_format == "qdq" else QuantFormat.QOperator,
+                    per_channel=self.per_channel,
+                    reduce_range=self.reduce_range,
+                    calibrate_method=methods[self.method],
+                )
+            except Exception as exc:  # noqa: BLE001
+                from edgebench.convert import short_converter_message
+
+                raise ConversionError(f"quantize_static failed: {short_converter_message(exc)}") from exc
+        return {"calibration_samples": len(samples), "activation_type": "int8", "weight_type": "int8"}
+
+
+ORT_QUANTIZATION: tuple[StepKind, ...] = (
+    StepKind(
+        name="ort-dyn",
+        pattern=re.compile(r"ort-dyn(?:-(s8|u8))?"),
+        parse=lambda m: OrtDynamic(m[1] or "s8"),
+        help="ONNX Runtime dynamic quantization; -u8 for uint8 weights",
+        example="ort-dyn",
+    ),
+    StepKind(
+        name="ort-static",
+        pattern=re.compile(r"ort-(qdq|qop)(?:-(minmax|entropy|percentile))?(-pc)?(-rr)?"),
+        parse=lambda m: OrtStatic(m[1], m[2] or "minmax", bool(m[3]), bool(m[4])),
+        help="ONNX Runtime static quantization: QDQ or QOperator, calibration method, -pc per channel, -rr reduced range",
+        example="ort-qdq-entropy-pc",
+    ),
+)
