@@ -161,20 +161,28 @@ class ArtifactBuilder:
         model = self.float_model(source, dataset)
         for step in recipe.model_steps:
             parent = model
-            key = cache_key(kind="model-step", parent=parent.key, step=step.token, tools=self.tool_versions)
+            key = cache_key(
+                kind="model-step", parent=parent.key, step=step.token, tools=self.tool_versions
+            )
 
-            def build(folder: Path, step: Any = step, parent: FloatModel = parent) -> dict[str, Any]:
+            def build(
+                folder: Path, step: Any = step, parent: FloatModel = parent
+            ) -> dict[str, Any]:
                 from edgebench.keras_io import load_keras_model, save_keras_model
 
                 self._log(f"applying {step.token} to {source.id}")
                 keras_model = load_keras_model(parent.path, parent.kind)
-                keras_model, meta = step.transform(keras_model, self._context(source, dataset, recipe))
+                keras_model, meta = step.transform(
+                    keras_model, self._context(source, dataset, recipe)
+                )
                 save_keras_model(keras_model, folder / "model.keras")
                 steps = [*parent.meta.get("steps", []), {**step.describe(), **meta}]
                 return {"params": parent.params, "steps": steps}
 
             entry = self.cache.get_or_build(key, build)
-            model = FloatModel(key, entry.file("model.keras"), "keras", entry.meta.get("params"), entry.meta)
+            model = FloatModel(
+                key, entry.file("model.keras"), "keras", entry.meta.get("params"), entry.meta
+            )
         return model
 
     def _context(self, source: ModelSource, dataset: Dataset, recipe: Recipe) -> _Context:
@@ -223,7 +231,12 @@ class ArtifactBuilder:
             steps = [*parent_meta.get("steps", [])]
             if export.token != "fp32":
                 steps.append({**export.describe(), **meta})
-            return {"source_params": params, "recipe": recipe.id, "format": artifact_format, "steps": steps}
+            return {
+                "source_params": params,
+                "recipe": recipe.id,
+                "format": artifact_format,
+                "steps": steps,
+            }
 
         entry = self.cache.get_or_build(key, build)
         artifact = describe_artifact(
@@ -238,14 +251,18 @@ class ArtifactBuilder:
 
     def _native_artifact(self, source: ModelFile, artifact_format: str) -> Artifact:
         if source.native_format != artifact_format:
-            raise UsageError(f"{source.id} is a {source.native_format} file; it cannot run as {artifact_format}")
+            raise UsageError(
+                f"{source.id} is a {source.native_format} file; it cannot run as {artifact_format}"
+            )
         return describe_artifact(source.path, artifact_format)
 
 
 class _Context:
     """The :class:`~edgebench.recipes.BuildContext` a step sees while it is built."""
 
-    def __init__(self, builder: ArtifactBuilder, source: ModelSource, dataset: Dataset, recipe: Recipe) -> None:
+    def __init__(
+        self, builder: ArtifactBuilder, source: ModelSource, dataset: Dataset, recipe: Recipe
+    ) -> None:
         self._builder = builder
         self._source = source
         self._dataset = dataset
@@ -267,7 +284,9 @@ class _Context:
         self._builder._log(message)
 
 
-def calibration_inputs(dataset: Dataset, input_shape: tuple[int, ...], count: int, seed: int) -> np.ndarray:
+def calibration_inputs(
+    dataset: Dataset, input_shape: tuple[int, ...], count: int, seed: int
+) -> np.ndarray:
     """``count`` training samples chosen with ``seed``, fitted to ``input_shape``.
 
     For a dataset without data (``random``) these are random inputs of that shape.

@@ -23,8 +23,9 @@ from edgebench.datasets import validate_spec
 from edgebench.devices import load_profiles, parse_threads, resolve_profile
 from edgebench.errors import DatasetUnavailable, EdgebenchError, RuntimeUnavailable, UsageError
 from edgebench.provenance import collect as collect_provenance
-from edgebench.provenance import usable_cores
+from edgebench.provenance import cpu_flags, usable_cores
 from edgebench.recipes import default_registry, parse_recipes, split_variants
+from edgebench.report.findings import SLOWER_RATIO, bit_limits, slowdowns
 from edgebench.report.table import milestone_table
 from edgebench.results import RunStore, make_fragment
 from edgebench.runtimes import DEFAULT_PROVIDER, RUNTIME_NAMES
@@ -110,6 +111,13 @@ OPTIONS: tuple[Option, ...] = (
         "training samples used to calibrate full-integer and static quantization",
     ),
     Option(
+        "--bit-sweep",
+        "edgebench_bit_sweep",
+        "",
+        "data-free bit sweeps to add, e.g. 'asym-pc,po2-pt' adds dfq2..8-asym-pc and dfq2..8-po2-pt; "
+        "the run records each sweep's bit limit",
+    ),
+    Option(
         "--threshold",
         "edgebench_threshold",
         "",
@@ -179,7 +187,11 @@ def resolve_settings(config: pytest.Config) -> tuple[Settings, dict[str, Any]]:
     profile = resolve_profile(option_value(config, "edgebench_device"), profiles)
     registry = default_registry()
     config.hook.pytest_edgebench_register_steps(registry=registry)
-    recipes = parse_recipes(split_variants(option_value(config, "edgebench_variants")), registry)
+    variants = split_variants(option_value(config, "edgebench_variants"))
+    variants += [
+        f"dfq2..8-{sweep}" for sweep in _comma_list(option_value(config, "edgebench_bit_sweep"))
+    ]
+    recipes = parse_recipes(variants, registry)
     datasets = [validate_spec(s) for s in _comma_list(option_value(config, "edgebench_dataset"))]
     runtimes = _comma_list(option_value(config, "edgebench_runtimes"))
     unknown = [r for r in runtimes if r not in RUNTIME_NAMES]
@@ -195,8 +207,12 @@ def resolve_settings(config: pytest.Config) -> tuple[Settings, dict[str, Any]]:
         option_value(config, "edgebench_model"), architectures, models_dir, base
     )
     thresholds = pyproject_thresholds(base / "pyproject.toml")
-    thresholds.update(parse_assignments(config.getini("edgebench_thresholds"), "edgebench_thresholds"))
-    thresholds.update(parse_assignments(_comma_list(option_value(config, "edgebench_threshold")), "--threshold"))
+    thresholds.update(
+        parse_assignments(config.getini("edgebench_thresholds"), "edgebench_thresholds")
+    )
+    thresholds.update(
+        parse_assignments(_comma_list(option_value(config, "edgebench_threshold")), "--threshold")
+    )
     settings = Settings(
         profile=profile,
         sources=tuple(sources),
@@ -402,23 +418,67 @@ class RunReporter:
                 self.store.add(fragment)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """Print the milestone table, what was not collected, and where the run file is."""
+        """Print the milestone table, findings, what was not collected, and the run file."""
         records = self.store.records()
         if not records:
             return
         terminalreporter.section("edgebench")
         terminalreporter.write_line(milestone_table(records))
         session = self.config.stash.get(SESSION_KEY, None)
-        if isinstance(session, EdgebenchSession) and session.matrix.excluded:
-            terminalreporter.write_line("")
-            terminalreporter.write_line("not collected (the runtime cannot run the variant):")
-            for variant_id, reason in session.matrix.excluded:
-                terminalreporter.write_line(f"  {variant_id}: {reason}")
+        if isinstance(session, EdgebenchSession):
+            self._findings(terminalreporter, session, records)
+            if session.matrix.excluded:
+                terminalreporter.write_line("")
+                terminalreporter.write_line("not collected (the runtime cannot run the variant):")
+                for variant_id, reason in session.matrix.excluded:
+                    terminalreporter.write_line(f"  {variant_id}: {reason}")
         failed = sum(1 for r in records if r.errors)
         terminalreporter.write_line("")
         terminalreporter.write_line(
             f"edgebench: {len(records)} records ({failed} with errors) written to {self.store.path}"
         )
+
+    def _findings(
+        self, terminalreporter: Any, session: EdgebenchSession, records: list[Any]
+    ) -> None:
+        """Slower-than-fp32 variants with their likely causes, and bit limits; also into the run file."""
+        slow = slowdowns(records, cpu_flags())
+        settings = session.settings
+        limit_threshold = settings.thresholds.get("bit-limit", settings.max_accuracy_drop)
+        limits = bit_limits(records, limit_threshold)
+        self.store.header["findings"] = {
+            "slower_than_fp32": [
+                {
+                    "model": s.record.model,
+                    "recipe": s.record.recipe,
+                    "runtime": s.record.runtime,
+                    "threads": s.record.threads,
+                    "ratio": s.ratio,
+                    "causes": list(s.causes),
+                }
+                for s in slow
+            ],
+            "bit_limits": limits,
+        }
+        self.store.flush()
+        if slow:
+            terminalreporter.write_line("")
+            terminalreporter.write_line(f"slower than fp32 (p50 at least {SLOWER_RATIO:.2f}x):")
+            for item in slow:
+                terminalreporter.write_line(f"  {item.line()}")
+        if limits:
+            terminalreporter.write_line("")
+            terminalreporter.write_line(
+                f"bit limits (lowest width within {limit_threshold} points):"
+            )
+            for item in limits:
+                drops = ", ".join(
+                    f"{b}:{'n/a' if d is None else f'{d:.2f}'}" for b, d in item["drops"].items()
+                )
+                terminalreporter.write_line(
+                    f"  {item['model']} {item['dataset']} {item['recipe']} on {item['runtime']}: "
+                    f"{item['bit_limit'] or 'none'} bits (drops by bits {drops})"
+                )
 
 
 __all__ = ["RecordWriter", "Row", "RunReporter", "get_session"]

@@ -235,7 +235,9 @@ class EdgebenchSession:
 
     def threshold(self, variant: Variant) -> Threshold:
         """The accuracy-drop threshold that applies to ``variant``."""
-        return threshold_for(variant.recipe, self.settings.thresholds, self.settings.max_accuracy_drop)
+        return threshold_for(
+            variant.recipe, self.settings.thresholds, self.settings.max_accuracy_drop
+        )
 
     # -- accuracy -------------------------------------------------------------------
 

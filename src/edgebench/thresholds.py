@@ -48,7 +48,9 @@ def parse_value(key: str, raw: Any) -> float | None:
     try:
         value = float(raw)
     except (TypeError, ValueError) as exc:
-        raise UsageError(f"threshold {key}={raw!r} is neither a number of points nor 'none'") from exc
+        raise UsageError(
+            f"threshold {key}={raw!r} is neither a number of points nor 'none'"
+        ) from exc
     if value < 0:
         raise UsageError(f"threshold {key}={raw!r} must not be negative")
     return value
@@ -73,13 +75,20 @@ def pyproject_thresholds(pyproject: Path) -> dict[str, float | None]:
     if not pyproject.is_file():
         return {}
     try:
-        table = tomllib.loads(pyproject.read_text()).get("tool", {}).get("edgebench", {}).get("thresholds", {})
+        table = (
+            tomllib.loads(pyproject.read_text())
+            .get("tool", {})
+            .get("edgebench", {})
+            .get("thresholds", {})
+        )
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"cannot read {pyproject}: {exc}") from exc
     return {str(k): parse_value(str(k), v) for k, v in table.items()}
 
 
-def threshold_for(recipe: Recipe, configured: Mapping[str, float | None], default: float) -> Threshold:
+def threshold_for(
+    recipe: Recipe, configured: Mapping[str, float | None], default: float
+) -> Threshold:
     """The threshold that applies to ``recipe``."""
     keys = [recipe.id]
     keys += [step.family for step in reversed(recipe.steps) if step.family]

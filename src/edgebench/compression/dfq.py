@@ -113,7 +113,9 @@ def quantize_weights(
     return QuantizedTensor(restored, scales.astype(np.float64), zero_points, bits, scheme)
 
 
-def packed_bits(quantized_params: int, ranges: int, bits: int, scheme: str, float_params: int) -> int:
+def packed_bits(
+    quantized_params: int, ranges: int, bits: int, scheme: str, float_params: int
+) -> int:
     """Bits an honest packed format needs: low-bit codes, one float32 scale per range
     (plus a ``bits``-wide zero point for ``asym``), and float32 for what stays float."""
     zero_point_bits = bits if scheme == "asym" else 0

@@ -120,7 +120,9 @@ class DataFreeQuantization(Step):
 
 DFQ = StepKind(
     name="dfq",
-    pattern=re.compile(r"dfq([2-8])-(sym|asym|po2)-(pt|pc)(?:-skip=([\w*?.\[\]/:-]+(?:,[\w*?.\[\]/:-]+)*))?"),
+    pattern=re.compile(
+        r"dfq([2-8])-(sym|asym|po2)-(pt|pc)(?:-skip=([\w*?.\[\]/:-]+(?:,[\w*?.\[\]/:-]+)*))?"
+    ),
     parse=lambda m: DataFreeQuantization(
         int(m[1]), m[2], m[3], tuple(dict.fromkeys(m[4].split(","))) if m[4] else ()
     ),

@@ -33,7 +33,9 @@ def _onnx_input(path: Path) -> tuple[str, tuple[int, ...]]:
     initializers = {t.name for t in model.graph.initializer}
     inputs = [i for i in model.graph.input if i.name not in initializers]
     if len(inputs) != 1:
-        raise ConversionError(f"ONNX quantization needs a model with one input, found {len(inputs)}")
+        raise ConversionError(
+            f"ONNX quantization needs a model with one input, found {len(inputs)}"
+        )
     dims = inputs[0].type.tensor_type.shape.dim[1:]
     shape = tuple(int(d.dim_value) for d in dims)
     if any(d <= 0 for d in shape):
@@ -87,7 +89,9 @@ class OrtDynamic(Step):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "scheme": "ort-dynamic", "weight_type": self.weight_type}
 
-    def export(self, model: Any, artifact_format: str, out_path: Path, context: BuildContext) -> dict[str, Any]:
+    def export(
+        self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
+    ) -> dict[str, Any]:
         """Dynamic quantization of the float ONNX model."""
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -100,7 +104,9 @@ class OrtDynamic(Step):
             except Exception as exc:  # noqa: BLE001
                 from edgebench.convert import short_converter_message
 
-                raise ConversionError(f"quantize_dynamic failed: {short_converter_message(exc)}") from exc
+                raise ConversionError(
+                    f"quantize_dynamic failed: {short_converter_message(exc)}"
+                ) from exc
         return {}
 
 
@@ -146,7 +152,9 @@ class OrtStatic(Step):
             "reduce_range": self.reduce_range,
         }
 
-    def export(self, model: Any, artifact_format: str, out_path: Path, context: BuildContext) -> dict[str, Any]:
+    def export(
+        self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
+    ) -> dict[str, Any]:
         """Static quantization of the float ONNX model, calibrated on training samples."""
         from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static
 
@@ -166,7 +174,9 @@ class OrtStatic(Step):
                     str(source),
                     str(out_path),
                     _Reader(name, samples),
-                    quant_format=QuantFormat.QDQ if self.quant_format == "qdq" else QuantFormat.QOperator,
+                    quant_format=QuantFormat.QDQ
+                    if self.quant_format == "qdq"
+                    else QuantFormat.QOperator,
                     per_channel=self.per_channel,
                     reduce_range=self.reduce_range,
                     calibrate_method=methods[self.method],
@@ -174,8 +184,14 @@ class OrtStatic(Step):
             except Exception as exc:  # noqa: BLE001
                 from edgebench.convert import short_converter_message
 
-                raise ConversionError(f"quantize_static failed: {short_converter_message(exc)}") from exc
-        return {"calibration_samples": len(samples), "activation_type": "int8", "weight_type": "int8"}
+                raise ConversionError(
+                    f"quantize_static failed: {short_converter_message(exc)}"
+                ) from exc
+        return {
+            "calibration_samples": len(samples),
+            "activation_type": "int8",
+            "weight_type": "int8",
+        }
 
 
 ORT_QUANTIZATION: tuple[StepKind, ...] = (

@@ -19,9 +19,17 @@ from typing import Any, ClassVar
 from edgebench.recipes.core import BuildContext, Stage, Step, StepKind
 
 _SCHEMES: dict[str, dict[str, Any]] = {
-    "dyn8": {"bits": 8, "calibrated": False, "help": "dynamic-range: int8 weights, float activations"},
+    "dyn8": {
+        "bits": 8,
+        "calibrated": False,
+        "help": "dynamic-range: int8 weights, float activations",
+    },
     "int8": {"bits": 8, "calibrated": True, "help": "full integer, int8 kernels only"},
-    "int8io": {"bits": 8, "calibrated": True, "help": "full integer with int8 input/output tensors"},
+    "int8io": {
+        "bits": 8,
+        "calibrated": True,
+        "help": "full integer with int8 input/output tensors",
+    },
     "fp16": {"bits": 16, "calibrated": False, "help": "float16 weights"},
     "int16x8": {"bits": 8, "calibrated": True, "help": "16-bit activations, 8-bit weights"},
 }

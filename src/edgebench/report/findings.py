@@ -1,0 +1,196 @@
+"""Findings drawn from a run's records: slower-than-fp32 variants (and why), bit limits."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edgebench.results import Record
+
+#: a variant counts as slower when its p50 is this much above the fp32 p50 of the same row.
+SLOWER_RATIO = 1.10
+VNNI_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "avx_vnni_int8", "asimddp", "dotprod", "i8mm"})
+# ONNX ops that int8 graphs cannot fuse into their quantized neighbours.
+FLOAT_ISLANDS = (
+    "BatchNormalization",
+    "LayerNormalization",
+    "InstanceNormalization",
+    "Div",
+    "Sqrt",
+    "Pow",
+    "Erf",
+)
+
+
+def onnx_causes(op_counts: Counter[str]) -> list[str]:
+    """Known reasons for a slow quantized ONNX graph, from its op types."""
+    causes = []
+    integer_ops = {op: n for op, n in op_counts.items() if op in ("ConvInteger", "MatMulInteger")}
+    if integer_ops:
+        listed = ", ".join(f"{op} x{n}" for op, n in sorted(integer_ops.items()))
+        causes.append(
+            f"dynamic quantization runs {listed}, which ONNX Runtime's CPU provider executes "
+            "without optimized int8 convolution kernels, plus a DynamicQuantizeLinear per layer"
+        )
+    quantized = any(
+        op.startswith("QLinear") or op in ("QuantizeLinear", "QGemm") for op in op_counts
+    )
+    islands = {op: n for op, n in op_counts.items() if op in FLOAT_ISLANDS}
+    if quantized and islands:
+        listed = ", ".join(f"{op} x{n}" for op, n in sorted(islands.items()))
+        causes.append(
+            f"float ops left in the int8 graph ({listed}) force Dequantize/Quantize round trips"
+        )
+    return causes
+
+
+def tflite_causes(
+    op_names: Counter[str], activation_types: set[str], constant_types: set[str]
+) -> list[str]:
+    """Known reasons for a slow quantized TFLite model, from its ops and tensor types."""
+    causes = []
+    if "INT16" in activation_types:
+        causes.append(
+            "16-bit activations (int16x8) run on reference kernels; XNNPACK does not accelerate them"
+        )
+    if op_names.get("DEQUANTIZE") and "FLOAT16" in constant_types:
+        causes.append(
+            "float16 weights are dequantized to float32; this CPU path has no fp16 arithmetic"
+        )
+    integer_activations = {"INT8", "UINT8", "INT16"} & activation_types
+    if "INT8" in constant_types and not integer_activations and "FLOAT32" in activation_types:
+        causes.append("dynamic-range (hybrid) kernels quantize activations on every invoke")
+    return causes
+
+
+def cpu_causes(recipe: str, flags: Iterable[str]) -> list[str]:
+    """A CPU without int8 dot-product instructions gains little from int8 kernels."""
+    if re.search(r"int8|ort-q|dyn", recipe) and not VNNI_FLAGS & set(flags):
+        return [
+            "this CPU has no VNNI/dot-product instructions (avx512_vnni, avx_vnni, asimddp), so int8 kernels gain little"
+        ]
+    return []
+
+
+def inspect_artifact(path: Path, artifact_format: str) -> list[str]:
+    """Causes read off an artifact file (op types, activation types); empty when unknown."""
+    try:
+        if artifact_format == "onnx":
+            import onnx
+
+            model = onnx.load(str(path), load_external_data=False)
+            return onnx_causes(Counter(node.op_type for node in model.graph.node))
+        if artifact_format == "tflite":
+            from edgebench.artifacts import _tflite_schema
+
+            schema = _tflite_schema()
+            data = path.read_bytes()
+            model = schema.Model.GetRootAs(data, 0)
+            names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+            types = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+            ops: Counter[str] = Counter()
+            activations: set[str] = set()
+            constants: set[str] = set()
+            for s in range(model.SubgraphsLength()):
+                graph = model.Subgraphs(s)
+                for o in range(graph.OperatorsLength()):
+                    code = model.OperatorCodes(graph.Operators(o).OpcodeIndex())
+                    ops[names.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "?")] += 1
+                for t in range(graph.TensorsLength()):
+                    tensor = graph.Tensors(t)
+                    buffer = model.Buffers(tensor.Buffer())
+                    is_constant = buffer.DataLength() > 0 or buffer.Offset() > 1
+                    (constants if is_constant else activations).add(types.get(tensor.Type(), "?"))
+            return tflite_causes(ops, activations, constants)
+    except Exception:  # noqa: BLE001 - a cause we cannot read is simply not reported
+        return []
+    return []
+
+
+@dataclass(frozen=True)
+class Slowdown:
+    """A variant slower than fp32 in the same row, with what explains it."""
+
+    record: Record
+    baseline_p50_ms: float
+    ratio: float
+    causes: tuple[str, ...]
+
+    def line(self) -> str:
+        """One line for the summary."""
+        r = self.record
+        why = "; ".join(self.causes) if self.causes else "no cause detected"
+        return (
+            f"{r.model} {r.recipe} on {r.runtime} t{r.threads}: {self.ratio:.2f}x slower than fp32 "
+            f"(p50 {r.latency_p50_ms:.3f} vs {self.baseline_p50_ms:.3f} ms); likely cause: {why}"
+        )
+
+
+def slowdowns(
+    records: Sequence[Record],
+    cpu_flags: Iterable[str],
+    inspect: Callable[[Path, str], list[str]] = inspect_artifact,
+) -> list[Slowdown]:
+    """Quantized variants at least ``SLOWER_RATIO`` slower (p50) than fp32 in the same row."""
+    flags = list(cpu_flags)
+    baseline = {
+        (r.model, r.dataset, r.runtime, r.threads, r.device): r.latency_p50_ms
+        for r in records
+        if r.recipe == "fp32" and r.latency_p50_ms
+    }
+    found = []
+    for r in records:
+        base = baseline.get((r.model, r.dataset, r.runtime, r.threads, r.device))
+        if r.recipe == "fp32" or not base or r.latency_p50_ms is None:
+            continue
+        ratio = r.latency_p50_ms / base
+        if ratio < SLOWER_RATIO:
+            continue
+        causes: list[str] = []
+        if r.artifact_path and r.artifact_format:
+            causes += inspect(Path(r.artifact_path), r.artifact_format)
+        causes += cpu_causes(r.recipe, flags)
+        found.append(Slowdown(r, base, ratio, tuple(causes)))
+    return found
+
+
+_BITS = re.compile(r"dfq(\d)-")
+
+
+def bit_limits(records: Sequence[Record], threshold: float | None) -> list[dict[str, Any]]:
+    """For each data-free sweep (same model/dataset/runtime/scheme, several bit widths), the
+    lowest bit width from which every wider measured width stays within ``threshold``."""
+    groups: dict[tuple[str, ...], dict[int, float | None]] = defaultdict(dict)
+    for r in records:
+        match = _BITS.search(r.recipe)
+        if not match:
+            continue
+        family = _BITS.sub("dfq*-", r.recipe, count=1)
+        groups[(r.model, r.dataset, r.runtime, r.device, family)][int(match[1])] = r.accuracy_drop
+    limits = []
+    for (model, dataset, runtime, device, family), drops in sorted(groups.items()):
+        if len(drops) < 2:
+            continue
+        limit = None
+        for bits in sorted(drops, reverse=True):
+            drop = drops[bits]
+            if drop is None or threshold is None or drop > threshold:
+                break
+            limit = bits
+        limits.append(
+            {
+                "model": model,
+                "dataset": dataset,
+                "runtime": runtime,
+                "device": device,
+                "recipe": family,
+                "threshold": threshold,
+                "bit_limit": limit,
+                "drops": {str(b): drops[b] for b in sorted(drops)},
+            }
+        )
+    return limits
