@@ -111,6 +111,13 @@ OPTIONS: tuple[Option, ...] = (
         "training samples used to calibrate full-integer and static quantization",
     ),
     Option(
+        "--eval-batch-size",
+        "edgebench_eval_batch_size",
+        "1",
+        "batch size of the accuracy pass; 1 is what a device runs (dynamic quantization "
+        "computes activation ranges per batch, so larger batches change its accuracy)",
+    ),
+    Option(
         "--bit-sweep",
         "edgebench_bit_sweep",
         "",
@@ -228,6 +235,7 @@ def resolve_settings(config: pytest.Config) -> tuple[Settings, dict[str, Any]]:
         cores=cores,
         seed=_number(config, "edgebench_seed", int, 0),
         calibration_samples=_number(config, "edgebench_calibration_samples", int, 1),
+        eval_batch_size=_number(config, "edgebench_eval_batch_size", int, 1),
         thresholds=thresholds,
         verbose=config.getoption("capture") == "no",
     )

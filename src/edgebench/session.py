@@ -49,7 +49,7 @@ class Settings:
     onnx_provider: str
     base_dir: Path
     cores: int
-    eval_batch_size: int = 64
+    eval_batch_size: int = 1
     seed: int = 0
     verbose: bool = False
     calibration_samples: int = 200
@@ -69,6 +69,7 @@ class Settings:
             "max_accuracy_drop": self.max_accuracy_drop,
             "onnx_provider": self.onnx_provider,
             "seed": self.seed,
+            "eval_batch_size": self.eval_batch_size,
             "calibration_samples": self.calibration_samples,
             "thresholds": dict(self.thresholds),
         }
