@@ -26,6 +26,25 @@ REQUIRED = (
 )
 
 
+def int8_size_problems(records: list[dict], max_fraction: float) -> list[str]:
+    """int8 on LiteRT must be at most ``max_fraction`` of the fp32 file size."""
+    sizes = {
+        (r["model"], r["recipe"]): r["file_bytes"]
+        for r in records
+        if r["runtime"] == "litert" and r["recipe"] in ("fp32", "int8") and r.get("file_bytes")
+    }
+    found = []
+    for (model, recipe), size in sizes.items():
+        base = sizes.get((model, "fp32"))
+        if recipe == "int8" and base and size > max_fraction * base:
+            found.append(
+                f"{model}: int8 is {size / base:.1%} of the fp32 size, above {max_fraction:.0%}"
+            )
+    if not any(recipe == "int8" for _, recipe in sizes):
+        found.append("no int8 LiteRT record to check the size of")
+    return found
+
+
 def problems(run: dict, runtimes: list[str], expect_cache_hit: bool) -> list[str]:
     found: list[str] = []
     threads = run.get("settings", {}).get("threads") or []
@@ -61,9 +80,14 @@ def main() -> int:
     parser.add_argument("run", type=Path)
     parser.add_argument("--runtimes", default="litert,onnxruntime")
     parser.add_argument("--expect-cache-hit", action="store_true")
+    parser.add_argument(
+        "--max-int8-size", type=float, help="largest int8/fp32 LiteRT file size ratio"
+    )
     args = parser.parse_args()
     run = json.loads(args.run.read_text())
     found = problems(run, args.runtimes.split(","), args.expect_cache_hit)
+    if args.max_int8_size is not None:
+        found += int8_size_problems(run["records"], args.max_int8_size)
     for line in found:
         print(f"check_run: {line}", file=sys.stderr)
     if not found:

@@ -68,7 +68,9 @@ def onnx_predictions(path: str, x: np.ndarray) -> np.ndarray:
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     inp = session.get_inputs()[0]
     x = resize(x, tuple(inp.shape[1:]))
-    return np.concatenate([np.argmax(session.run(None, {inp.name: x[i : i + 1]})[0], axis=1) for i in range(len(x))])
+    return np.concatenate(
+        [np.argmax(session.run(None, {inp.name: x[i : i + 1]})[0], axis=1) for i in range(len(x))]
+    )
 
 
 def main() -> int:
@@ -80,7 +82,9 @@ def main() -> int:
             continue
         path = record["artifact_path"]
         if path not in done:
-            predict = tflite_predictions if record["artifact_format"] == "tflite" else onnx_predictions
+            predict = (
+                tflite_predictions if record["artifact_format"] == "tflite" else onnx_predictions
+            )
             done[path] = float(np.mean(predict(path, x_test) == y_test))
         checked += 1
         if abs(done[path] - record["accuracy"]) > 1e-9:

@@ -90,8 +90,15 @@ def test_packed_bits():
 def test_tensor_statistics():
     stats = describe_tensor(np.array([0.0, 0.0, 1.0, 3.0]))
     assert stats == {
-        "min": 0.0, "q1": 0.0, "median": 0.5, "q3": 1.5, "max": 3.0,
-        "mean": 1.0, "std": pytest.approx(math.sqrt(1.5)), "zero_fraction": 0.5, "distinct": 3,
+        "min": 0.0,
+        "q1": 0.0,
+        "median": 0.5,
+        "q3": 1.5,
+        "max": 3.0,
+        "mean": 1.0,
+        "std": pytest.approx(math.sqrt(1.5)),
+        "zero_fraction": 0.5,
+        "distinct": 3,
     }
 
 

@@ -263,3 +263,48 @@ def test_dropped_keras_file_is_converted_for_both_runtimes(project):
         record = records[("net.keras", runtime)]
         assert record["accuracy"] == pytest.approx(0.9778, abs=0.003)
         assert record["params"] == 2410 and record["cache_hit"] is False
+
+
+@pytest.mark.slow
+def test_quantized_variants_of_a_keras_file(project):
+    shutil.copy(DATA / "digits_mlp.keras", project.path / "models" / "net.keras")
+    result = project.runpytest_subprocess(
+        "bench",
+        "--model",
+        "models/net.keras",
+        "--threads",
+        "1",
+        "--calibration-samples",
+        "50",
+        "--variants",
+        "fp32,int8,int8io,dfq2-sym-pt,dfq8-sym-pc",
+        "--threshold",
+        "2bit=0.5",
+        "--edgebench-json",
+        "run.json",
+        *QUICK,
+    )
+    # dfq2 breaches its configured threshold on both runtimes; everything else passes
+    result.assert_outcomes(passed=14, failed=2)
+    result.stdout.re_match_lines(
+        [
+            r".*net.keras-digits-dfq2-sym-pt-litert: accuracy .*% vs fp32 baseline 97.78% is a drop of "
+            r"[0-9.]+ points, above the allowed 0.50 \(configured 2bit\)"
+        ]
+    )
+    records = {(r["recipe"], r["runtime"]): r for r in run_json(project)["records"]}
+    int8 = records[("int8", "litert")]
+    assert int8["file_bytes"] < 0.6 * records[("fp32", "litert")]["file_bytes"]
+    assert int8["compression"][0]["calibration_samples"] == 50
+    assert abs(int8["accuracy_drop"]) <= 1.0
+    dfq8 = records[("dfq8-sym-pc", "onnxruntime")]
+    step = dfq8["compression"][0]
+    assert step["bits"] == 8 and step["granularity"] == "pc"
+    assert step["quantized_params"] == 64 * 32 + 32 * 10
+    assert dfq8["packed_bytes"] == step["packed_bytes"] < dfq8["file_bytes"]
+    assert {t["layer"] for t in step["tensors"]} == {"dense", "dense_1"}
+    for tensor in step["tensors"]:  # per channel: at most 2^8 levels in each output channel
+        assert tensor["after"]["distinct"] <= 2**8 * tensor["shape"][-1]
+        assert tensor["after"]["distinct"] < tensor["before"]["distinct"]
+        assert tensor["error"]["snr_db"] > 30
+    assert records[("fp32", "litert")]["null_reasons"]["packed_bytes"].startswith("only data-free")

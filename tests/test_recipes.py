@@ -40,7 +40,9 @@ def registry():
             "toyprune0.5",
         )
     )
-    registry.register(StepKind("toyint8", re.compile("toyint8"), lambda m: TfliteOnly(), "int8", "toyint8"))
+    registry.register(
+        StepKind("toyint8", re.compile("toyint8"), lambda m: TfliteOnly(), "int8", "toyint8")
+    )
     return registry
 
 
