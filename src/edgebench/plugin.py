@@ -483,9 +483,12 @@ class RunReporter:
                 drops = ", ".join(
                     f"{b}:{'n/a' if d is None else f'{d:.2f}'}" for b, d in item["drops"].items()
                 )
+                limit = (
+                    f"{item['bit_limit']} bits" if item["bit_limit"] else "no width stays within"
+                )
                 terminalreporter.write_line(
                     f"  {item['model']} {item['dataset']} {item['recipe']} on {item['runtime']}: "
-                    f"{item['bit_limit'] or 'none'} bits (drops by bits {drops})"
+                    f"{limit} (drop in points by bits: {drops})"
                 )
 
 
