@@ -29,10 +29,21 @@ _ONNX_WEIGHT_TYPES = {1, 2, 3, 5, 6, 10, 11}  # float, uint8, int8, int16, int32
 
 @dataclass(frozen=True)
 class WeightCount:
-    """Parameters stored in an artifact: all weight elements and the nonzero ones."""
+    """Parameters stored in an artifact: all weight elements, the nonzero ones, and a
+    summary of each weight tensor of rank 2 or more (kernels)."""
 
     total: int
     nonzero: int
+    tensors: tuple[dict[str, Any], ...] = ()
+
+
+def _kernel_summary(name: str, values: np.ndarray, shape: tuple[int, ...]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "shape": list(shape),
+        "zero_fraction": float(np.mean(values == 0)) if values.size else 0.0,
+        "distinct": int(np.unique(values).size),
+    }
 
 
 @dataclass(frozen=True)
@@ -48,12 +59,16 @@ class Artifact:
     params_in_artifact: int | None
     nonzero_params: int | None
     source_params: int | None = None
+    trainable_params: int | None = None
+    macs: int | None = None
     build_seconds: float | None = None
     cache_hit: bool | None = None
     tool_versions: dict[str, str] = field(default_factory=dict)
     null_reasons: dict[str, str] = field(default_factory=dict)
     #: what each compression step did (scheme, bits, calibration, tensor statistics, ...).
     steps: list[dict[str, Any]] = field(default_factory=list)
+    #: per kernel tensor in the file: name, shape, fraction of zeros, distinct values.
+    weight_tensors: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for the run JSON."""
@@ -90,6 +105,7 @@ def tflite_weight_count(data: bytes) -> WeightCount:
     op_names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
     seen_buffers: set[int] = set()
     total = nonzero = 0
+    kernels: list[dict[str, Any]] = []
     for s in range(model.SubgraphsLength()):
         graph = model.Subgraphs(s)
         bias_tensors: set[int] = set()
@@ -118,7 +134,10 @@ def tflite_weight_count(data: bytes) -> WeightCount:
             values = np.frombuffer(raw, dtype=dtype)
             total += int(values.size)
             nonzero += int(np.count_nonzero(values))
-    return WeightCount(total, nonzero)
+            shape = tuple(int(d) for d in tensor.ShapeAsNumpy()) if tensor.ShapeLength() else ()
+            if len(shape) >= 2:
+                kernels.append(_kernel_summary(tensor.Name().decode(), values, shape))
+    return WeightCount(total, nonzero, tuple(kernels))
 
 
 def onnx_weight_count(path: Path) -> WeightCount:
@@ -128,6 +147,7 @@ def onnx_weight_count(path: Path) -> WeightCount:
 
     model = onnx.load(str(path))
     total = nonzero = 0
+    kernels: list[dict[str, Any]] = []
     for initializer in model.graph.initializer:
         if initializer.data_type not in _ONNX_WEIGHT_TYPES:
             continue
@@ -136,7 +156,9 @@ def onnx_weight_count(path: Path) -> WeightCount:
             continue
         total += int(values.size)
         nonzero += int(np.count_nonzero(values))
-    return WeightCount(total, nonzero)
+        if values.ndim >= 2:
+            kernels.append(_kernel_summary(initializer.name, values.ravel(), values.shape))
+    return WeightCount(total, nonzero, tuple(kernels))
 
 
 def weight_count(path: Path, artifact_format: str) -> WeightCount:
@@ -180,6 +202,7 @@ def describe_artifact(
         lzma_bytes=lzma_bytes,
         params_in_artifact=None if counts is None else counts.total,
         nonzero_params=None if counts is None else counts.nonzero,
+        weight_tensors=[] if counts is None else list(counts.tensors),
         source_params=source_params,
         build_seconds=build_seconds,
         cache_hit=cache_hit,

@@ -22,7 +22,7 @@ import numpy as np
 from edgebench.artifacts import Artifact, describe_artifact
 from edgebench.cache import ArtifactCache, cache_key, tree_sha256
 from edgebench.datasets import Dataset, random_inputs
-from edgebench.errors import UsageError
+from edgebench.errors import ConversionError, UsageError
 from edgebench.preprocess import adapt_images
 from edgebench.provenance import package_versions
 from edgebench.recipes import Float32, Recipe
@@ -129,10 +129,11 @@ class ArtifactBuilder:
                 )
             else:
                 meta["training"] = "none (dataset has no labels; weights are random)"
+            from edgebench.keras_graph import count_macs
+
             meta["params"] = int(model.count_params())
-            meta["trainable_params"] = int(
-                sum(int(w.shape.num_elements()) for w in model.trainable_weights)
-            )
+            meta["trainable_params"] = _trainable(model)
+            meta["macs"] = _macs(model, count_macs)
             save_keras_model(model, folder / "model.keras")
             return meta
 
@@ -157,32 +158,53 @@ class ArtifactBuilder:
     # -- artifacts ------------------------------------------------------------------
 
     def _model_chain(self, source: ModelSource, dataset: Dataset, recipe: Recipe) -> FloatModel:
-        """The Keras model after the recipe's model steps; each prefix is its own cache entry."""
+        """The Keras model after the recipe's model steps; each prefix is its own cache entry.
+
+        A ``ft<E>`` right after a step that trains inside a wrapper (prune, cluster) sets
+        that step's fine-tuning epochs instead of running on its own.
+        """
+        from edgebench.recipes.training_steps import FineTune, WrappedTraining
+
         model = self.float_model(source, dataset)
-        for step in recipe.model_steps:
+        steps = list(recipe.model_steps)
+        i = 0
+        while i < len(steps):
+            step = steps[i]
+            fine_tune = steps[i + 1] if i + 1 < len(steps) else None
+            bound = isinstance(step, WrappedTraining) and isinstance(fine_tune, FineTune)
+            token = f"{step.token}+{fine_tune.token}" if bound else step.token
             parent = model
             key = cache_key(
-                kind="model-step", parent=parent.key, step=step.token, tools=self.tool_versions
+                kind="model-step", parent=parent.key, step=token, seed=self.seed, tools=self.tool_versions
             )
 
             def build(
-                folder: Path, step: Any = step, parent: FloatModel = parent
+                folder: Path, step: Any = step, parent: FloatModel = parent, epochs: Any = fine_tune if bound else None
             ) -> dict[str, Any]:
+                from edgebench.keras_graph import count_macs
                 from edgebench.keras_io import load_keras_model, save_keras_model
 
-                self._log(f"applying {step.token} to {source.id}")
+                self._log(f"applying {token} to {source.id}")
                 keras_model = load_keras_model(parent.path, parent.kind)
-                keras_model, meta = step.transform(
-                    keras_model, self._context(source, dataset, recipe)
-                )
+                context = self._context(source, dataset, recipe)
+                if epochs is not None:
+                    keras_model, meta = step.fine_tuned(keras_model, context, epochs.epochs)
+                else:
+                    keras_model, meta = step.transform(keras_model, context)
                 save_keras_model(keras_model, folder / "model.keras")
-                steps = [*parent.meta.get("steps", []), {**step.describe(), **meta}]
-                return {"params": parent.params, "steps": steps}
+                described = {**step.describe(), **meta}
+                if epochs is not None:
+                    described["step"] = token
+                return {
+                    "params": int(keras_model.count_params()),
+                    "trainable_params": _trainable(keras_model),
+                    "macs": _macs(keras_model, count_macs),
+                    "steps": [*parent.meta.get("steps", []), described],
+                }
 
             entry = self.cache.get_or_build(key, build)
-            model = FloatModel(
-                key, entry.file("model.keras"), "keras", entry.meta.get("params"), entry.meta
-            )
+            model = FloatModel(key, entry.file("model.keras"), "keras", entry.meta.get("params"), entry.meta)
+            i += 2 if bound else 1
         return model
 
     def _context(self, source: ModelSource, dataset: Dataset, recipe: Recipe) -> _Context:
@@ -247,7 +269,12 @@ class ArtifactBuilder:
             cache_hit=entry.hit,
             tool_versions=self.tool_versions,
         )
-        return replace(artifact, steps=list(entry.meta.get("steps", [])))
+        return replace(
+            artifact,
+            steps=list(entry.meta.get("steps", [])),
+            trainable_params=entry.meta.get("trainable_params"),
+            macs=entry.meta.get("macs"),
+        )
 
     def _native_artifact(self, source: ModelFile, artifact_format: str) -> Artifact:
         if source.native_format != artifact_format:
@@ -255,6 +282,17 @@ class ArtifactBuilder:
                 f"{source.id} is a {source.native_format} file; it cannot run as {artifact_format}"
             )
         return describe_artifact(source.path, artifact_format)
+
+
+def _trainable(model: Any) -> int:
+    return int(sum(int(w.shape.num_elements()) for w in model.trainable_weights))
+
+
+def _macs(model: Any, count: Any) -> int | None:
+    try:
+        return count(model)
+    except Exception:  # noqa: BLE001 - layers we cannot count: unknown, not zero
+        return None
 
 
 class _Context:
@@ -268,6 +306,24 @@ class _Context:
         self._dataset = dataset
         self._recipe = recipe
         self.calibration_samples = builder.calibration_samples
+        self.seed = builder.seed
+        self.verbose = builder.verbose
+
+    def training_data(self, input_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The training split fitted to ``input_shape``."""
+        data = self._dataset
+        if data.x_train is None or data.y_train is None:
+            raise ConversionError(
+                f"recipe {self._recipe.id} trains, and dataset {data.name!r} has no labelled training split"
+            )
+        x = adapt_images(data.x_train, tuple(input_shape)) if data.adapt_to_model else data.x_train
+        return x, data.y_train
+
+    def training_settings(self) -> dict[str, Any]:
+        """The zoo architecture's training settings, or defaults for a user's model."""
+        if isinstance(self._source, ZooSpec):
+            return self._builder.architectures[self._source.name].training
+        return {"epochs": 10, "batch_size": 32, "learning_rate": 1e-3}
 
     def calibration_inputs(self, input_shape: tuple[int, ...]) -> np.ndarray:
         """A seeded sample of the training split fitted to ``input_shape``."""

@@ -51,6 +51,8 @@ POWER_FIELDS: tuple[str, ...] = (
 
 # Why a field is null when no measurement filled it.
 DEFAULT_NULL_REASONS: dict[str, str] = {
+    "macs": "MACs are counted on Keras models only (zoo models and Keras files)",
+    "trainable_params": "trainable parameters are known for Keras models only",
     "packed_bytes": "only data-free low-bit (dfq) recipes have a packed size; the file size is the size",
     **{f: "the latency test of this row did not run in this session" for f in LATENCY_FIELDS},
     **{f: "the accuracy test of this variant did not run in this session" for f in ACCURACY_FIELDS},
@@ -79,6 +81,8 @@ class Record:
     build_seconds: float | None = None
     cache_hit: bool | None = None
     params: int | None = None
+    trainable_params: int | None = None
+    macs: int | None = None
     params_in_artifact: int | None = None
     nonzero_params: int | None = None
     file_bytes: int | None = None
@@ -87,6 +91,8 @@ class Record:
     packed_bytes: int | None = None
     #: what each compression step did: scheme, bits, calibration, tensor statistics, ...
     compression: list[dict[str, Any]] | None = None
+    #: each kernel tensor in the artifact file: name, shape, fraction of zeros, distinct values.
+    weight_tensors: list[dict[str, Any]] | None = None
     latency_mean_ms: float | None = None
     latency_std_ms: float | None = None
     latency_min_ms: float | None = None

@@ -197,12 +197,15 @@ class EdgebenchSession:
             "params": artifact.source_params
             if artifact.source_params is not None
             else artifact.params_in_artifact,
+            "trainable_params": artifact.trainable_params,
+            "macs": artifact.macs,
             "params_in_artifact": artifact.params_in_artifact,
             "nonzero_params": artifact.nonzero_params,
             "file_bytes": artifact.file_bytes,
             "gzip_bytes": artifact.gzip_bytes,
             "lzma_bytes": artifact.lzma_bytes,
             "compression": artifact.steps,
+            "weight_tensors": artifact.weight_tensors,
             **packed_size(artifact.steps),
         }
 

@@ -18,8 +18,15 @@ from edgebench.recipes.core import (
 from edgebench.recipes.dfq import DFQ
 from edgebench.recipes.ort_quant import ORT_QUANTIZATION
 from edgebench.recipes.tflite_quant import TFLITE_QUANTIZATION
+from edgebench.recipes.training_steps import TRAINING_STEPS
 
-BUILTIN_STEP_KINDS: tuple[StepKind, ...] = (FLOAT32, *TFLITE_QUANTIZATION, *ORT_QUANTIZATION, DFQ)
+BUILTIN_STEP_KINDS: tuple[StepKind, ...] = (
+    FLOAT32,
+    *TFLITE_QUANTIZATION,
+    *ORT_QUANTIZATION,
+    DFQ,
+    *TRAINING_STEPS,
+)
 
 
 def default_registry() -> StepRegistry:

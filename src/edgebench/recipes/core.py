@@ -36,6 +36,18 @@ class BuildContext(Protocol):
 
     #: representative samples for calibration (``--calibration-samples``).
     calibration_samples: int
+    #: the session's seed, for anything random (training, ranking, sampling).
+    seed: int
+    #: whether to show training progress.
+    verbose: bool
+
+    def training_data(self, input_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The labelled training split fitted to ``input_shape`` (raises if there is none)."""
+        ...
+
+    def training_settings(self) -> dict[str, Any]:
+        """``epochs``, ``batch_size`` and ``learning_rate`` for the model being built."""
+        ...
 
     def calibration_inputs(self, input_shape: tuple[int, ...]) -> np.ndarray:
         """Training samples fitted to ``input_shape`` (random inputs for ``random``)."""

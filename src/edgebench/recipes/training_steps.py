@@ -1,0 +1,304 @@
+"""Training-based compression: pruning, structured pruning, clustering, QAT, fine-tuning.
+
+- ``prune<S>[-poly]``: unstructured magnitude pruning to sparsity S with
+  tensorflow-model-optimization (constant schedule, or polynomial decay with ``-poly``),
+  fine-tuned, then ``strip_pruning``.
+- ``sprune<F>[-l2|-random]``: remove fraction F of the filters of each prunable
+  convolution (ranked by L1 norm by default), giving a narrower dense model.
+- ``cluster<K>[-linear|-random|-density]``: weight clustering to K centroids per layer
+  (k-means++ initialisation by default), fine-tuned, ``strip_clustering``. Batch norm is
+  folded into the preceding layers first, so the shared values survive conversion.
+- ``ft<E>``: E fine-tuning epochs. Right after ``prune``/``cluster`` it sets their
+  fine-tuning (masks and clusters kept); elsewhere it fine-tunes the float model.
+  Without ``ft``, ``prune`` and ``cluster`` fine-tune for 2 epochs, ``sprune`` for none.
+- ``qat[E]``: quantization-aware training (``quantize_model``) for E epochs (default 2),
+  then full-integer conversion (TFLite) or QDQ export (ONNX).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from edgebench.errors import ConversionError, UsageError
+from edgebench.recipes.core import BuildContext, Stage, Step, StepKind
+
+DEFAULT_FINE_TUNE_EPOCHS = 2
+
+
+def _compile_for_fine_tuning(model: Any, learning_rate: float) -> None:
+    from edgebench.tfcompat import import_keras
+
+    keras = import_keras()
+    last = model.layers[-1]
+    from_logits = getattr(getattr(last, "activation", None), "__name__", "") != "softmax"
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits),
+        metrics=["accuracy"],
+    )
+
+
+def _fit(model: Any, context: BuildContext, epochs: int, callbacks: list[Any] | None = None) -> dict[str, Any]:
+    """Fine-tune ``model`` on the training split (seeded); return what happened."""
+    from edgebench.training import seed_everything
+
+    if epochs <= 0:
+        return {"fine_tune_epochs": 0}
+    x, y = context.training_data(tuple(model.inputs[0].shape[1:]))
+    settings = context.training_settings()
+    seed_everything(context.seed)
+    _compile_for_fine_tuning(model, settings["learning_rate"] / 10)
+    context.log(f"fine-tuning {epochs} epoch(s) on {len(x)} samples")
+    history = model.fit(
+        x, y, epochs=epochs, batch_size=int(settings["batch_size"]), shuffle=True,
+        verbose=2 if context.verbose else 0, callbacks=callbacks or [],
+    )
+    return {"fine_tune_epochs": epochs, "fine_tune_final_loss": float(history.history["loss"][-1])}
+
+
+@dataclass(frozen=True)
+class FineTune(Step):
+    """``ft<E>``: fine-tune the float model for E epochs."""
+
+    epochs: int
+    family: ClassVar[str] = "ft"
+
+    @property
+    def token(self) -> str:
+        return f"ft{self.epochs}"
+
+    def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
+        """Fine-tune, keeping exact zeros at zero (so a pruned model stays pruned)."""
+        from edgebench.tfcompat import import_keras
+
+        keras = import_keras()
+        masks = [(w, (w.numpy() != 0).astype(w.dtype.as_numpy_dtype)) for w in _kernels(model)]
+        masks = [(w, m) for w, m in masks if not m.all()]
+
+        class KeepZeros(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+                for variable, mask in masks:
+                    variable.assign(variable * mask)
+
+        meta = _fit(model, context, self.epochs, [KeepZeros()] if masks else [])
+        return model, meta
+
+
+def _kernels(model: Any) -> list[Any]:
+    names = ("kernel", "depthwise_kernel", "pointwise_kernel")
+    return [getattr(layer, n) for layer in model.layers for n in names if hasattr(layer, n)]
+
+
+class WrappedTraining(Step):
+    """A step that fine-tunes inside a tfmot wrapper; a following ``ft<E>`` sets its epochs."""
+
+    def fine_tuned(self, model: Any, context: BuildContext, epochs: int) -> tuple[Any, dict[str, Any]]:
+        raise NotImplementedError
+
+    def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
+        return self.fine_tuned(model, context, DEFAULT_FINE_TUNE_EPOCHS)
+
+
+def _tfmot() -> Any:
+    from edgebench.tfcompat import import_tensorflow
+
+    import_tensorflow()
+    try:
+        import tensorflow_model_optimization as tfmot
+    except ImportError as exc:
+        raise ConversionError(
+            f'tensorflow-model-optimization is needed: pip install "edgebench[tf]" ({exc})'
+        ) from exc
+    return tfmot
+
+
+@dataclass(frozen=True)
+class Prune(WrappedTraining):
+    """``prune<S>``: magnitude pruning to sparsity S with tfmot."""
+
+    sparsity: float
+    schedule: str = "constant"
+    family: ClassVar[str] = "prune"
+
+    @property
+    def token(self) -> str:
+        return f"prune{self.sparsity:g}" + ("-poly" if self.schedule == "poly" else "")
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "sparsity": self.sparsity, "schedule": self.schedule}
+
+    def fine_tuned(self, model: Any, context: BuildContext, epochs: int) -> tuple[Any, dict[str, Any]]:
+        tfmot = _tfmot()
+        sparsity = tfmot.sparsity.keras
+        if epochs == 0:
+            # no training: apply the magnitude masks tfmot would apply at step 0
+            for kernel in _kernels(model):
+                values = kernel.numpy()
+                cut = int(round(values.size * self.sparsity))
+                if cut:
+                    threshold = np.sort(np.abs(values), axis=None)[cut - 1]
+                    kernel.assign(np.where(np.abs(values) <= threshold, 0, values))
+            return model, {"fine_tune_epochs": 0}
+        x, _ = context.training_data(tuple(model.inputs[0].shape[1:]))
+        steps = epochs * int(np.ceil(len(x) / context.training_settings()["batch_size"]))
+        if self.schedule == "poly":
+            schedule = sparsity.PolynomialDecay(0.0, self.sparsity, begin_step=0, end_step=max(1, steps // 2), frequency=1)
+        else:
+            schedule = sparsity.ConstantSparsity(self.sparsity, begin_step=0, frequency=1)
+        wrapped = sparsity.prune_low_magnitude(model, pruning_schedule=schedule)
+        meta = _fit(wrapped, context, epochs, [sparsity.UpdatePruningStep()])
+        return sparsity.strip_pruning(wrapped), meta
+
+
+@dataclass(frozen=True)
+class Cluster(WrappedTraining):
+    """``cluster<K>``: weight clustering to K centroids per layer with tfmot."""
+
+    clusters: int
+    init: str = "kmeans++"
+    family: ClassVar[str] = "cluster"
+
+    @property
+    def token(self) -> str:
+        return f"cluster{self.clusters}" + ("" if self.init == "kmeans++" else f"-{self.init}")
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "clusters": self.clusters, "centroid_init": self.init}
+
+    def fine_tuned(self, model: Any, context: BuildContext, epochs: int) -> tuple[Any, dict[str, Any]]:
+        from edgebench.keras_graph import fold_batchnorm
+
+        tfmot = _tfmot()
+        clustering = tfmot.clustering.keras
+        inits = {
+            "kmeans++": clustering.CentroidInitialization.KMEANS_PLUS_PLUS,
+            "linear": clustering.CentroidInitialization.LINEAR,
+            "random": clustering.CentroidInitialization.RANDOM,
+            "density": clustering.CentroidInitialization.DENSITY_BASED,
+        }
+        from edgebench.training import seed_everything
+
+        seed_everything(context.seed)
+        folded = fold_batchnorm(model)
+        wrapped = clustering.cluster_weights(
+            folded, number_of_clusters=self.clusters, cluster_centroids_init=inits[self.init]
+        )
+        if epochs:
+            meta = _fit(wrapped, context, epochs)
+        else:
+            meta = {"fine_tune_epochs": 0}
+        stripped = clustering.strip_clustering(wrapped)
+        meta["distinct_values"] = {
+            k.name: int(np.unique(k.numpy()).size) for k in _kernels(stripped)
+        }
+        return stripped, meta
+
+
+@dataclass(frozen=True)
+class StructuredPrune(Step):
+    """``sprune<F>``: remove fraction F of each prunable convolution's filters."""
+
+    fraction: float
+    criterion: str = "l1"
+    family: ClassVar[str] = "sprune"
+
+    @property
+    def token(self) -> str:
+        return f"sprune{self.fraction:g}" + ("" if self.criterion == "l1" else f"-{self.criterion}")
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "fraction": self.fraction, "criterion": self.criterion}
+
+    def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
+        from edgebench.keras_graph import structured_prune
+
+        narrow, meta = structured_prune(model, self.fraction, self.criterion, context.seed)
+        context.log(f"{self.token}: {model.count_params():,} -> {narrow.count_params():,} parameters")
+        return narrow, meta
+
+
+@dataclass(frozen=True)
+class QuantizationAwareTraining(Step):
+    """``qat[E]``: quantize_model, E epochs of training, then integer conversion."""
+
+    epochs: int = DEFAULT_FINE_TUNE_EPOCHS
+    stage: ClassVar[Stage] = "export"
+    family: ClassVar[str] = "qat"
+
+    @property
+    def token(self) -> str:
+        return "qat" if self.epochs == DEFAULT_FINE_TUNE_EPOCHS else f"qat{self.epochs}"
+
+    @property
+    def bits(self) -> int | None:
+        return 8
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "scheme": "qat", "epochs": self.epochs}
+
+    def export(self, model: Any, artifact_format: str, out_path: Path, context: BuildContext) -> dict[str, Any]:
+        """Train with fake quantization, then convert (TFLite int8, or ONNX with Q/DQ)."""
+        from edgebench.convert import keras_to_onnx, keras_to_tflite, short_converter_message
+        from edgebench.tfcompat import import_tensorflow
+
+        tf = import_tensorflow()
+        tfmot = _tfmot()
+        try:
+            quantized = tfmot.quantization.keras.quantize_model(model)
+        except Exception as exc:  # noqa: BLE001 - tfmot refuses unsupported layers
+            raise ConversionError(f"quantize_model refused the model: {short_converter_message(exc)}") from exc
+        meta = _fit(quantized, context, self.epochs)
+
+        def configure(converter: Any) -> None:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+
+        if artifact_format == "tflite":
+            keras_to_tflite(quantized, out_path, configure)
+        else:
+            keras_to_onnx(quantized, out_path)
+        return meta
+
+
+def _fraction(text: str, token: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise UsageError(f"{token}: the fraction must be between 0 and 1 (exclusive)")
+    return value
+
+
+TRAINING_STEPS: tuple[StepKind, ...] = (
+    StepKind(
+        "prune",
+        re.compile(r"prune(\d*\.\d+|\d+)(-poly)?"),
+        lambda m: Prune(_fraction(m[1], m[0]), "poly" if m[2] else "constant"),
+        "unstructured magnitude pruning to sparsity S (tfmot), -poly for polynomial decay",
+        "prune0.5",
+    ),
+    StepKind(
+        "sprune",
+        re.compile(r"sprune(\d*\.\d+|\d+)(?:-(l1|l2|random))?"),
+        lambda m: StructuredPrune(_fraction(m[1], m[0]), m[2] or "l1"),
+        "structured (filter) pruning of fraction F, ranked by l1 (default), l2 or random",
+        "sprune0.3",
+    ),
+    StepKind(
+        "cluster",
+        re.compile(r"cluster(\d+)(?:-(kmeans\+\+|linear|random|density))?"),
+        lambda m: Cluster(int(m[1]), m[2] or "kmeans++"),
+        "weight clustering to K centroids (tfmot), centroid init kmeans++/linear/random/density",
+        "cluster16",
+    ),
+    StepKind("ft", re.compile(r"ft(\d+)"), lambda m: FineTune(int(m[1])), "E fine-tuning epochs", "ft2"),
+    StepKind(
+        "qat",
+        re.compile(r"qat(\d+)?"),
+        lambda m: QuantizationAwareTraining(int(m[1]) if m[1] else DEFAULT_FINE_TUNE_EPOCHS),
+        "quantization-aware training (tfmot) for E epochs, then integer conversion",
+        "qat",
+    ),
+)
