@@ -308,3 +308,44 @@ def test_quantized_variants_of_a_keras_file(project):
         assert tensor["after"]["distinct"] < tensor["before"]["distinct"]
         assert tensor["error"]["snr_db"] > 30
     assert records[("fp32", "litert")]["null_reasons"]["packed_bytes"].startswith("only data-free")
+
+
+@pytest.mark.slow
+def test_training_recipes_of_a_keras_file(project, monkeypatch):
+    shutil.copy(DATA / "digits_mlp.keras", project.path / "models" / "net.keras")
+    args = (
+        "bench",
+        "-k",
+        "accuracy",
+        "--model",
+        "models/net.keras",
+        "--threshold",
+        "default=100",
+        "--variants",
+        "fp32,prune0.5+ft1,cluster8+ft1,prune0.5+ft1+int8,ft1,sprune0.5",
+        "-rs",
+        *QUICK,
+    )
+    result = project.runpytest_subprocess(*args, "--edgebench-json", "run.json")
+    result.assert_outcomes(passed=9, skipped=2)  # the MLP has no convolution to prune structurally
+    result.stdout.re_match_lines([r"SKIPPED .*no convolution can be pruned consistently"])
+    records = {(r["recipe"], r["runtime"]): r for r in run_json(project)["records"]}
+    for runtime in ("litert", "onnxruntime"):
+        pruned = records[("prune0.5+ft1", runtime)]["weight_tensors"]  # read from the artifact file
+        assert len(pruned) == 2 and all(abs(t["zero_fraction"] - 0.5) <= 0.02 for t in pruned)
+        clustered = records[("cluster8+ft1", runtime)]["weight_tensors"]
+        assert len(clustered) == 2 and all(t["distinct"] <= 8 for t in clustered)
+        assert (
+            records[("prune0.5+ft1", runtime)]["nonzero_params"]
+            < 0.6 * records[("fp32", runtime)]["nonzero_params"]
+        )
+    assert records[("prune0.5+ft1+int8", "litert")]["compression"][0]["step"] == "prune0.5+ft1"
+    # fine-tuning is seeded: a second run in a fresh cache reproduces every accuracy
+    monkeypatch.setenv("EDGEBENCH_CACHE", str(project.path / "cache2"))
+    again = project.runpytest_subprocess(*args, "--edgebench-json", "again.json")
+    again.assert_outcomes(passed=9, skipped=2)
+    second = {
+        (r["recipe"], r["runtime"]): r["accuracy"]
+        for r in run_json(project, "again.json")["records"]
+    }
+    assert second == {key: r["accuracy"] for key, r in records.items()}

@@ -29,3 +29,8 @@ class RuntimeUnavailable(EdgebenchError):
 
 class InferenceError(EdgebenchError):
     """A runtime failed while loading or running an artifact."""
+
+
+class NotApplicable(EdgebenchError):
+    """A recipe that cannot apply to this model (e.g. structured pruning of a model with
+    no prunable convolution); its tests are skipped with the reason."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.errors import ConversionError
+from edgebench.errors import NotApplicable
 
 # Layers whose output channels are their input channels.
 CHANNEL_PRESERVING = {
@@ -78,7 +78,11 @@ def prunable_convolutions(model: Any) -> list[str]:
     users = consumers(model)
     names = []
     for layer in model.layers:
-        if type(layer).__name__ == "Conv2D" and layer.groups == 1 and _channel_sinks(layer, users) is not None:
+        if (
+            type(layer).__name__ == "Conv2D"
+            and layer.groups == 1
+            and _channel_sinks(layer, users) is not None
+        ):
             names.append(layer.name)
     return names
 
@@ -97,7 +101,9 @@ def rank_channels(kernel: np.ndarray, criterion: str, rng: np.random.Generator) 
     return np.argsort(-scores, kind="stable")
 
 
-def structured_prune(model: Any, fraction: float, criterion: str, seed: int) -> tuple[Any, dict[str, Any]]:
+def structured_prune(
+    model: Any, fraction: float, criterion: str, seed: int
+) -> tuple[Any, dict[str, Any]]:
     """A narrower copy of ``model``: each prunable conv loses ``fraction`` of its filters.
 
     Kept filters keep their weights; the layers downstream (batch norm, depthwise conv,
@@ -113,9 +119,11 @@ def structured_prune(model: Any, fraction: float, criterion: str, seed: int) -> 
         if layer.name in prunable:
             filters = layer.filters
             count = max(1, int(round(filters * (1.0 - fraction))))
-            keep[layer.name] = np.sort(rank_channels(layer.get_weights()[0], criterion, rng)[:count])
+            keep[layer.name] = np.sort(
+                rank_channels(layer.get_weights()[0], criterion, rng)[:count]
+            )
     if not keep:
-        raise ConversionError(
+        raise NotApplicable(
             f"{model.name}: no convolution can be pruned consistently (every one feeds an "
             "Add, Concatenate, Flatten or the output)"
         )

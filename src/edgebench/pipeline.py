@@ -31,6 +31,8 @@ from edgebench.zoo import Architecture, ZooSpec
 
 BUILD_TOOLS: tuple[str, ...] = ("tensorflow", "tf-keras", "tf2onnx", "onnx", "onnxruntime", "numpy")
 DEFAULT_CALIBRATION_SAMPLES = 200
+#: bumped when what an entry holds changes, so older cache entries are rebuilt.
+PIPELINE_VERSION = 2
 FORMAT_SUFFIX = {"tflite": ".tflite", "onnx": ".onnx"}
 
 
@@ -78,6 +80,7 @@ class ArtifactBuilder:
         num_classes = dataset.num_classes or 10
         training = architecture.training if dataset.labelled else {"epochs": 0}
         key = cache_key(
+            pipeline=PIPELINE_VERSION,
             kind="zoo-float",
             architecture=spec.name,
             architecture_sha256=architecture.source_sha256,
@@ -175,11 +178,20 @@ class ArtifactBuilder:
             token = f"{step.token}+{fine_tune.token}" if bound else step.token
             parent = model
             key = cache_key(
-                kind="model-step", parent=parent.key, step=token, seed=self.seed, tools=self.tool_versions
+                pipeline=PIPELINE_VERSION,
+                kind="model-step",
+                parent=parent.key,
+                step=token,
+                seed=self.seed,
+                tools=self.tool_versions,
             )
 
             def build(
-                folder: Path, step: Any = step, parent: FloatModel = parent, epochs: Any = fine_tune if bound else None
+                folder: Path,
+                step: Any = step,
+                parent: FloatModel = parent,
+                epochs: Any = fine_tune if bound else None,
+                token: str = token,
             ) -> dict[str, Any]:
                 from edgebench.keras_graph import count_macs
                 from edgebench.keras_io import load_keras_model, save_keras_model
@@ -203,7 +215,9 @@ class ArtifactBuilder:
                 }
 
             entry = self.cache.get_or_build(key, build)
-            model = FloatModel(key, entry.file("model.keras"), "keras", entry.meta.get("params"), entry.meta)
+            model = FloatModel(
+                key, entry.file("model.keras"), "keras", entry.meta.get("params"), entry.meta
+            )
             i += 2 if bound else 1
         return model
 
@@ -229,6 +243,7 @@ class ArtifactBuilder:
             model = self._model_chain(source, dataset, recipe)
             parent_key, parent_meta = model.key, model.meta
         key = cache_key(
+            pipeline=PIPELINE_VERSION,
             kind="artifact",
             model=parent_key,
             export=export.token,
@@ -255,6 +270,8 @@ class ArtifactBuilder:
                 steps.append({**export.describe(), **meta})
             return {
                 "source_params": params,
+                "trainable_params": None if model is None else model.meta.get("trainable_params"),
+                "macs": None if model is None else model.meta.get("macs"),
                 "recipe": recipe.id,
                 "format": artifact_format,
                 "steps": steps,

@@ -21,7 +21,13 @@ from edgebench.cache import ArtifactCache
 from edgebench.cases import Variant
 from edgebench.datasets import validate_spec
 from edgebench.devices import load_profiles, parse_threads, resolve_profile
-from edgebench.errors import DatasetUnavailable, EdgebenchError, RuntimeUnavailable, UsageError
+from edgebench.errors import (
+    DatasetUnavailable,
+    EdgebenchError,
+    NotApplicable,
+    RuntimeUnavailable,
+    UsageError,
+)
 from edgebench.provenance import collect as collect_provenance
 from edgebench.provenance import cpu_flags, usable_cores
 from edgebench.recipes import default_registry, parse_recipes, split_variants
@@ -35,6 +41,12 @@ from edgebench.thresholds import parse_assignments, pyproject_thresholds
 from edgebench.zoo import load_architectures
 
 FRAGMENT_KEY = "edgebench"
+#: the sweeps ``--sweep`` selects, as in the milestone tables users keep.
+SWEEPS: dict[str, tuple[str, ...]] = {
+    "sprune": tuple(f"sprune{f}" for f in ("0.05", "0.1", "0.2", "0.3", "0.4", "0.5")),
+    "prune": tuple(f"prune{s}" for s in ("0.2", "0.4", "0.6", "0.8")),
+    "cluster": tuple(f"cluster{k}" for k in (8, 16, 32)),
+}
 SESSION_KEY = pytest.StashKey["EdgebenchSession | UsageError"]()
 STORE_KEY = pytest.StashKey["RunStore"]()
 PROFILES_KEY = pytest.StashKey["dict[str, DeviceProfile]"]()
@@ -116,6 +128,13 @@ OPTIONS: tuple[Option, ...] = (
         "1",
         "batch size of the accuracy pass; 1 is what a device runs (dynamic quantization "
         "computes activation ranges per batch, so larger batches change its accuracy)",
+    ),
+    Option(
+        "--sweep",
+        "edgebench_sweep",
+        "",
+        "default compression sweeps to add, each with and without int8: "
+        + "; ".join(f"{name}: {', '.join(values)}" for name, values in SWEEPS.items()),
     ),
     Option(
         "--bit-sweep",
@@ -369,7 +388,7 @@ class RecordWriter:
         failure: str | None = None
         try:
             yield row
-        except (DatasetUnavailable, RuntimeUnavailable) as exc:
+        except (DatasetUnavailable, RuntimeUnavailable, NotApplicable) as exc:
             skip_reason = f"edgebench: {exc}"
         except EdgebenchError as exc:
             failure = f"{variant.id}: {exc}"

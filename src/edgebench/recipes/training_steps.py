@@ -30,20 +30,27 @@ from edgebench.recipes.core import BuildContext, Stage, Step, StepKind
 DEFAULT_FINE_TUNE_EPOCHS = 2
 
 
-def _compile_for_fine_tuning(model: Any, learning_rate: float) -> None:
+#: fine-tuning starts at this fraction of the model's training learning rate, with cosine decay.
+FINE_TUNE_LR_FRACTION = 0.5
+
+
+def _compile_for_fine_tuning(model: Any, learning_rate: float, steps: int) -> None:
     from edgebench.tfcompat import import_keras
 
     keras = import_keras()
     last = model.layers[-1]
     from_logits = getattr(getattr(last, "activation", None), "__name__", "") != "softmax"
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(1, steps))
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=keras.optimizers.Adam(schedule),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits),
         metrics=["accuracy"],
     )
 
 
-def _fit(model: Any, context: BuildContext, epochs: int, callbacks: list[Any] | None = None) -> dict[str, Any]:
+def _fit(
+    model: Any, context: BuildContext, epochs: int, callbacks: list[Any] | None = None
+) -> dict[str, Any]:
     """Fine-tune ``model`` on the training split (seeded); return what happened."""
     from edgebench.training import seed_everything
 
@@ -52,11 +59,18 @@ def _fit(model: Any, context: BuildContext, epochs: int, callbacks: list[Any] | 
     x, y = context.training_data(tuple(model.inputs[0].shape[1:]))
     settings = context.training_settings()
     seed_everything(context.seed)
-    _compile_for_fine_tuning(model, settings["learning_rate"] / 10)
+    batch_size = int(settings["batch_size"])
+    steps = epochs * int(np.ceil(len(x) / batch_size))
+    _compile_for_fine_tuning(model, settings["learning_rate"] * FINE_TUNE_LR_FRACTION, steps)
     context.log(f"fine-tuning {epochs} epoch(s) on {len(x)} samples")
     history = model.fit(
-        x, y, epochs=epochs, batch_size=int(settings["batch_size"]), shuffle=True,
-        verbose=2 if context.verbose else 0, callbacks=callbacks or [],
+        x,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        verbose=2 if context.verbose else 0,
+        callbacks=callbacks or [],
     )
     return {"fine_tune_epochs": epochs, "fine_tune_final_loss": float(history.history["loss"][-1])}
 
@@ -97,7 +111,9 @@ def _kernels(model: Any) -> list[Any]:
 class WrappedTraining(Step):
     """A step that fine-tunes inside a tfmot wrapper; a following ``ft<E>`` sets its epochs."""
 
-    def fine_tuned(self, model: Any, context: BuildContext, epochs: int) -> tuple[Any, dict[str, Any]]:
+    def fine_tuned(
+        self, model: Any, context: BuildContext, epochs: int
+    ) -> tuple[Any, dict[str, Any]]:
         raise NotImplementedError
 
     def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
@@ -132,27 +148,48 @@ class Prune(WrappedTraining):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "sparsity": self.sparsity, "schedule": self.schedule}
 
-    def fine_tuned(self, model: Any, context: BuildContext, epochs: int) -> tuple[Any, dict[str, Any]]:
+    def fine_tuned(
+        self, model: Any, context: BuildContext, epochs: int
+    ) -> tuple[Any, dict[str, Any]]:
         tfmot = _tfmot()
         sparsity = tfmot.sparsity.keras
         if epochs == 0:
-            # no training: apply the magnitude masks tfmot would apply at step 0
-            for kernel in _kernels(model):
-                values = kernel.numpy()
-                cut = int(round(values.size * self.sparsity))
-                if cut:
-                    threshold = np.sort(np.abs(values), axis=None)[cut - 1]
-                    kernel.assign(np.where(np.abs(values) <= threshold, 0, values))
-            return model, {"fine_tune_epochs": 0}
+            return self._masks_only(model, context)
         x, _ = context.training_data(tuple(model.inputs[0].shape[1:]))
         steps = epochs * int(np.ceil(len(x) / context.training_settings()["batch_size"]))
         if self.schedule == "poly":
-            schedule = sparsity.PolynomialDecay(0.0, self.sparsity, begin_step=0, end_step=max(1, steps // 2), frequency=1)
+            schedule = sparsity.PolynomialDecay(
+                0.0, self.sparsity, begin_step=0, end_step=max(1, steps // 2), frequency=1
+            )
         else:
             schedule = sparsity.ConstantSparsity(self.sparsity, begin_step=0, frequency=1)
         wrapped = sparsity.prune_low_magnitude(model, pruning_schedule=schedule)
         meta = _fit(wrapped, context, epochs, [sparsity.UpdatePruningStep()])
-        return sparsity.strip_pruning(wrapped), meta
+        stripped = sparsity.strip_pruning(wrapped)
+        meta["kernel_sparsity"] = {
+            k.name: float(np.mean(k.numpy() == 0)) for k in _kernels(stripped)
+        }
+        return stripped, meta
+
+    def _masks_only(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
+        """tfmot's magnitude masks without training: one step at learning rate 0, batch
+        norm frozen, so only the masks change the weights."""
+        from edgebench.tfcompat import import_keras
+
+        keras = import_keras()
+        sparsity = _tfmot().sparsity.keras
+        schedule = sparsity.ConstantSparsity(self.sparsity, begin_step=0, frequency=1)
+        wrapped = sparsity.prune_low_magnitude(model, pruning_schedule=schedule)
+        for layer in wrapped.layers:
+            inner = getattr(layer, "layer", layer)
+            if type(inner).__name__ == "BatchNormalization":
+                layer.trainable = False
+        wrapped.compile(optimizer=keras.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")
+        x, y = context.training_data(tuple(model.inputs[0].shape[1:]))
+        wrapped.fit(x[:1], y[:1], epochs=1, verbose=0, callbacks=[sparsity.UpdatePruningStep()])
+        stripped = sparsity.strip_pruning(wrapped)
+        sparsities = {k.name: float(np.mean(k.numpy() == 0)) for k in _kernels(stripped)}
+        return stripped, {"fine_tune_epochs": 0, "kernel_sparsity": sparsities}
 
 
 @dataclass(frozen=True)
@@ -170,7 +207,9 @@ class Cluster(WrappedTraining):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "clusters": self.clusters, "centroid_init": self.init}
 
-    def fine_tuned(self, model: Any, context: BuildContext, epochs: int) -> tuple[Any, dict[str, Any]]:
+    def fine_tuned(
+        self, model: Any, context: BuildContext, epochs: int
+    ) -> tuple[Any, dict[str, Any]]:
         from edgebench.keras_graph import fold_batchnorm
 
         tfmot = _tfmot()
@@ -188,10 +227,7 @@ class Cluster(WrappedTraining):
         wrapped = clustering.cluster_weights(
             folded, number_of_clusters=self.clusters, cluster_centroids_init=inits[self.init]
         )
-        if epochs:
-            meta = _fit(wrapped, context, epochs)
-        else:
-            meta = {"fine_tune_epochs": 0}
+        meta = _fit(wrapped, context, epochs) if epochs else {"fine_tune_epochs": 0}
         stripped = clustering.strip_clustering(wrapped)
         meta["distinct_values"] = {
             k.name: int(np.unique(k.numpy()).size) for k in _kernels(stripped)
@@ -218,7 +254,9 @@ class StructuredPrune(Step):
         from edgebench.keras_graph import structured_prune
 
         narrow, meta = structured_prune(model, self.fraction, self.criterion, context.seed)
-        context.log(f"{self.token}: {model.count_params():,} -> {narrow.count_params():,} parameters")
+        context.log(
+            f"{self.token}: {model.count_params():,} -> {narrow.count_params():,} parameters"
+        )
         return narrow, meta
 
 
@@ -241,7 +279,9 @@ class QuantizationAwareTraining(Step):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "scheme": "qat", "epochs": self.epochs}
 
-    def export(self, model: Any, artifact_format: str, out_path: Path, context: BuildContext) -> dict[str, Any]:
+    def export(
+        self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
+    ) -> dict[str, Any]:
         """Train with fake quantization, then convert (TFLite int8, or ONNX with Q/DQ)."""
         from edgebench.convert import keras_to_onnx, keras_to_tflite, short_converter_message
         from edgebench.tfcompat import import_tensorflow
@@ -251,7 +291,9 @@ class QuantizationAwareTraining(Step):
         try:
             quantized = tfmot.quantization.keras.quantize_model(model)
         except Exception as exc:  # noqa: BLE001 - tfmot refuses unsupported layers
-            raise ConversionError(f"quantize_model refused the model: {short_converter_message(exc)}") from exc
+            raise ConversionError(
+                f"quantize_model refused the model: {short_converter_message(exc)}"
+            ) from exc
         meta = _fit(quantized, context, self.epochs)
 
         def configure(converter: Any) -> None:
@@ -293,7 +335,9 @@ TRAINING_STEPS: tuple[StepKind, ...] = (
         "weight clustering to K centroids (tfmot), centroid init kmeans++/linear/random/density",
         "cluster16",
     ),
-    StepKind("ft", re.compile(r"ft(\d+)"), lambda m: FineTune(int(m[1])), "E fine-tuning epochs", "ft2"),
+    StepKind(
+        "ft", re.compile(r"ft(\d+)"), lambda m: FineTune(int(m[1])), "E fine-tuning epochs", "ft2"
+    ),
     StepKind(
         "qat",
         re.compile(r"qat(\d+)?"),
