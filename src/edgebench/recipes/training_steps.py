@@ -108,6 +108,11 @@ def _kernels(model: Any) -> list[Any]:
     return [getattr(layer, n) for layer in model.layers for n in names if hasattr(layer, n)]
 
 
+def _kernel_sparsity(model: Any) -> dict[str, float]:
+    """Fraction of exact zeros in each kernel of ``model``."""
+    return {k.name: float(np.mean(k.numpy() == 0)) for k in _kernels(model)}
+
+
 class WrappedTraining(Step):
     """A step that fine-tunes inside a tfmot wrapper; a following ``ft<E>`` sets its epochs."""
 
@@ -166,9 +171,7 @@ class Prune(WrappedTraining):
         wrapped = sparsity.prune_low_magnitude(model, pruning_schedule=schedule)
         meta = _fit(wrapped, context, epochs, [sparsity.UpdatePruningStep()])
         stripped = sparsity.strip_pruning(wrapped)
-        meta["kernel_sparsity"] = {
-            k.name: float(np.mean(k.numpy() == 0)) for k in _kernels(stripped)
-        }
+        meta["kernel_sparsity"] = _kernel_sparsity(stripped)
         return stripped, meta
 
     def _masks_only(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
@@ -188,8 +191,7 @@ class Prune(WrappedTraining):
         x, y = context.training_data(tuple(model.inputs[0].shape[1:]))
         wrapped.fit(x[:1], y[:1], epochs=1, verbose=0, callbacks=[sparsity.UpdatePruningStep()])
         stripped = sparsity.strip_pruning(wrapped)
-        sparsities = {k.name: float(np.mean(k.numpy() == 0)) for k in _kernels(stripped)}
-        return stripped, {"fine_tune_epochs": 0, "kernel_sparsity": sparsities}
+        return stripped, {"fine_tune_epochs": 0, "kernel_sparsity": _kernel_sparsity(stripped)}
 
 
 @dataclass(frozen=True)
@@ -211,17 +213,15 @@ class Cluster(WrappedTraining):
         self, model: Any, context: BuildContext, epochs: int
     ) -> tuple[Any, dict[str, Any]]:
         from edgebench.keras_graph import fold_batchnorm
+        from edgebench.training import seed_everything
 
-        tfmot = _tfmot()
-        clustering = tfmot.clustering.keras
+        clustering = _tfmot().clustering.keras
         inits = {
             "kmeans++": clustering.CentroidInitialization.KMEANS_PLUS_PLUS,
             "linear": clustering.CentroidInitialization.LINEAR,
             "random": clustering.CentroidInitialization.RANDOM,
             "density": clustering.CentroidInitialization.DENSITY_BASED,
         }
-        from edgebench.training import seed_everything
-
         seed_everything(context.seed)
         folded = fold_batchnorm(model)
         wrapped = clustering.cluster_weights(
