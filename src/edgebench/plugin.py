@@ -217,6 +217,10 @@ def resolve_settings(config: pytest.Config) -> tuple[Settings, dict[str, Any]]:
     variants += [
         f"dfq2..8-{sweep}" for sweep in _comma_list(option_value(config, "edgebench_bit_sweep"))
     ]
+    for sweep in _comma_list(option_value(config, "edgebench_sweep")):
+        if sweep not in SWEEPS:
+            raise UsageError(f"unknown sweep {sweep!r}; known: {', '.join(SWEEPS)}")
+        variants += [v for recipe in SWEEPS[sweep] for v in (recipe, f"{recipe}+int8")]
     recipes = parse_recipes(variants, registry)
     datasets = [validate_spec(s) for s in _comma_list(option_value(config, "edgebench_dataset"))]
     runtimes = _comma_list(option_value(config, "edgebench_runtimes"))
