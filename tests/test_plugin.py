@@ -84,13 +84,13 @@ def test_ids_read_like_rows(project):
 
 def test_bench_run_prints_the_table_and_writes_the_run_file(project):
     result = project.runpytest("bench", "--threads", "1,2", "--edgebench-json", "run.json", *QUICK)
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=10)
     result.stdout.re_match_lines(
         [
             r"=+ edgebench =+",
             r"\| Model +\| Recipe +\| Runtime +\| Threads +\| #Params +\| Size \[KiB\] +\| p50 \[ms\] +"
-            r"\| p90 \[ms\] +\| Accuracy +\| Drop \[pts\] +\|",
-            r"\| digits_mlp.onnx +\| fp32 +\| onnxruntime +\| 1 +\| 2,410 +\| [0-9.]+ +\| [0-9.]+ +\| [0-9.]+ +\| 97.78% +\| \+0.00 +\|",
+            r"\| p90 \[ms\] +\| Mem over base \[MiB\] +\| Accuracy +\| Drop \[pts\] +\|",
+            r"\| digits_mlp.onnx +\| fp32 +\| onnxruntime +\| 1 +\| 2,410 +\| [0-9.]+ +\| [0-9.]+ +\| [0-9.]+ +\| [0-9.]+ +\| 97.78% +\| \+0.00 +\|",
             r"edgebench: 4 records \(0 with errors\) written to .*run.json",
         ]
     )
@@ -106,13 +106,17 @@ def test_bench_run_prints_the_table_and_writes_the_run_file(project):
         assert record["params"] == 2410 and record["file_bytes"] > 0
         assert record["runtime_version"] and record["provider"]
         assert record["errors"] == []
-        assert record["peak_memory_mb"] is None and record["null_reasons"]["peak_memory_mb"]
+        assert 0 < record["memory_baseline_mb"] < record["peak_memory_mb"]
+        assert record["memory_over_baseline_mb"] == pytest.approx(
+            record["peak_memory_mb"] - record["memory_baseline_mb"]
+        )
+        assert record["memory_source"].startswith("VmHWM")
 
 
 def test_corrupt_model_fails_only_its_own_tests(project):
     (project.path / "models" / "broken.onnx").write_bytes(b"\x08\x07not a model")
     result = project.runpytest("bench", "--threads", "1", "--edgebench-json", "run.json", *QUICK)
-    result.assert_outcomes(passed=4, failed=2)
+    result.assert_outcomes(passed=6, failed=3)
     result.stdout.fnmatch_lines(
         [
             "*broken.onnx-digits-fp32-onnxruntime: ONNX Runtime cannot load broken.onnx: *INVALID_PROTOBUF*"
@@ -132,7 +136,7 @@ def test_options_are_read_from_pytest_ini(project):
         "[pytest]\nedgebench_threads = 1\nedgebench_rounds = 7\nedgebench_model = models/digits_mlp.tflite\n"
     )
     result = project.runpytest("bench", "--edgebench-json", "run.json", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
     (record,) = run_json(project)["records"]
     assert (record["model"], record["threads"], record["rounds"]) == ("digits_mlp.tflite", 1, 7)
 
@@ -160,7 +164,7 @@ def test_third_party_columns_through_the_fragment_hook(project):
         "        fragment['values']['cpu_count'] = 2\n"
     )
     result = project.runpytest("bench", "--threads", "1", "--edgebench-json", "run.json", *QUICK)
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=6)
     assert all(r["extra"] == {"cpu_count": 2} for r in run_json(project)["records"])
 
 
@@ -186,7 +190,7 @@ def test_model_that_does_not_fit_the_dataset_keeps_latency_and_explains_accuracy
         "run.json",
         *QUICK,
     )
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
     (record,) = run_json(project)["records"]
     assert record["dataset"] == "flat"
     assert record["latency_p50_ms"] is not None
@@ -198,7 +202,7 @@ def test_random_dataset_measures_latency_only(project):
     result = project.runpytest(
         "bench", "--dataset", "random", "--threads", "1", "--edgebench-json", "run.json", *QUICK
     )
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=6)
     for record in run_json(project)["records"]:
         assert record["latency_p50_ms"] is not None
         assert record["null_reasons"]["accuracy"] == "dataset 'random' has no labels"
@@ -208,7 +212,7 @@ def test_missing_dataset_skips_with_how_to_get_it(project):
     result = project.runpytest(
         "bench", "--dataset", "npz:nowhere.npz", "--threads", "1", "-rs", *QUICK
     )
-    result.assert_outcomes(skipped=4)
+    result.assert_outcomes(skipped=6)
     result.stdout.fnmatch_lines(["SKIPPED*npz dataset *nowhere.npz does not exist"])
 
 
@@ -232,7 +236,7 @@ def test_xdist_workers_do_not_time_latency(project):
         "-p",
         "no:cacheprovider",
     )
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=6)
     for record in run_json(project)["records"]:
         assert record["latency_p50_ms"] is None
         assert "pytest-xdist workers" in record["null_reasons"]["latency_p50_ms"]
@@ -254,7 +258,7 @@ def test_dropped_keras_file_is_converted_for_both_runtimes(project):
         "run.json",
         *QUICK,
     )
-    result.assert_outcomes(passed=4, failed=4)
+    result.assert_outcomes(passed=6, failed=6)
     result.stdout.fnmatch_lines(
         ["*bad.keras-digits-fp32-litert: cannot load bad.keras as a Keras model*"]
     )
@@ -285,7 +289,7 @@ def test_quantized_variants_of_a_keras_file(project):
         *QUICK,
     )
     # dfq2 breaches its configured threshold on both runtimes; everything else passes
-    result.assert_outcomes(passed=14, failed=2)
+    result.assert_outcomes(passed=22, failed=2)
     result.stdout.re_match_lines(
         [
             r".*net.keras-digits-dfq2-sym-pt-litert: accuracy .*% vs fp32 baseline 97.78% is a drop of "
@@ -349,3 +353,40 @@ def test_training_recipes_of_a_keras_file(project, monkeypatch):
         for r in run_json(project, "again.json")["records"]
     }
     assert second == {key: r["accuracy"] for key, r in records.items()}
+
+
+def test_sweep_option_adds_the_default_sweeps_with_and_without_int8(project):
+    shutil.copy(DATA / "digits_mlp.keras", project.path / "models" / "net.keras")
+    result = project.runpytest(
+        "bench",
+        "--collect-only",
+        "-q",
+        "-k",
+        "accuracy and litert",
+        "--model",
+        "models/net.keras",
+        "--variants",
+        "fp32",
+        "--sweep",
+        "cluster",
+    )
+    ids = [
+        line.split("[", 1)[1].rstrip("]")
+        for line in result.stdout.lines
+        if "test_accuracy[" in line
+    ]
+    assert ids == [
+        f"net.keras-digits-{recipe}-litert"
+        for recipe in (
+            "fp32",
+            "cluster8",
+            "cluster8+int8",
+            "cluster16",
+            "cluster16+int8",
+            "cluster32",
+            "cluster32+int8",
+        )
+    ]
+    bad = project.runpytest("bench", "--collect-only", "--sweep", "bogus")
+    assert bad.ret != 0
+    bad.stdout.fnmatch_lines(["*unknown sweep 'bogus'; known: sprune, prune, cluster*"])

@@ -24,9 +24,18 @@ def test_golden_milestone_table():
             latency_p90_ms=5.125,
             accuracy=0.6964,
             accuracy_drop=7.88,
+            memory_over_baseline_mb=33.0,
         ),
         record("fp32", 2, file_bytes=102400, **common),
-        record("fp32", 1, file_bytes=102400, latency_p50_ms=9.59, latency_p90_ms=10.0, **common),
+        record(
+            "fp32",
+            1,
+            file_bytes=102400,
+            latency_p50_ms=9.59,
+            latency_p90_ms=10.0,
+            memory_over_baseline_mb=38.0,
+            **common,
+        ),
     ]
     # sorted: baseline first, then by thread count; n/a where not measured
     assert milestone_table(records) + "\n" == GOLDEN.read_text()

@@ -41,7 +41,13 @@ ACCURACY_FIELDS: tuple[str, ...] = (
     "accuracy_drop",
     "eval_samples",
 )
-MEMORY_FIELDS: tuple[str, ...] = ("peak_memory_mb", "memory_over_baseline_mb")
+MEMORY_FIELDS: tuple[str, ...] = (
+    "peak_memory_mb",
+    "memory_load_peak_mb",
+    "memory_inference_peak_mb",
+    "memory_baseline_mb",
+    "memory_over_baseline_mb",
+)
 POWER_FIELDS: tuple[str, ...] = (
     "power_max_w",
     "power_avg_w",
@@ -56,7 +62,7 @@ DEFAULT_NULL_REASONS: dict[str, str] = {
     "packed_bytes": "only data-free low-bit (dfq) recipes have a packed size; the file size is the size",
     **{f: "the latency test of this row did not run in this session" for f in LATENCY_FIELDS},
     **{f: "the accuracy test of this variant did not run in this session" for f in ACCURACY_FIELDS},
-    **{f: "memory is not measured by this edgebench version" for f in MEMORY_FIELDS},
+    **{f: "the memory test of this row did not run in this session" for f in MEMORY_FIELDS},
     **{f: "no power meter: power is not measured by this edgebench version" for f in POWER_FIELDS},
 }
 
@@ -111,7 +117,11 @@ class Record:
     accuracy_threshold: float | None = None
     eval_samples: int | None = None
     peak_memory_mb: float | None = None
+    memory_load_peak_mb: float | None = None
+    memory_inference_peak_mb: float | None = None
+    memory_baseline_mb: float | None = None
     memory_over_baseline_mb: float | None = None
+    memory_source: str | None = None
     power_max_w: float | None = None
     power_avg_w: float | None = None
     energy_per_image_mj: float | None = None

@@ -243,6 +243,28 @@ class EdgebenchSession:
             variant.recipe, self.settings.thresholds, self.settings.max_accuracy_drop
         )
 
+    # -- memory ---------------------------------------------------------------------
+
+    def memory(self, variant: Variant, threads: int) -> dict[str, Any]:
+        """Peak memory of the variant's artifact in a fresh worker, and over the idle
+        baseline of the same runtime measured the same way in this session."""
+        from edgebench.measure.isolated import memory_fields, run_worker
+
+        job = {"runtime": variant.runtime, "onnx_provider": self.settings.onnx_provider}
+        baseline = self._once(
+            ("memory-baseline", variant.runtime), lambda: run_worker({**job, "artifact": None})
+        )
+        result = run_worker(
+            {
+                **job,
+                "artifact": str(self.artifact(variant).path),
+                "threads": threads,
+                "rounds": min(self.settings.rounds, 100),
+                "warmup": self.settings.warmup,
+            }
+        )
+        return memory_fields(result, baseline)
+
     # -- accuracy -------------------------------------------------------------------
 
     def _plain_accuracy(self, variant: Variant) -> tuple[float | None, int | None, str | None]:

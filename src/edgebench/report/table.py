@@ -54,7 +54,7 @@ COLUMNS: dict[str, Column] = {
     "p50": Column("p50 [ms]", lambda r: r.latency_p50_ms, _fixed(3)),
     "p90": Column("p90 [ms]", lambda r: r.latency_p90_ms, _fixed(3)),
     "mean": Column("Avg latency [ms]", lambda r: r.latency_mean_ms, _fixed(3)),
-    "memory": Column("Max memory over base [MB]", lambda r: r.memory_over_baseline_mb, _fixed(1)),
+    "memory": Column("Mem over base [MiB]", lambda r: r.memory_over_baseline_mb, _fixed(1)),
     "power": Column("Max power [W]", lambda r: r.power_max_w, _fixed(2)),
     "energy": Column("Energy/image [mJ]", lambda r: r.energy_net_per_image_mj, _fixed(3)),
     "accuracy": Column("Accuracy", lambda r: r.accuracy, _percent),
@@ -69,6 +69,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "size",
     "p50",
     "p90",
+    "memory",
     "accuracy",
     "drop",
 )

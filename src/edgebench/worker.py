@@ -1,0 +1,67 @@
+"""The isolated measurement worker: ``python -m edgebench.worker`` reads one JSON job on
+stdin and writes one JSON result on stdout.
+
+It imports numpy and one runtime, nothing else of weight (no TensorFlow, no pytest),
+so its peak memory is the runtime's and the model's. Job fields: ``runtime``
+(``litert``/``onnxruntime``), ``artifact`` (path, or ``null`` for the idle baseline),
+``threads``, ``rounds``, ``warmup``, ``onnx_provider``, ``input_shape`` (per sample, for
+the inference loop; random inputs of the model's shape when omitted).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from edgebench.measure.memory import peak_kib, read_status_kib, reset_peak
+
+
+def run_job(job: dict[str, Any]) -> dict[str, Any]:
+    """Measure one job; see the module docstring."""
+    from edgebench.runtimes import make_runtime
+
+    runtime = make_runtime(job["runtime"], job.get("onnx_provider", "CPUExecutionProvider"))
+    runtime.info()  # imports the runtime module
+    import_peak, source = peak_kib()
+    result: dict[str, Any] = {"import_peak_kib": import_peak, "source": source}
+    if not job.get("artifact"):
+        result["peak_kib"] = import_peak
+        return result
+    can_reset = reset_peak()
+    session = runtime.load(job["artifact"], int(job["threads"]))
+    shape = tuple(d if d is not None else 1 for d in session.input_shape)
+    sample = np.random.default_rng(0).random((1, *shape), dtype=np.float32)
+    invoke = session.bind(sample)
+    load_peak, _ = peak_kib()
+    result["load_peak_kib"] = load_peak
+    result["peak_reset"] = can_reset
+    if can_reset:
+        reset_peak()
+    samples = []
+    for _ in range(int(job.get("warmup", 0))):
+        invoke()
+    for _ in range(int(job.get("rounds", 1))):
+        start = time.perf_counter()
+        invoke()
+        samples.append(time.perf_counter() - start)
+    inference_peak, _ = peak_kib()
+    result["inference_peak_kib"] = inference_peak
+    result["peak_kib"] = max(load_peak or 0, inference_peak or 0) if can_reset else inference_peak
+    result["rss_kib"] = read_status_kib("VmRSS")
+    result["samples_s"] = samples
+    return result
+
+
+def main() -> int:
+    """Read a job from stdin, print the result as JSON."""
+    job = json.loads(sys.stdin.read())
+    print(json.dumps(run_job(job)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
