@@ -390,3 +390,21 @@ def test_sweep_option_adds_the_default_sweeps_with_and_without_int8(project):
     bad = project.runpytest("bench", "--collect-only", "--sweep", "bogus")
     assert bad.ret != 0
     bad.stdout.fnmatch_lines(["*unknown sweep 'bogus'; known: sprune, prune, cluster*"])
+
+
+def test_isolate_times_latency_in_a_worker(project):
+    result = project.runpytest(
+        "bench",
+        "-k",
+        "latency",
+        "--isolate",
+        "--threads",
+        "1",
+        "--edgebench-json",
+        "run.json",
+        *QUICK,
+    )
+    result.assert_outcomes(passed=2)
+    for record in run_json(project)["records"]:
+        assert record["latency_timer"].startswith("isolated worker")
+        assert record["rounds"] == 20 and record["latency_p50_ms"] > 0

@@ -123,6 +123,19 @@ OPTIONS: tuple[Option, ...] = (
         "training samples used to calibrate full-integer and static quantization",
     ),
     Option(
+        "--isolate",
+        "edgebench_isolate",
+        "false",
+        "time latency in a fresh worker process (numpy and the runtime only) instead of "
+        "pytest-benchmark's timer in the pytest process",
+    ),
+    Option(
+        "--worker-timeout",
+        "edgebench_worker_timeout",
+        "120",
+        "seconds a measurement worker may run before it is stopped and its test fails",
+    ),
+    Option(
         "--eval-batch-size",
         "edgebench_eval_batch_size",
         "1",
@@ -157,11 +170,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """Declare the edgebench options, each also settable in pytest.ini."""
     group = parser.getgroup("edgebench", "edgebench: benchmarks of compressed models")
     for option in OPTIONS:
+        extra: dict[str, Any] = {}
+        if option.default == "false":  # a switch: --isolate sets it, the ini can too
+            extra = {"action": "store_const", "const": "true"}
         group.addoption(
             option.flag,
             dest=option.ini,
             default=None,
             help=f"{option.help} [ini: {option.ini}; default: {option.default or 'see text'}]",
+            **extra,
         )
         parser.addini(option.ini, option.help, default=option.default)
     parser.addini(
@@ -200,6 +217,15 @@ def _number(config: pytest.Config, name: str, kind: type, minimum: float) -> Any
     if value < minimum:
         raise UsageError(f"{name} must be at least {minimum}, got {raw!r}")
     return value
+
+
+def _flag(config: pytest.Config, name: str) -> bool:
+    raw = option_value(config, name).lower()
+    if raw in ("1", "true", "yes", "on", ""):
+        return raw != ""
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise UsageError(f"{name} must be true or false, got {raw!r}")
 
 
 def _comma_list(value: str) -> list[str]:
@@ -259,6 +285,8 @@ def resolve_settings(config: pytest.Config) -> tuple[Settings, dict[str, Any]]:
         seed=_number(config, "edgebench_seed", int, 0),
         calibration_samples=_number(config, "edgebench_calibration_samples", int, 1),
         eval_batch_size=_number(config, "edgebench_eval_batch_size", int, 1),
+        isolate=_flag(config, "edgebench_isolate"),
+        worker_timeout_s=_number(config, "edgebench_worker_timeout", float, 1.0),
         thresholds=thresholds,
         verbose=config.getoption("capture") == "no",
     )

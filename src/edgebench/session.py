@@ -54,6 +54,8 @@ class Settings:
     verbose: bool = False
     calibration_samples: int = 200
     thresholds: dict[str, float | None] = field(default_factory=dict)
+    isolate: bool = False
+    worker_timeout_s: float = 120.0
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as recorded in the run file."""
@@ -70,6 +72,8 @@ class Settings:
             "onnx_provider": self.onnx_provider,
             "seed": self.seed,
             "eval_batch_size": self.eval_batch_size,
+            "isolate": self.isolate,
+            "worker_timeout_s": self.worker_timeout_s,
             "calibration_samples": self.calibration_samples,
             "thresholds": dict(self.thresholds),
         }
@@ -245,25 +249,47 @@ class EdgebenchSession:
 
     # -- memory ---------------------------------------------------------------------
 
+    def _worker_job(self, variant: Variant, threads: int, rounds: int) -> dict[str, Any]:
+        return {
+            "runtime": variant.runtime,
+            "onnx_provider": self.settings.onnx_provider,
+            "artifact": str(self.artifact(variant).path),
+            "threads": threads,
+            "rounds": rounds,
+            "warmup": self.settings.warmup,
+        }
+
+    def _baseline(self, runtime: str) -> dict[str, Any]:
+        from edgebench.measure.isolated import run_worker
+
+        job = {"runtime": runtime, "onnx_provider": self.settings.onnx_provider, "artifact": None}
+        return self._once(
+            ("memory-baseline", runtime), lambda: run_worker(job, self.settings.worker_timeout_s)
+        )
+
     def memory(self, variant: Variant, threads: int) -> dict[str, Any]:
         """Peak memory of the variant's artifact in a fresh worker, and over the idle
         baseline of the same runtime measured the same way in this session."""
         from edgebench.measure.isolated import memory_fields, run_worker
 
-        job = {"runtime": variant.runtime, "onnx_provider": self.settings.onnx_provider}
-        baseline = self._once(
-            ("memory-baseline", variant.runtime), lambda: run_worker({**job, "artifact": None})
-        )
-        result = run_worker(
-            {
-                **job,
-                "artifact": str(self.artifact(variant).path),
-                "threads": threads,
-                "rounds": min(self.settings.rounds, 100),
-                "warmup": self.settings.warmup,
-            }
-        )
-        return memory_fields(result, baseline)
+        baseline = self._baseline(variant.runtime)
+        job = self._worker_job(variant, threads, min(self.settings.rounds, 100))
+        return memory_fields(run_worker(job, self.settings.worker_timeout_s), baseline)
+
+    def isolated_latency(self, variant: Variant, threads: int) -> dict[str, Any]:
+        """Latency timed in a fresh worker: the same warm-up and rounds, raw samples back."""
+        from edgebench.measure.isolated import run_worker
+        from edgebench.measure.stats import latency_stats
+
+        job = self._worker_job(variant, threads, self.settings.rounds)
+        result = run_worker(job, self.settings.worker_timeout_s)
+        stats = latency_stats(result["samples_s"])
+        values: dict[str, Any] = {
+            f"latency_{k}" if k.endswith("_ms") else k: v for k, v in stats.as_dict().items()
+        }
+        values["warmup_rounds"] = self.settings.warmup
+        values["latency_timer"] = "isolated worker (edgebench.worker), 1 invoke per round, batch 1"
+        return values
 
     # -- accuracy -------------------------------------------------------------------
 

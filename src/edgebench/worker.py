@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         result["peak_kib"] = import_peak
         return result
     can_reset = reset_peak()
-    session = runtime.load(job["artifact"], int(job["threads"]))
+    session = runtime.load(Path(job["artifact"]), int(job["threads"]))
     shape = tuple(d if d is not None else 1 for d in session.input_shape)
     sample = np.random.default_rng(0).random((1, *shape), dtype=np.float32)
     invoke = session.bind(sample)
@@ -58,8 +59,15 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> int:
     """Read a job from stdin, print the result as JSON."""
+    from edgebench.errors import EdgebenchError
+
     job = json.loads(sys.stdin.read())
-    print(json.dumps(run_job(job)))
+    try:
+        result = run_job(job)
+    except EdgebenchError as exc:
+        print(f"edgebench worker: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result))
     return 0
 
 

@@ -1,0 +1,70 @@
+"""The isolated worker: memory readings, timing samples, crashes and hangs."""
+
+import pytest
+
+from edgebench.errors import InferenceError
+from edgebench.measure.isolated import memory_fields, run_worker
+from edgebench.measure.memory import read_status_kib, reset_peak
+
+
+def test_status_fields_from_a_fake_proc_file(tmp_path):
+    status = tmp_path / "status"
+    status.write_text("Name:\tpython\nVmHWM:\t  123456 kB\nVmRSS:\t  100000 kB\n")
+    assert read_status_kib("VmHWM", status) == 123456
+    assert read_status_kib("VmSwap", status) is None
+    assert read_status_kib("VmHWM", tmp_path / "absent") is None
+    assert reset_peak(tmp_path / "no" / "clear_refs") is False
+
+
+def test_idle_baseline_and_a_model(data_dir):
+    baseline = run_worker({"runtime": "litert", "artifact": None})
+    assert baseline["peak_kib"] > 10_000 and baseline["source"].startswith("VmHWM")
+    result = run_worker(
+        {
+            "runtime": "litert",
+            "artifact": str(data_dir / "digits_mlp.tflite"),
+            "threads": 1,
+            "rounds": 25,
+            "warmup": 3,
+        }
+    )
+    assert len(result["samples_s"]) == 25 and all(s > 0 for s in result["samples_s"])
+    assert result["peak_reset"] is True
+    fields = memory_fields(result, baseline)
+    assert fields["peak_memory_mb"] >= fields["memory_inference_peak_mb"]
+    assert fields["memory_over_baseline_mb"] == pytest.approx(
+        fields["peak_memory_mb"] - fields["memory_baseline_mb"]
+    )
+
+
+def test_memory_fields_arithmetic():
+    result = {
+        "import_peak_kib": 40 * 1024,
+        "load_peak_kib": 60 * 1024,
+        "inference_peak_kib": 50 * 1024,
+        "source": "VmHWM (/proc/self/status)",
+        "peak_reset": True,
+    }
+    fields = memory_fields(result, {"peak_kib": 40 * 1024})
+    assert fields["peak_memory_mb"] == 60.0 and fields["memory_over_baseline_mb"] == 20.0
+    assert fields["memory_load_peak_mb"] == 60.0 and fields["memory_inference_peak_mb"] == 50.0
+
+
+def test_a_crashing_worker_reports_status_and_stderr(tmp_path):
+    (tmp_path / "bad.onnx").write_bytes(b"not a model")
+    with pytest.raises(
+        InferenceError,
+        match=r"exited with status 2: edgebench worker: ONNX Runtime cannot load bad.onnx",
+    ):
+        run_worker({"runtime": "onnxruntime", "artifact": str(tmp_path / "bad.onnx"), "threads": 1})
+
+
+def test_a_hanging_worker_is_stopped(data_dir):
+    job = {
+        "runtime": "litert",
+        "artifact": str(data_dir / "digits_mlp.tflite"),
+        "threads": 1,
+        "rounds": 10**9,
+    }
+    with pytest.raises(InferenceError, match="timed out after 2 s"):
+        run_worker(job, timeout_s=2)
