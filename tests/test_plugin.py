@@ -83,14 +83,17 @@ def test_ids_read_like_rows(project):
 
 
 def test_bench_run_prints_the_table_and_writes_the_run_file(project):
-    result = project.runpytest("bench", "--threads", "1,2", "--edgebench-json", "run.json", *QUICK)
-    result.assert_outcomes(passed=10)
+    result = project.runpytest(
+        "bench", "--threads", "1,2", "--meter", "none", "--edgebench-json", "run.json", *QUICK
+    )
+    result.assert_outcomes(passed=14)
     result.stdout.re_match_lines(
         [
             r"=+ edgebench =+",
             r"\| Model +\| Recipe +\| Runtime +\| Threads +\| #Params +\| Size \[KiB\] +\| p50 \[ms\] +"
-            r"\| p90 \[ms\] +\| Mem over base \[MiB\] +\| Accuracy +\| Drop \[pts\] +\|",
-            r"\| digits_mlp.onnx +\| fp32 +\| onnxruntime +\| 1 +\| 2,410 +\| [0-9.]+ +\| [0-9.]+ +\| [0-9.]+ +\| [0-9.]+ +\| 97.78% +\| \+0.00 +\|",
+            r"\| p90 \[ms\] +\| Mem over base \[MiB\] +\| Max power \[W\] +\| Energy/image \[mJ\] +"
+            r"\| Accuracy +\| Drop \[pts\] +\|",
+            r"\| digits_mlp.onnx +\| fp32 +\| onnxruntime +\| 1 +\| 2,410 +\| [0-9.]+ +\| [0-9.]+ +\| [0-9.]+ +\| [0-9.]+ +\| n/a +\| n/a +\| 97.78% +\| \+0.00 +\|",
             r"edgebench: 4 records \(0 with errors\) written to .*run.json",
         ]
     )
@@ -111,12 +114,21 @@ def test_bench_run_prints_the_table_and_writes_the_run_file(project):
             record["peak_memory_mb"] - record["memory_baseline_mb"]
         )
         assert record["memory_source"].startswith("VmHWM")
+        for field in (
+            "power_max_w",
+            "power_avg_w",
+            "energy_per_image_mj",
+            "energy_net_per_image_mj",
+        ):
+            assert (
+                record[field] is None and record["null_reasons"][field] == "no meter: --meter none"
+            )
 
 
 def test_corrupt_model_fails_only_its_own_tests(project):
     (project.path / "models" / "broken.onnx").write_bytes(b"\x08\x07not a model")
     result = project.runpytest("bench", "--threads", "1", "--edgebench-json", "run.json", *QUICK)
-    result.assert_outcomes(passed=6, failed=3)
+    result.assert_outcomes(passed=8, failed=4)
     result.stdout.fnmatch_lines(
         [
             "*broken.onnx-digits-fp32-onnxruntime: ONNX Runtime cannot load broken.onnx: *INVALID_PROTOBUF*"
@@ -136,7 +148,7 @@ def test_options_are_read_from_pytest_ini(project):
         "[pytest]\nedgebench_threads = 1\nedgebench_rounds = 7\nedgebench_model = models/digits_mlp.tflite\n"
     )
     result = project.runpytest("bench", "--edgebench-json", "run.json", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     (record,) = run_json(project)["records"]
     assert (record["model"], record["threads"], record["rounds"]) == ("digits_mlp.tflite", 1, 7)
 
@@ -164,7 +176,7 @@ def test_third_party_columns_through_the_fragment_hook(project):
         "        fragment['values']['cpu_count'] = 2\n"
     )
     result = project.runpytest("bench", "--threads", "1", "--edgebench-json", "run.json", *QUICK)
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=8)
     assert all(r["extra"] == {"cpu_count": 2} for r in run_json(project)["records"])
 
 
@@ -190,7 +202,7 @@ def test_model_that_does_not_fit_the_dataset_keeps_latency_and_explains_accuracy
         "run.json",
         *QUICK,
     )
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     (record,) = run_json(project)["records"]
     assert record["dataset"] == "flat"
     assert record["latency_p50_ms"] is not None
@@ -202,7 +214,7 @@ def test_random_dataset_measures_latency_only(project):
     result = project.runpytest(
         "bench", "--dataset", "random", "--threads", "1", "--edgebench-json", "run.json", *QUICK
     )
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=8)
     for record in run_json(project)["records"]:
         assert record["latency_p50_ms"] is not None
         assert record["null_reasons"]["accuracy"] == "dataset 'random' has no labels"
@@ -212,7 +224,7 @@ def test_missing_dataset_skips_with_how_to_get_it(project):
     result = project.runpytest(
         "bench", "--dataset", "npz:nowhere.npz", "--threads", "1", "-rs", *QUICK
     )
-    result.assert_outcomes(skipped=6)
+    result.assert_outcomes(skipped=8)
     result.stdout.fnmatch_lines(["SKIPPED*npz dataset *nowhere.npz does not exist"])
 
 
@@ -236,7 +248,7 @@ def test_xdist_workers_do_not_time_latency(project):
         "-p",
         "no:cacheprovider",
     )
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=8)
     for record in run_json(project)["records"]:
         assert record["latency_p50_ms"] is None
         assert "pytest-xdist workers" in record["null_reasons"]["latency_p50_ms"]
@@ -258,7 +270,7 @@ def test_dropped_keras_file_is_converted_for_both_runtimes(project):
         "run.json",
         *QUICK,
     )
-    result.assert_outcomes(passed=6, failed=6)
+    result.assert_outcomes(passed=8, failed=8)
     result.stdout.fnmatch_lines(
         ["*bad.keras-digits-fp32-litert: cannot load bad.keras as a Keras model*"]
     )
@@ -289,7 +301,7 @@ def test_quantized_variants_of_a_keras_file(project):
         *QUICK,
     )
     # dfq2 breaches its configured threshold on both runtimes; everything else passes
-    result.assert_outcomes(passed=22, failed=2)
+    result.assert_outcomes(passed=30, failed=2)
     result.stdout.re_match_lines(
         [
             r".*net.keras-digits-dfq2-sym-pt-litert: accuracy .*% vs fp32 baseline 97.78% is a drop of "
@@ -408,3 +420,32 @@ def test_isolate_times_latency_in_a_worker(project):
     for record in run_json(project)["records"]:
         assert record["latency_timer"].startswith("isolated worker")
         assert record["rounds"] == 20 and record["latency_p50_ms"] > 0
+
+
+def test_a_meter_on_a_fake_powercap_tree(project, monkeypatch):
+    domain = project.path / "fake" / "sys" / "class" / "powercap" / "intel-rapl:0"
+    domain.mkdir(parents=True)
+    (domain / "energy_uj").write_text("123")
+    (domain / "max_energy_range_uj").write_text("262143328850")
+    monkeypatch.setenv("EDGEBENCH_SYSFS_ROOT", str(project.path / "fake"))
+    result = project.runpytest(
+        "bench",
+        "-k",
+        "energy and tflite",
+        "--threads",
+        "1",
+        "--meter",
+        "rapl",
+        "--energy-seconds",
+        "0.5",
+        "--edgebench-json",
+        "run.json",
+        *QUICK,
+    )
+    result.assert_outcomes(passed=1)
+    (record,) = run_json(project)["records"]
+    assert (record["meter"], record["meter_scope"]) == ("rapl", "package")
+    assert (
+        record["power_avg_w"] == 0.0 and record["power_idle_w"] == 0.0
+    )  # a counter that never moves
+    assert record["energy_images"] > 0 and record["energy_window_s"] >= 0.5

@@ -51,8 +51,14 @@ MEMORY_FIELDS: tuple[str, ...] = (
 POWER_FIELDS: tuple[str, ...] = (
     "power_max_w",
     "power_avg_w",
+    "power_idle_w",
     "energy_per_image_mj",
     "energy_net_per_image_mj",
+    "energy_images",
+    "energy_window_s",
+    "meter",
+    "meter_scope",
+    "meter_period_s",
 )
 
 # Why a field is null when no measurement filled it.
@@ -63,7 +69,7 @@ DEFAULT_NULL_REASONS: dict[str, str] = {
     **{f: "the latency test of this row did not run in this session" for f in LATENCY_FIELDS},
     **{f: "the accuracy test of this variant did not run in this session" for f in ACCURACY_FIELDS},
     **{f: "the memory test of this row did not run in this session" for f in MEMORY_FIELDS},
-    **{f: "no power meter: power is not measured by this edgebench version" for f in POWER_FIELDS},
+    **{f: "the energy test of this row did not run in this session" for f in POWER_FIELDS},
 }
 
 
@@ -124,8 +130,14 @@ class Record:
     memory_source: str | None = None
     power_max_w: float | None = None
     power_avg_w: float | None = None
+    power_idle_w: float | None = None
     energy_per_image_mj: float | None = None
     energy_net_per_image_mj: float | None = None
+    energy_images: int | None = None
+    energy_window_s: float | None = None
+    meter: str | None = None
+    meter_scope: str | None = None
+    meter_period_s: float | None = None
     errors: list[str] = field(default_factory=list)
     tests: list[str] = field(default_factory=list)
     null_reasons: dict[str, str] = field(default_factory=dict)

@@ -56,6 +56,9 @@ class Settings:
     thresholds: dict[str, float | None] = field(default_factory=dict)
     isolate: bool = False
     worker_timeout_s: float = 120.0
+    meter: str = "auto"
+    meter_command: str = ""
+    energy_seconds: float = 5.0
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as recorded in the run file."""
@@ -73,6 +76,8 @@ class Settings:
             "seed": self.seed,
             "eval_batch_size": self.eval_batch_size,
             "isolate": self.isolate,
+            "meter": self.meter,
+            "energy_seconds": self.energy_seconds,
             "worker_timeout_s": self.worker_timeout_s,
             "calibration_samples": self.calibration_samples,
             "thresholds": dict(self.thresholds),
@@ -290,6 +295,38 @@ class EdgebenchSession:
         values["warmup_rounds"] = self.settings.warmup
         values["latency_timer"] = "isolated worker (edgebench.worker), 1 invoke per round, batch 1"
         return values
+
+    # -- power and energy -------------------------------------------------------------
+
+    def _meter(self) -> tuple[Any, str | None]:
+        """(meter or None, reason when None), probed once per session."""
+        from edgebench.meters import MeterUnavailable, make_meter
+
+        def probe() -> tuple[Any, str | None]:
+            try:
+                meter = make_meter(self.settings.meter, self.settings.meter_command)
+            except MeterUnavailable as exc:
+                return None, f"no meter: {exc}"
+            return (None, "no meter: --meter none") if meter is None else (meter, None)
+
+        return self._once(("meter",), probe)
+
+    def energy(self, variant: Variant, threads: int) -> tuple[dict[str, Any], dict[str, str]]:
+        """Power and energy per image over a window of steady inference (values, null reasons)."""
+        from edgebench.measure.energy import energy_window, idle_power
+        from edgebench.results import POWER_FIELDS
+
+        session = self.load(variant, threads)  # a broken artifact fails here, meter or not
+        invoke = session.bind(self.latency_input(variant, session))
+        meter, reason = self._meter()
+        if meter is None:
+            return {}, {name: str(reason) for name in POWER_FIELDS}
+        name, command, period = meter.name, self.settings.meter_command, meter.period_s
+        seconds = self.settings.energy_seconds
+        idle = self._once(("idle-power",), lambda: idle_power(name, command, period, seconds))
+        values = energy_window(name, command, period, seconds, invoke, idle["power_idle_w"])
+        values.update(meter=meter.name, meter_scope=meter.scope, meter_period_s=period)
+        return values, {}
 
     # -- accuracy -------------------------------------------------------------------
 

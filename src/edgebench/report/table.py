@@ -70,6 +70,8 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "p50",
     "p90",
     "memory",
+    "power",
+    "energy",
     "accuracy",
     "drop",
 )
