@@ -449,3 +449,31 @@ def test_a_meter_on_a_fake_powercap_tree(project, monkeypatch):
         record["power_avg_w"] == 0.0 and record["power_idle_w"] == 0.0
     )  # a counter that never moves
     assert record["energy_images"] > 0 and record["energy_window_s"] >= 0.5
+
+
+def test_third_party_measurement_reaches_the_json_and_the_table(project):
+    project.makeconftest(
+        'pytest_plugins = ["fixtures.bench"]\n'
+        "from edgebench.measurements import Measurement, MeasureColumn\n\n"
+        "def cores(session, case):\n"
+        "    return {'usable_cores': session.settings.cores}, {}\n\n"
+        "def pytest_edgebench_measurements(config):\n"
+        "    return [Measurement('cores', (MeasureColumn('usable_cores', 'Cores', '{}'),), cores)]\n"
+    )
+    result = project.runpytest(
+        "bench",
+        "-k",
+        "measure",
+        "--threads",
+        "1",
+        "--meter",
+        "none",
+        "--edgebench-json",
+        "run.json",
+        *QUICK,
+    )
+    result.assert_outcomes(passed=6)  # memory, energy and cores for 2 rows
+    result.stdout.re_match_lines(
+        [r"\| Model .*\| Cores +\| Mem over base \[MiB\] .*\| Accuracy .*"]
+    )
+    assert all(r["extra"]["usable_cores"] >= 1 for r in run_json(project)["records"])

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from edgebench.report.table import milestone_table
+from edgebench.report.table import SUMMARY_COLUMNS, field_column, milestone_table
 from edgebench.results import Record
 
 GOLDEN = Path(__file__).parent / "golden" / "milestone_table.md"
@@ -38,7 +38,8 @@ def test_golden_milestone_table():
         ),
     ]
     # sorted: baseline first, then by thread count; n/a where not measured
-    assert milestone_table(records) + "\n" == GOLDEN.read_text()
+    columns = [*SUMMARY_COLUMNS[:-2], "memory", "power", "energy", "accuracy", "drop"]
+    assert milestone_table(records, columns) + "\n" == GOLDEN.read_text()
 
 
 def test_selected_columns_and_unknown_column():
@@ -48,3 +49,12 @@ def test_selected_columns_and_unknown_column():
     assert "Avg latency [ms]" in text and "1.000" in text and "n/a" in text
     with pytest.raises(ValueError, match="unknown column"):
         milestone_table([], columns=["bogus"])
+
+
+def test_field_columns_show_extra_values():
+    r = record("fp32", 1)
+    r.extra["cpu_c"] = 51.25
+    text = milestone_table(
+        [r], ["recipe", field_column("cpu_c", "CPU [C]", "{:.1f}"), field_column("meter", "Meter")]
+    )
+    assert "CPU [C]" in text and "51.2" in text and "n/a" in text

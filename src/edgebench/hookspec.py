@@ -58,3 +58,26 @@ def pytest_edgebench_record_fragment(fragment: dict[str, Any], item: Any) -> Non
             if fragment["threads"] is not None:
                 fragment["values"]["cpu_mhz"] = psutil.cpu_freq().current
     """
+
+
+@pytest.hookspec
+def pytest_edgebench_measurements(config: Any) -> list[Any]:
+    """Return measurements (``edgebench.measurements.Measurement``) to run once per
+    latency row, each with the summary-table columns it fills.
+
+    edgebench's own memory and energy measurements come through this hook. Example,
+    a conftest.py that records the CPU temperature next to every row::
+
+        from pathlib import Path
+        from edgebench.measurements import Measurement, MeasureColumn
+
+        def cpu_temperature(session, case):
+            zone = Path("/sys/class/thermal/thermal_zone0/temp")
+            if not zone.exists():
+                return {}, {"cpu_temp_c": "no thermal zone"}
+            return {"cpu_temp_c": int(zone.read_text()) / 1000}, {}
+
+        def pytest_edgebench_measurements(config):
+            return [Measurement("temperature", (MeasureColumn("cpu_temp_c", "CPU [C]", "{:.1f}"),),
+                                cpu_temperature)]
+    """

@@ -28,11 +28,12 @@ from edgebench.errors import (
     RuntimeUnavailable,
     UsageError,
 )
+from edgebench.measurements import BUILTIN_MEASUREMENTS, Measurement
 from edgebench.provenance import collect as collect_provenance
 from edgebench.provenance import cpu_flags, usable_cores
 from edgebench.recipes import default_registry, parse_recipes, split_variants
 from edgebench.report.findings import SLOWER_RATIO, bit_limits, slowdowns
-from edgebench.report.table import milestone_table
+from edgebench.report.table import SUMMARY_COLUMNS, field_column, milestone_table
 from edgebench.results import RunStore, make_fragment
 from edgebench.runtimes import DEFAULT_PROVIDER, RUNTIME_NAMES
 from edgebench.session import EdgebenchSession, Settings
@@ -377,10 +378,28 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"edgebench {__version__}: device={device}"
 
 
+def measurements(config: pytest.Config) -> list[Measurement]:
+    """The measurements registered through ``pytest_edgebench_measurements``, by name."""
+    found: dict[str, Measurement] = {}
+    for result in config.hook.pytest_edgebench_measurements(config=config):
+        for measurement in result or []:
+            found.setdefault(measurement.name, measurement)
+    return list(found.values())
+
+
+def pytest_edgebench_measurements(config: pytest.Config) -> list[Measurement]:
+    """edgebench's own measurements: peak memory and power/energy."""
+    return list(BUILTIN_MEASUREMENTS)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrize ``edgebench_case`` (latency rows) and ``edgebench_variant`` (accuracy)."""
+    """Parametrize ``edgebench_measurement`` (by name), ``edgebench_case`` (latency rows)
+    and ``edgebench_variant`` (accuracy)."""
     wants_case = "edgebench_case" in metafunc.fixturenames
     wants_variant = "edgebench_variant" in metafunc.fixturenames
+    if "edgebench_measurement" in metafunc.fixturenames:
+        chosen = measurements(metafunc.config)
+        metafunc.parametrize("edgebench_measurement", [pytest.param(m, id=m.name) for m in chosen])
     if not (wants_case or wants_variant):
         return
     matrix = get_session(metafunc.config).matrix
@@ -398,6 +417,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(
             "edgebench_variant", [pytest.param(v, id=v.id) for v in matrix.variants]
         )
+
+
+def summary_columns(config: pytest.Config) -> list[Any]:
+    """The milestone table's columns: the base ones, each measurement's, then accuracy."""
+    base = [c for c in SUMMARY_COLUMNS if c not in ("accuracy", "drop")]
+    extra = [
+        field_column(c.field, c.header, c.fmt) for m in measurements(config) for c in m.columns
+    ]
+    return [*base, *extra, "accuracy", "drop"]
 
 
 @dataclass
@@ -503,7 +531,7 @@ class RunReporter:
         if not records:
             return
         terminalreporter.section("edgebench")
-        terminalreporter.write_line(milestone_table(records))
+        terminalreporter.write_line(milestone_table(records, summary_columns(self.config)))
         session = self.config.stash.get(SESSION_KEY, None)
         if isinstance(session, EdgebenchSession):
             self._findings(terminalreporter, session, records)

@@ -69,9 +69,6 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "size",
     "p50",
     "p90",
-    "memory",
-    "power",
-    "energy",
     "accuracy",
     "drop",
 )
@@ -95,14 +92,25 @@ def sort_key(record: Record) -> tuple[Any, ...]:
     )
 
 
+def field_column(field: str, header: str, fmt: str = "{}") -> Column:
+    """A column showing a record field, or a third-party column kept in ``extra``."""
+    return Column(
+        header,
+        lambda r: getattr(r, field, None) if hasattr(r, field) else r.extra.get(field),
+        fmt.format,
+    )
+
+
 def milestone_table(
-    records: Sequence[Record], columns: Sequence[str] = SUMMARY_COLUMNS, tablefmt: str = "github"
+    records: Sequence[Record],
+    columns: Sequence[str | Column] = SUMMARY_COLUMNS,
+    tablefmt: str = "github",
 ) -> str:
-    """Render ``records`` as a table with the named ``columns``."""
-    unknown = [c for c in columns if c not in COLUMNS]
+    """Render ``records`` as a table with ``columns`` (names from ``COLUMNS``, or columns)."""
+    unknown = [c for c in columns if isinstance(c, str) and c not in COLUMNS]
     if unknown:
         raise ValueError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(COLUMNS)}")
-    chosen = [COLUMNS[c] for c in columns]
+    chosen = [COLUMNS[c] if isinstance(c, str) else c for c in columns]
     rows = [[format_cell(c, r) for c in chosen] for r in sorted(records, key=sort_key)]
     return tabulate(
         rows, headers=[c.header for c in chosen], tablefmt=tablefmt, disable_numparse=True
