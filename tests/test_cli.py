@@ -37,3 +37,11 @@ def test_console_script_help_runs_without_tensorflow():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip().endswith("False")
+
+
+def test_meters_probe(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("EDGEBENCH_SYSFS_ROOT", str(tmp_path))
+    assert main(["meters", "--command", "echo 3.5"]) == 0
+    out = capsys.readouterr().out
+    assert "rapl" in out and "absent" in out
+    assert "command" in out and "ok" in out

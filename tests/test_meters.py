@@ -132,3 +132,32 @@ def test_energy_window_matches_a_known_rate_with_wraps(tmp_path, monkeypatch):
     assert fields["energy_per_image_mj"] == pytest.approx(per_image_j * 1e3, rel=0.05)
     net = (10.0 - idle) * fields["energy_window_s"] / fields["energy_images"] * 1e3
     assert fields["energy_net_per_image_mj"] == pytest.approx(net, rel=0.05)
+
+
+def test_rpi5_pmic_sums_rails_with_volts_and_amps(tmp_path, monkeypatch):
+    from edgebench.meters.rpi5_pmic import rail_power_w
+
+    output = (
+        " VDD_CORE_A current(7)=2.00000000A\n VDD_CORE_V volt(15)=0.80000000V\n"
+        " 3V3_SYS_A current(5)=0.50000000A\n 3V3_SYS_V volt(13)=3.30000000V\n"
+        " EXT5V_V volt(24)=5.10000000V\n"  # volts only: not a rail we can count
+    )
+    assert rail_power_w(output) == pytest.approx(2.0 * 0.8 + 0.5 * 3.3)
+    fake = tmp_path / "vcgencmd"
+    fake.write_text(
+        "#!/bin/sh\nprintf ' VDD_CORE_A current(7)=1.5A\\n VDD_CORE_V volt(15)=2.0V\\n'\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("EDGEBENCH_VCGENCMD", str(fake))
+    assert make_meter("rpi5-pmic").read().watts == pytest.approx(3.0)
+
+
+def test_meters_that_are_not_here_say_why(monkeypatch):
+    monkeypatch.delenv("EDGEBENCH_VCGENCMD", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(MeterUnavailable, match="vcgencmd not found"):
+        make_meter("rpi5-pmic")
+    with pytest.raises(MeterUnavailable, match="pi-ina219"):
+        make_meter("ina219")
+    with pytest.raises(MeterUnavailable, match="unknown meter 'joulescope'"):
+        make_meter("joulescope")

@@ -1,4 +1,4 @@
-"""The ``edgebench`` command: ``--version`` and ``devices``.
+"""The ``edgebench`` command: ``--version``, ``devices`` and ``meters``.
 
 Benchmarks run through pytest (``pytest bench/``); this command only lists what
 is configured.
@@ -54,6 +54,15 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_meters(args: argparse.Namespace) -> int:
+    """Probe every power meter with a real read and say which work here, and why not."""
+    from edgebench.meters import probe_meters
+
+    rows = [[name, status] for name, status in probe_meters(args.command).items()]
+    print(tabulate(rows, headers=["Meter", "Status"]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``edgebench`` command."""
     parser = argparse.ArgumentParser(
@@ -75,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--root", default=".", help="project folder with pytest.ini/pyproject.toml"
     )
     devices.set_defaults(func=cmd_devices)
+    meters = sub.add_parser(
+        "meters",
+        help="probe the power meters (rapl, hwmon, nvml, rpi5-pmic, ina219, command)",
+        description="Probe each power meter with a real read; print 'ok' or why it cannot be used.",
+    )
+    meters.add_argument("--command", default="", help="the command for the 'command' meter")
+    meters.set_defaults(func=cmd_meters)
     return parser
 
 

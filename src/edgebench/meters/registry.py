@@ -6,24 +6,38 @@ from collections.abc import Callable
 
 from edgebench.meters.base import Meter, MeterUnavailable
 
-METER_NAMES: tuple[str, ...] = ("auto", "rapl", "hwmon", "nvml", "command", "none")
+METER_NAMES: tuple[str, ...] = (
+    "auto",
+    "rapl",
+    "hwmon",
+    "nvml",
+    "rpi5-pmic",
+    "ina219",
+    "command",
+    "none",
+)
+ENTRY_POINT_GROUP = "edgebench.meters"
 AUTO_ORDER: tuple[str, ...] = ("rapl", "hwmon", "nvml")
 
 
 def make_meter(name: str, command: str = "") -> Meter | None:
     """The meter called ``name`` after a real read (``None`` for ``none``); raises
     :class:`MeterUnavailable` with why it cannot be used."""
-    factories: dict[str, Callable[[], Meter]] = {}
     from edgebench.meters.command import CommandMeter
     from edgebench.meters.hwmon import HwmonMeter
+    from edgebench.meters.ina219 import Ina219Meter
     from edgebench.meters.nvml import NvmlMeter
     from edgebench.meters.rapl import RaplMeter
+    from edgebench.meters.rpi5_pmic import Rpi5PmicMeter
 
-    factories = {
+    factories: dict[str, Callable[[], Meter]] = {
         "rapl": RaplMeter,
         "hwmon": HwmonMeter,
         "nvml": NvmlMeter,
+        "rpi5-pmic": Rpi5PmicMeter,
+        "ina219": Ina219Meter,
         "command": lambda: CommandMeter(command),
+        **third_party_meters(),
     }
     if name == "none":
         return None
@@ -36,18 +50,31 @@ def make_meter(name: str, command: str = "") -> Meter | None:
                 reasons.append(f"{candidate}: {exc}")
         raise MeterUnavailable("no meter found by auto-probe (" + "; ".join(reasons) + ")")
     if name not in factories:
-        raise MeterUnavailable(
-            f"meter {name!r} is not available in this version (known: {', '.join(METER_NAMES)})"
-        )
+        known = ", ".join([*METER_NAMES, *third_party_meters()])
+        raise MeterUnavailable(f"unknown meter {name!r} (known: {known})")
     meter = factories[name]()
     meter.probe()
     return meter
 
 
+def third_party_meters() -> dict[str, Callable[[], Meter]]:
+    """Meters that other packages register under the ``edgebench.meters`` entry point
+    group (name -> a callable returning a ``Meter``)."""
+    from importlib.metadata import entry_points
+
+    found: dict[str, Callable[[], Meter]] = {}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            found[entry.name] = entry.load()
+        except Exception as exc:  # noqa: BLE001 - a broken plugin is reported, not fatal
+            raise MeterUnavailable(f"meter plugin {entry.name!r} failed to load: {exc}") from exc
+    return found
+
+
 def probe_meters(command: str = "") -> dict[str, str]:
     """Each meter's availability: ``ok`` or the reason."""
     status = {}
-    for name in ("rapl", "hwmon", "nvml", "command"):
+    for name in ("rapl", "hwmon", "nvml", "rpi5-pmic", "ina219", "command"):
         try:
             make_meter(name, command)
             status[name] = "ok"
