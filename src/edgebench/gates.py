@@ -23,3 +23,57 @@ def accuracy_drop_failure(
         f"{baseline_accuracy * 100:.2f}% is a drop of {drop_points:.2f} points, "
         f"above the allowed {max_drop_points:.2f} ({source})"
     )
+
+
+def latency_gate(
+    variant_id: str,
+    baseline_samples: list[float] | None,
+    current_samples: list[float],
+    tolerances: dict[str, float],
+    baseline_name: str | None,
+) -> tuple[dict[str, object], str | None]:
+    """Compare this row's latency samples with the saved baseline's.
+
+    Returns record values (``latency_gate`` says what happened) and a failure message
+    when a statistic is significantly slower than its tolerance allows: the whole
+    bootstrap interval of current/baseline lies above ``1 + tolerance``.
+    """
+    from edgebench.measure.compare import ratio_interval
+
+    if baseline_name is None:
+        return {"latency_gate": "no baseline: passed"}, None
+    if not baseline_samples:
+        return {"latency_gate": f"new row, not in baseline {baseline_name}"}, None
+    values: dict[str, object] = {}
+    failures = []
+    for stat, tolerance in tolerances.items():
+        interval = ratio_interval(baseline_samples, current_samples, stat)
+        values[f"latency_ratio_{stat}"] = interval.ratio
+        values[f"latency_ratio_{stat}_interval"] = [interval.low, interval.high]
+        if interval.slower_than(tolerance):
+            failures.append(
+                f"{stat} {interval.current:.4f} ms vs baseline {interval.baseline:.4f} ms: "
+                f"ratio {interval.ratio:.3f}, {interval.confidence:.0%} interval "
+                f"[{interval.low:.3f}, {interval.high:.3f}] is above the allowed {1 + tolerance:.2f}"
+            )
+    values["latency_gate"] = "failed" if failures else f"passed against {baseline_name}"
+    if failures:
+        return (
+            values,
+            f"{variant_id}: significantly slower than baseline {baseline_name}: "
+            + "; ".join(failures),
+        )
+    return values, None
+
+
+def speedup_failure(
+    variant_id: str, fp32_p50: float, variant_p50: float, expected: float
+) -> str | None:
+    """A failure message when ``variant`` is not ``expected`` times faster than fp32 (p50)."""
+    speedup = fp32_p50 / variant_p50
+    if speedup >= expected:
+        return None
+    return (
+        f"{variant_id}: {speedup:.2f}x faster than fp32 (p50 {variant_p50:.4f} vs "
+        f"{fp32_p50:.4f} ms), expected at least {expected:.2f}x (--expect-speedup)"
+    )

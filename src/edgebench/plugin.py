@@ -155,6 +155,24 @@ OPTIONS: tuple[Option, ...] = (
         "length of the idle and of the inference window the meter brackets",
     ),
     Option(
+        "--baseline",
+        "edgebench_baseline",
+        "",
+        "a saved run file to gate latency against, or 'latest' (the newest in .edgebench/runs)",
+    ),
+    Option(
+        "--max-slowdown",
+        "edgebench_max_slowdown",
+        "p50:10%",
+        "allowed slowdown per statistic against --baseline, e.g. 'p50:10%,p90:25%'",
+    ),
+    Option(
+        "--expect-speedup",
+        "edgebench_expect_speedup",
+        "",
+        "same-run gates: 'int8:1.3' fails when int8 is not 1.3x faster (p50) than fp32 in this run",
+    ),
+    Option(
         "--eval-batch-size",
         "edgebench_eval_batch_size",
         "1",
@@ -247,6 +265,45 @@ def _flag(config: pytest.Config, name: str) -> bool:
     raise UsageError(f"{name} must be true or false, got {raw!r}")
 
 
+def resolve_baseline(raw: str, base: Path) -> Path | None:
+    """The baseline run file: a path, or ``latest`` (the newest saved run)."""
+    if not raw:
+        return None
+    if raw == "latest":
+        runs = sorted(
+            (base / ".edgebench" / "runs").glob("*.json"), key=lambda p: p.stat().st_mtime
+        )
+        if not runs:
+            raise UsageError("--baseline latest: no saved run in .edgebench/runs yet")
+        return runs[-1]
+    path = Path(raw) if Path(raw).is_absolute() else base / raw
+    if not path.is_file():
+        raise UsageError(f"--baseline {raw}: no such run file")
+    return path
+
+
+def _tolerances(raw: str) -> dict[str, float]:
+    from edgebench.measure.compare import parse_tolerances
+
+    try:
+        return parse_tolerances(raw)
+    except ValueError as exc:
+        raise UsageError(f"--max-slowdown: {exc}") from exc
+
+
+def _speedups(raw: str) -> dict[str, float]:
+    found = {}
+    for item in _comma_list(raw):
+        recipe, sep, factor = item.rpartition(":")
+        try:
+            found[recipe] = float(factor)
+        except ValueError:
+            sep = ""
+        if not sep or not recipe:
+            raise UsageError(f"--expect-speedup: {item!r} is not RECIPE:FACTOR")
+    return found
+
+
 def _comma_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
@@ -308,6 +365,9 @@ def resolve_settings(config: pytest.Config) -> tuple[Settings, dict[str, Any]]:
         meter=option_value(config, "edgebench_meter") or profile.meter,
         meter_command=option_value(config, "edgebench_meter_command"),
         energy_seconds=_number(config, "edgebench_energy_seconds", float, 0.5),
+        baseline=resolve_baseline(option_value(config, "edgebench_baseline"), base),
+        max_slowdown=_tolerances(option_value(config, "edgebench_max_slowdown")),
+        expect_speedup=_speedups(option_value(config, "edgebench_expect_speedup")),
         worker_timeout_s=_number(config, "edgebench_worker_timeout", float, 1.0),
         thresholds=thresholds,
         verbose=config.getoption("capture") == "no",
@@ -397,6 +457,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     and ``edgebench_variant`` (accuracy)."""
     wants_case = "edgebench_case" in metafunc.fixturenames
     wants_variant = "edgebench_variant" in metafunc.fixturenames
+    if "edgebench_speedup_case" in metafunc.fixturenames:
+        session = get_session(metafunc.config)
+        expected = session.settings.expect_speedup
+        cases = [c for c in session.matrix.latency_cases if c.variant.recipe.id in expected]
+        metafunc.parametrize("edgebench_speedup_case", [pytest.param(c, id=c.id) for c in cases])
     if "edgebench_measurement" in metafunc.fixturenames:
         chosen = measurements(metafunc.config)
         metafunc.parametrize("edgebench_measurement", [pytest.param(m, id=m.name) for m in chosen])

@@ -34,6 +34,7 @@ LATENCY_FIELDS: tuple[str, ...] = (
     "latency_max_ms",
     "rounds",
     "throughput_ips",
+    "latency_samples_ms",
 )
 ACCURACY_FIELDS: tuple[str, ...] = (
     "accuracy",
@@ -114,6 +115,8 @@ class Record:
     latency_p99_ms: float | None = None
     latency_max_ms: float | None = None
     rounds: int | None = None
+    #: the raw per-invoke samples, for gates and comparisons between runs.
+    latency_samples_ms: list[float] | None = None
     warmup_rounds: int | None = None
     throughput_ips: float | None = None
     latency_timer: str | None = None

@@ -59,6 +59,9 @@ class Settings:
     meter: str = "auto"
     meter_command: str = ""
     energy_seconds: float = 5.0
+    baseline: Path | None = None
+    max_slowdown: dict[str, float] = field(default_factory=lambda: {"p50": 0.10})
+    expect_speedup: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as recorded in the run file."""
@@ -78,6 +81,9 @@ class Settings:
             "isolate": self.isolate,
             "meter": self.meter,
             "energy_seconds": self.energy_seconds,
+            "baseline": None if self.baseline is None else str(self.baseline),
+            "max_slowdown": dict(self.max_slowdown),
+            "expect_speedup": dict(self.expect_speedup),
             "worker_timeout_s": self.worker_timeout_s,
             "calibration_samples": self.calibration_samples,
             "thresholds": dict(self.thresholds),
@@ -284,17 +290,52 @@ class EdgebenchSession:
     def isolated_latency(self, variant: Variant, threads: int) -> dict[str, Any]:
         """Latency timed in a fresh worker: the same warm-up and rounds, raw samples back."""
         from edgebench.measure.isolated import run_worker
-        from edgebench.measure.stats import latency_stats
+        from edgebench.measure.latency import latency_values
 
         job = self._worker_job(variant, threads, self.settings.rounds)
         result = run_worker(job, self.settings.worker_timeout_s)
-        stats = latency_stats(result["samples_s"])
-        values: dict[str, Any] = {
-            f"latency_{k}" if k.endswith("_ms") else k: v for k, v in stats.as_dict().items()
-        }
+        values = latency_values(result["samples_s"])
         values["warmup_rounds"] = self.settings.warmup
         values["latency_timer"] = "isolated worker (edgebench.worker), 1 invoke per round, batch 1"
         return values
+
+    # -- gates ----------------------------------------------------------------------
+
+    def baseline_samples(self, variant: Variant, threads: int) -> list[float] | None:
+        """The baseline run's latency samples of the same row, if it has one."""
+        from edgebench.datasets import dataset_id
+        from edgebench.results import load_run
+
+        def index() -> dict[tuple[Any, ...], list[float]]:
+            assert self.settings.baseline is not None
+            _, records = load_run(self.settings.baseline)
+            return {
+                (r.model, r.dataset, r.recipe, r.runtime, r.threads, r.device): r.latency_samples_ms
+                for r in records
+                if r.latency_samples_ms
+            }
+
+        if self.settings.baseline is None:
+            return None
+        rows = self._once(("baseline",), index)
+        key = (
+            variant.source.id,
+            dataset_id(variant.dataset),
+            variant.recipe.id,
+            variant.runtime,
+            threads,
+            variant.device,
+        )
+        return rows.get(key)
+
+    def remember_latency(self, variant: Variant, threads: int, p50_ms: float) -> None:
+        """Keep this process's p50s for same-run gates (``--expect-speedup``)."""
+        self._memo[("p50", variant.id, threads)] = ("ok", p50_ms)
+
+    def remembered_p50(self, variant: Variant, threads: int) -> float | None:
+        """A p50 measured earlier in this process, if any."""
+        entry = self._memo.get(("p50", variant.id, threads))
+        return None if entry is None else entry[1]
 
     # -- power and energy -------------------------------------------------------------
 

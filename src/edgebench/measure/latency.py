@@ -10,6 +10,16 @@ from edgebench.measure.stats import latency_stats
 from edgebench.results import LATENCY_FIELDS
 
 
+def latency_values(samples_s: list[float]) -> dict[str, Any]:
+    """Record fields from raw per-invoke samples (seconds), the samples kept in ms."""
+    stats = latency_stats(samples_s)
+    values: dict[str, Any] = {
+        f"latency_{k}" if k.endswith("_ms") else k: v for k, v in stats.as_dict().items()
+    }
+    values["latency_samples_ms"] = [round(s * 1e3, 6) for s in samples_s]
+    return values
+
+
 def timer_disabled_reason(benchmark: Any) -> str:
     """Why pytest-benchmark's timer is off for this test."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -34,10 +44,7 @@ def time_invoke(
         reason = timer_disabled_reason(benchmark)
         return {}, {name: reason for name in LATENCY_FIELDS}
     benchmark.pedantic(invoke_once, rounds=rounds, warmup_rounds=warmup, iterations=1)
-    stats = latency_stats(list(benchmark.stats.stats.data))
-    values: dict[str, Any] = {
-        f"latency_{k}" if k.endswith("_ms") else k: v for k, v in stats.as_dict().items()
-    }
+    values = latency_values(list(benchmark.stats.stats.data))
     values["warmup_rounds"] = warmup
     values["latency_timer"] = "pytest-benchmark pedantic, 1 invoke per round, batch 1"
     benchmark.extra_info.update({"edgebench": values})

@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+from edgebench.gates import latency_gate, speedup_failure
+from edgebench.measure.compare import parse_tolerances, ratio_interval
+
+
+def noisy(center, n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    return list(center * (1 + 0.05 * rng.standard_normal(n)) + rng.exponential(center * 0.02, n))
+
+
+def test_identical_distributions_are_not_slower():
+    interval = ratio_interval(noisy(1.0, seed=1), noisy(1.0, seed=2))
+    assert interval.low < 1.0 < interval.high
+    assert not interval.slower_than(0.10)
+
+
+def test_twice_as_slow_is_significant():
+    interval = ratio_interval(noisy(1.0, seed=1), noisy(2.0, seed=2))
+    assert interval.ratio == pytest.approx(2.0, rel=0.03)
+    assert interval.slower_than(0.10)
+    assert interval.low <= interval.ratio <= interval.high
+
+
+def test_other_statistics_and_determinism():
+    a, b = noisy(1.0, seed=3), noisy(1.2, seed=4)
+    assert ratio_interval(a, b, "p90") == ratio_interval(a, b, "p90")
+    assert ratio_interval(a, b, "mean").ratio == pytest.approx(np.mean(b) / np.mean(a))
+    with pytest.raises(ValueError):
+        ratio_interval(a, b, "p42")
+    with pytest.raises(ValueError):
+        ratio_interval([1.0], b)
+
+
+def test_tolerances():
+    assert parse_tolerances("p50:10%, p90:25") == {"p50": 0.10, "p90": 0.25}
+    with pytest.raises(ValueError):
+        parse_tolerances("p50=10%")
+
+
+def test_latency_gate_outcomes():
+    base, same, slow = noisy(1.0, seed=5), noisy(1.0, seed=6), noisy(2.0, seed=7)
+    values, failure = latency_gate("v-t1", base, same, {"p50": 0.10}, "run.json")
+    assert failure is None and values["latency_gate"] == "passed against run.json"
+    values, failure = latency_gate("v-t1", base, slow, {"p50": 0.10}, "run.json")
+    assert values["latency_gate"] == "failed"
+    assert failure.startswith("v-t1: significantly slower than baseline run.json: p50 ")
+    assert (
+        "ratio 2.0" in failure
+        and "95% interval [" in failure
+        and "above the allowed 1.10" in failure
+    )
+    assert latency_gate("v", None, same, {"p50": 0.1}, "run.json")[0]["latency_gate"].startswith(
+        "new row"
+    )
+    assert latency_gate("v", base, same, {"p50": 0.1}, None) == (
+        {"latency_gate": "no baseline: passed"},
+        None,
+    )
+
+
+def test_speedup_gate():
+    assert speedup_failure("v", 1.0, 0.5, 1.3) is None
+    assert speedup_failure("v", 1.0, 0.9, 1.3) == (
+        "v: 1.11x faster than fp32 (p50 0.9000 vs 1.0000 ms), expected at least 1.30x (--expect-speedup)"
+    )
