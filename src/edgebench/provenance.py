@@ -6,7 +6,6 @@ import datetime as _dt
 import os
 import platform
 import subprocess
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,8 @@ TRACKED_PACKAGES: tuple[str, ...] = (
 
 def package_version(name: str) -> str | None:
     """Installed version of a distribution, without importing it; ``None`` if absent."""
+    from importlib import metadata  # lazily: the memory worker never needs it
+
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:

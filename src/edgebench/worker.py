@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from edgebench.errors import RuntimeUnavailable
 from edgebench.measure.memory import peak_kib, read_status_kib, reset_peak
 
 
@@ -26,7 +27,9 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     from edgebench.runtimes import make_runtime
 
     runtime = make_runtime(job["runtime"], job.get("onnx_provider", "CPUExecutionProvider"))
-    runtime.info()  # imports the runtime module
+    reason = runtime.unavailable_reason()  # imports the runtime module, nothing more
+    if reason:
+        raise RuntimeUnavailable(reason)
     import_peak, source = peak_kib()
     result: dict[str, Any] = {"import_peak_kib": import_peak, "source": source}
     if not job.get("artifact"):

@@ -16,24 +16,26 @@ PROVIDER = "CPU (builtin kernels + XNNPACK delegate)"
 
 
 def _import_interpreter() -> tuple[type, str, str]:
-    """The Interpreter class and the implementation's name and version."""
+    """The Interpreter class, the implementation's module and its distribution name
+    (versions are looked up only for records: importlib.metadata costs the memory
+    worker megabytes)."""
     try:
         from ai_edge_litert.interpreter import Interpreter
 
-        return Interpreter, "ai_edge_litert", package_version("ai-edge-litert") or "unknown"
+        return Interpreter, "ai_edge_litert", "ai-edge-litert"
     except ImportError:
         pass
     try:
         from tflite_runtime.interpreter import Interpreter
 
-        return Interpreter, "tflite_runtime", package_version("tflite-runtime") or "unknown"
+        return Interpreter, "tflite_runtime", "tflite-runtime"
     except ImportError:
         pass
     try:
         from edgebench.tfcompat import import_tensorflow
 
         tf = import_tensorflow()
-        return tf.lite.Interpreter, "tensorflow.lite", tf.__version__
+        return tf.lite.Interpreter, "tensorflow.lite", "tensorflow"
     except (ImportError, RuntimeUnavailable) as exc:
         raise RuntimeUnavailable(
             'no TFLite runtime: pip install "edgebench[tflite]" (ai-edge-litert), '
@@ -149,8 +151,10 @@ class LiteRTRuntime:
 
     def info(self) -> RuntimeInfo:
         """Which interpreter implementation runs, and its version."""
-        _, implementation, version = _import_interpreter()
-        return RuntimeInfo(self.name, implementation, version, PROVIDER)
+        _, implementation, distribution = _import_interpreter()
+        return RuntimeInfo(
+            self.name, implementation, package_version(distribution) or "unknown", PROVIDER
+        )
 
     def load(self, path: Path, threads: int) -> LiteRTSession:
         """An interpreter for ``path`` with ``threads`` threads, tensors allocated."""

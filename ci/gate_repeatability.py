@@ -1,0 +1,61 @@
+"""How often does an unchanged re-run pass the latency gate on this machine?
+
+    python ci/gate_repeatability.py [--repeats 20] [--max-slowdown p50:10%] [-- PYTEST ARGS]
+
+Runs the latency tests once to save a baseline, then ``--repeats`` more times against
+it, and prints how many of the repeats passed. Extra arguments go to every pytest run
+(e.g. ``--variants fp32,int8``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def run(args: list[str]) -> int:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "bench/", "-q", "-p", "no:cacheprovider", *args],
+        capture_output=True,
+        text=True,
+    ).returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--max-slowdown", default="p50:10%")
+    parser.add_argument("pytest_args", nargs="*")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        baseline = Path(tmp) / "baseline.json"
+        common = ["-k", "latency", *args.pytest_args]
+        if run([*common, f"--edgebench-json={baseline}"]) != 0:
+            print("gate_repeatability: the baseline run failed", file=sys.stderr)
+            return 1
+        passed = 0
+        for i in range(args.repeats):
+            code = run(
+                [
+                    *common,
+                    f"--baseline={baseline}",
+                    f"--max-slowdown={args.max_slowdown}",
+                    f"--edgebench-json={Path(tmp) / f'run{i}.json'}",
+                ]
+            )
+            passed += code == 0
+            print(
+                f"gate_repeatability: repeat {i + 1}: {'passed' if code == 0 else 'FAILED'}",
+                flush=True,
+            )
+    print(
+        f"gate_repeatability: {passed} of {args.repeats} unchanged re-runs passed ({args.max_slowdown})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
