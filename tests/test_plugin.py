@@ -477,3 +477,59 @@ def test_third_party_measurement_reaches_the_json_and_the_table(project):
         [r"\| Model .*\| Cores +\| Mem over base \[MiB\] .*\| Accuracy .*"]
     )
     assert all(r["extra"]["usable_cores"] >= 1 for r in run_json(project)["records"])
+
+
+def test_latency_gate_against_a_doctored_baseline(project):
+    args = (
+        "bench",
+        "-k",
+        "latency",
+        "--model",
+        "models/digits_mlp.tflite",
+        "--threads",
+        "1",
+        *QUICK,
+    )
+    first = project.runpytest(*args, "--baseline", "", "--edgebench-json", "base.json")
+    first.assert_outcomes(passed=1)
+    assert run_json(project, "base.json")["records"][0]["latency_gate"] == "no baseline: passed"
+    base = run_json(project, "base.json")
+    for record in base["records"]:
+        record["latency_samples_ms"] = [s / 2 for s in record["latency_samples_ms"]]  # 2x faster
+    (project.path / "fast.json").write_text(json.dumps(base))
+    result = project.runpytest(*args, "--baseline", "fast.json", "--edgebench-json", "run.json")
+    result.assert_outcomes(failed=1)
+    result.stdout.re_match_lines(
+        [
+            r".*digits_mlp.tflite-digits-fp32-litert-t1: significantly slower than baseline fast.json: "
+            r"p50 [0-9.]+ ms vs baseline [0-9.]+ ms: ratio [0-9.]+, 95% interval \[[0-9.]+, [0-9.]+\] "
+            r"is above the allowed 1.10"
+        ]
+    )
+    record = run_json(project)["records"][0]
+    assert (
+        record["latency_gate"] == "failed" and record["latency_vs_baseline"]["p50"]["low"] > 1.1
+    )
+
+
+def test_same_run_speedup_gate(project):
+    result = project.runpytest(
+        "bench",
+        "-k",
+        "latency or speedup",
+        "--model",
+        "models/digits_mlp.onnx",
+        "--threads",
+        "1",
+        "--variants",
+        "fp32,ort-dyn",
+        "--expect-speedup",
+        "ort-dyn:50",
+        *QUICK,
+    )
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.re_match_lines(
+        [
+            r".*digits_mlp.onnx-digits-ort-dyn-onnxruntime-t1: [0-9.]+x faster than fp32 .*expected at least 50.00x"
+        ]
+    )

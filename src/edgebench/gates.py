@@ -44,12 +44,17 @@ def latency_gate(
         return {"latency_gate": "no baseline: passed"}, None
     if not baseline_samples:
         return {"latency_gate": f"new row, not in baseline {baseline_name}"}, None
-    values: dict[str, object] = {}
+    ratios: dict[str, object] = {}
+    values: dict[str, object] = {"latency_vs_baseline": ratios}
     failures = []
     for stat, tolerance in tolerances.items():
         interval = ratio_interval(baseline_samples, current_samples, stat)
-        values[f"latency_ratio_{stat}"] = interval.ratio
-        values[f"latency_ratio_{stat}_interval"] = [interval.low, interval.high]
+        ratios[stat] = {
+            "ratio": interval.ratio,
+            "low": interval.low,
+            "high": interval.high,
+            "tolerance": tolerance,
+        }
         if interval.slower_than(tolerance):
             failures.append(
                 f"{stat} {interval.current:.4f} ms vs baseline {interval.baseline:.4f} ms: "

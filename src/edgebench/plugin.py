@@ -214,7 +214,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             option.flag,
             dest=option.ini,
             default=None,
-            help=f"{option.help} [ini: {option.ini}; default: {option.default or 'see text'}]",
+            # argparse formats help with %: escape the percent signs of the examples
+            help=f"{option.help} [ini: {option.ini}; default: {option.default or 'see text'}]".replace(
+                "%", "%%"
+            ),
             **extra,
         )
         parser.addini(option.ini, option.help, default=option.default)
@@ -482,6 +485,25 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(
             "edgebench_variant", [pytest.param(v, id=v.id) for v in matrix.variants]
         )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the speedup test when no --expect-speedup gives it a case (rather than
+    report an empty parameter set as a skip)."""
+
+    def unparametrized(item: pytest.Item) -> bool:
+        marker = item.get_closest_marker("skip")
+        reason = str(marker.kwargs.get("reason", "")) if marker else ""
+        return reason.startswith("got empty parameter set")
+
+    empty = [
+        item
+        for item in items
+        if "edgebench_speedup_case" in getattr(item, "fixturenames", ()) and unparametrized(item)
+    ]
+    if empty:
+        config.hook.pytest_deselected(items=empty)
+        items[:] = [item for item in items if item not in empty]
 
 
 def summary_columns(config: pytest.Config) -> list[Any]:

@@ -68,6 +68,7 @@ DEFAULT_NULL_REASONS: dict[str, str] = {
     "trainable_params": "trainable parameters are known for Keras models only",
     "packed_bytes": "only data-free low-bit (dfq) recipes have a packed size; the file size is the size",
     **{f: "the latency test of this row did not run in this session" for f in LATENCY_FIELDS},
+    "latency_vs_baseline": "no baseline row to compare with (see latency_gate)",
     **{f: "the accuracy test of this variant did not run in this session" for f in ACCURACY_FIELDS},
     **{f: "the memory test of this row did not run in this session" for f in MEMORY_FIELDS},
     **{f: "the energy test of this row did not run in this session" for f in POWER_FIELDS},
@@ -118,6 +119,10 @@ class Record:
     #: the raw per-invoke samples, for gates and comparisons between runs.
     latency_samples_ms: list[float] | None = None
     warmup_rounds: int | None = None
+    #: what the latency gate found: no baseline, new row, passed or failed.
+    latency_gate: str | None = None
+    #: per statistic: current/baseline ratio with its bootstrap interval and the tolerance.
+    latency_vs_baseline: dict[str, Any] | None = None
     throughput_ips: float | None = None
     latency_timer: str | None = None
     accuracy: float | None = None
