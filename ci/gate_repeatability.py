@@ -28,9 +28,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--max-slowdown", default="p50:10%")
+    parser.add_argument("--keep", type=Path, help="keep the run files in this folder")
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
         baseline = Path(tmp) / "baseline.json"
         common = ["-k", "latency", *args.pytest_args]
         if run([*common, f"--edgebench-json={baseline}"]) != 0:

@@ -1,4 +1,4 @@
-"""The ``edgebench`` command: ``--version``, ``devices`` and ``meters``.
+"""The ``edgebench`` command: ``--version``, ``devices``, ``meters`` and ``report``.
 
 Benchmarks run through pytest (``pytest bench/``); this command only lists what
 is configured.
@@ -63,6 +63,83 @@ def cmd_meters(args: argparse.Namespace) -> int:
     return 0
 
 
+def latest_run(folder: Path) -> Path:
+    """The newest run file in ``folder``."""
+    runs = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        raise UsageError(f"no run files in {folder}; run 'pytest bench/' first or name a RUN")
+    return runs[-1]
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Tables, comparison, plots and recommendations from saved runs."""
+    import json
+
+    from edgebench.report import tables as t
+    from edgebench.report.export import to_pytest_benchmark
+    from edgebench.report.render import render
+    from edgebench.results import load_run
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.compare:
+        runs = [Path(r) for r in args.compare]
+    else:
+        runs = [Path(r) for r in args.runs] or [latest_run(Path(args.runs_dir))]
+    loaded = []
+    for run in runs:
+        try:
+            loaded.append(load_run(run))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read run file {run}: {exc}") from exc
+    columns = (
+        [c.strip() for c in args.columns.split(",")] if args.columns else list(t.MILESTONE_COLUMNS)
+    )
+    try:
+        t.resolve_columns(columns)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    written = []
+    for run, (header, records) in zip(runs, loaded, strict=True):
+        tables = [
+            *t.milestone_tables(records, columns),
+            *t.thread_scaling_tables(records),
+            *t.quantization_tables(records),
+            *t.tensor_tables(records),
+        ]
+        images = [] if args.no_plots else _plots(records, out, run.stem)
+        document = render(tables, args.format, t.recommendations(records), images)
+        target = out / f"{run.stem}.{args.format}"
+        target.write_text(document)
+        written.append(target)
+        export = out / f"{run.stem}.pytest-benchmark.json"
+        export.write_text(json.dumps(to_pytest_benchmark(header, records), indent=2))
+        written.append(export)
+    if args.compare:
+        (_, a), (_, b) = loaded
+        name_a, name_b = (Path(r).stem for r in args.compare)
+        table = t.comparison_table(a, b, name_a, name_b)
+        target = out / f"compare-{name_a}-{name_b}.{args.format}"
+        target.write_text(render([table], args.format))
+        written.append(target)
+    for path in written:
+        print(f"edgebench report: wrote {path}")
+    return 0
+
+
+def _plots(records: list, out: Path, stem: str) -> list[str]:
+    try:
+        from edgebench.report.plots import plot_all
+    except ImportError as exc:  # pragma: no cover - matplotlib missing
+        print(f"edgebench report: no plots ({exc}); pip install matplotlib", file=sys.stderr)
+        return []
+    try:
+        return plot_all(records, out / f"{stem}-plots")
+    except ImportError as exc:
+        print(f"edgebench report: no plots ({exc}); pip install matplotlib", file=sys.stderr)
+        return []
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``edgebench`` command."""
     parser = argparse.ArgumentParser(
@@ -91,6 +168,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     meters.add_argument("--command", default="", help="the command for the 'command' meter")
     meters.set_defaults(func=cmd_meters)
+    report = sub.add_parser(
+        "report",
+        help="milestone, thread-scaling, quantization and tensor tables, plots and comparisons from saved runs",
+        description=(
+            "Write report tables (one milestone table per model x runtime, thread scaling, "
+            "quantization, tensor quartiles), PNG plots, a recommendation per model and runtime, "
+            "and a pytest-benchmark export of each run. Default RUN: the newest in .edgebench/runs."
+        ),
+    )
+    report.add_argument("runs", nargs="*", metavar="RUN", help="run files (default: the latest)")
+    report.add_argument(
+        "--compare", nargs=2, metavar=("A", "B"), help="compare two runs (e.g. milestone 1 vs 2)"
+    )
+    report.add_argument("--format", choices=("md", "csv", "html", "json"), default="md")
+    report.add_argument(
+        "--columns", help="milestone columns, comma list (e.g. recipe,ft,params,mean,accuracy)"
+    )
+    report.add_argument("--out", default="reports", help="output folder (default: reports/)")
+    report.add_argument("--runs-dir", default=".edgebench/runs", help="where saved runs are")
+    report.add_argument("--no-plots", action="store_true", help="tables only")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

@@ -167,6 +167,13 @@ OPTIONS: tuple[Option, ...] = (
         "allowed slowdown per statistic against --baseline, e.g. 'p50:10%,p90:25%'",
     ),
     Option(
+        "--gate-retries",
+        "edgebench_gate_retries",
+        "2",
+        "re-time a row the latency gate finds slower, up to this many times; it fails only "
+        "if every attempt is significantly slower (transient noise passes, a real slowdown does not)",
+    ),
+    Option(
         "--expect-speedup",
         "edgebench_expect_speedup",
         "",
@@ -370,6 +377,7 @@ def resolve_settings(config: pytest.Config) -> tuple[Settings, dict[str, Any]]:
         energy_seconds=_number(config, "edgebench_energy_seconds", float, 0.5),
         baseline=resolve_baseline(option_value(config, "edgebench_baseline"), base),
         max_slowdown=_tolerances(option_value(config, "edgebench_max_slowdown")),
+        gate_retries=_number(config, "edgebench_gate_retries", int, 0),
         expect_speedup=_speedups(option_value(config, "edgebench_expect_speedup")),
         worker_timeout_s=_number(config, "edgebench_worker_timeout", float, 1.0),
         thresholds=thresholds,

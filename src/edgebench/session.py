@@ -61,6 +61,7 @@ class Settings:
     energy_seconds: float = 5.0
     baseline: Path | None = None
     max_slowdown: dict[str, float] = field(default_factory=lambda: {"p50": 0.10})
+    gate_retries: int = 2
     expect_speedup: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -83,6 +84,7 @@ class Settings:
             "energy_seconds": self.energy_seconds,
             "baseline": None if self.baseline is None else str(self.baseline),
             "max_slowdown": dict(self.max_slowdown),
+            "gate_retries": self.gate_retries,
             "expect_speedup": dict(self.expect_speedup),
             "worker_timeout_s": self.worker_timeout_s,
             "calibration_samples": self.calibration_samples,

@@ -1,0 +1,305 @@
+"""The report's tables, as plain data: a title, headers and rows of strings.
+
+Pure functions of records; rendering to Markdown, CSV, HTML or JSON is separate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from edgebench.report.table import (
+    COLUMNS,
+    NOT_AVAILABLE,
+    Column,
+    field_column,
+    format_cell,
+    sort_key,
+)
+from edgebench.results import Record
+
+MILESTONE_COLUMNS: tuple[str, ...] = (
+    "recipe",
+    "ft",
+    "params",
+    "memory",
+    "mean",
+    "power",
+    "energy",
+    "accuracy",
+    "drop",
+    "size",
+    "gzip",
+)
+EXTRA_COLUMNS: dict[str, Column] = {
+    "ft": Column("Fine-tuning epochs", lambda r: fine_tune_epochs(r)),
+    "lzma": field_column("lzma_bytes", "lzma [KiB]", "{:.1f}"),
+    "packed": field_column("packed_bytes", "Packed [KiB]", "{:.1f}"),
+    "nonzero": field_column("nonzero_params", "Nonzero params", "{:,}"),
+    "macs": field_column("macs", "MACs", "{:,}"),
+}
+FAMILY_ORDER = (
+    "fp32",
+    "quantization",
+    "data-free",
+    "pruning",
+    "structured pruning",
+    "clustering",
+    "qat",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table of formatted cells."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the JSON format."""
+        return {"title": self.title, "headers": self.headers, "rows": self.rows}
+
+
+def fine_tune_epochs(record: Record) -> int | None:
+    """Fine-tuning epochs the recipe's steps ran (``None`` when no step fine-tunes)."""
+    epochs = [s["fine_tune_epochs"] for s in record.compression or [] if "fine_tune_epochs" in s]
+    return sum(epochs) if epochs else None
+
+
+def family(recipe: str) -> str:
+    """The recipe family rows are grouped by."""
+    if recipe == "fp32":
+        return "fp32"
+    first = recipe.split("+")[0]
+    for prefix, name in (
+        ("sprune", "structured pruning"),
+        ("prune", "pruning"),
+        ("cluster", "clustering"),
+        ("dfq", "data-free"),
+        ("qat", "qat"),
+    ):
+        if first.startswith(prefix):
+            return name
+    if re.match(r"(dyn8|int8|int8io|fp16|int16x8|ort-)", first):
+        return "quantization"
+    return "other"
+
+
+def resolve_columns(names: Sequence[str]) -> list[Column]:
+    """Columns by name (COLUMNS and the report's extra ones)."""
+    known = {**COLUMNS, **EXTRA_COLUMNS}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    return [known[n] for n in names]
+
+
+def grouped(records: Sequence[Record]) -> dict[tuple[str, str, str], list[Record]]:
+    """Records by (model, dataset, runtime)."""
+    groups: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
+    for record in records:
+        groups[(record.model, record.dataset, record.runtime)].append(record)
+    return dict(sorted(groups.items()))
+
+
+def one_thread_count(records: Sequence[Record]) -> list[Record]:
+    """One row per recipe: the lowest thread count measured (milestone tables are per image)."""
+    chosen: dict[str, Record] = {}
+    for record in sorted(records, key=lambda r: (r.threads is None, r.threads or 0)):
+        chosen.setdefault(record.recipe, record)
+    return list(chosen.values())
+
+
+def milestone_tables(
+    records: Sequence[Record], columns: Sequence[str] = MILESTONE_COLUMNS
+) -> list[Table]:
+    """One milestone table per model x runtime, rows grouped by recipe family."""
+    chosen = resolve_columns(columns)
+    tables = []
+    for (model, dataset, runtime), rows in grouped(records).items():
+        picked = sorted(
+            one_thread_count(rows),
+            key=lambda r: (FAMILY_ORDER.index(family(r.recipe)), sort_key(r)),
+        )
+        threads = sorted({r.threads for r in picked if r.threads is not None})
+        title = f"{model} on {dataset}, {runtime}" + (
+            f" (threads {','.join(map(str, threads))})" if threads else ""
+        )
+        tables.append(
+            Table(
+                title,
+                [c.header for c in chosen],
+                [[format_cell(c, r) for c in chosen] for r in picked],
+            )
+        )
+    return tables
+
+
+def thread_scaling_tables(records: Sequence[Record]) -> list[Table]:
+    """p50 latency per thread count, one row per recipe (float vs quantized side by side)."""
+    tables = []
+    for (model, dataset, runtime), rows in grouped(records).items():
+        threads = sorted({r.threads for r in rows if r.threads is not None})
+        if len(threads) < 2:
+            continue
+        by_recipe: dict[str, dict[int, float | None]] = defaultdict(dict)
+        for r in rows:
+            if r.threads is not None:
+                by_recipe[r.recipe][r.threads] = r.latency_p50_ms
+        body = [
+            [
+                recipe,
+                *[NOT_AVAILABLE if values.get(t) is None else f"{values[t]:.3f}" for t in threads],
+            ]
+            for recipe, values in sorted(by_recipe.items(), key=lambda kv: (kv[0] != "fp32", kv[0]))
+        ]
+        tables.append(
+            Table(
+                f"Thread scaling, p50 [ms]: {model} on {dataset}, {runtime}",
+                ["Recipe", *[f"{t} thread{'s' if t > 1 else ''}" for t in threads]],
+                body,
+            )
+        )
+    return tables
+
+
+def quantization_tables(records: Sequence[Record]) -> list[Table]:
+    """Accuracy and size per quantization technique (and fp32), per model x runtime."""
+    tables = []
+    columns = resolve_columns(["recipe", "accuracy", "drop", "size", "gzip", "packed"])
+    for (model, dataset, runtime), rows in grouped(records).items():
+        picked = [
+            r
+            for r in one_thread_count(rows)
+            if family(r.recipe) in ("fp32", "quantization", "data-free", "qat")
+        ]
+        if len(picked) < 2:
+            continue
+        picked.sort(key=sort_key)
+        tables.append(
+            Table(
+                f"Quantization: {model} on {dataset}, {runtime}",
+                [c.header for c in columns],
+                [[format_cell(c, r) for c in columns] for r in picked],
+            )
+        )
+    return tables
+
+
+def tensor_tables(records: Sequence[Record]) -> list[Table]:
+    """Quartiles of each data-free-quantized tensor before and after, per recipe."""
+    tables, seen = [], set()
+    for record in records:
+        for step in record.compression or []:
+            tensors = step.get("tensors")
+            key = (record.model, record.dataset, step.get("step"))
+            if not tensors or key in seen:
+                continue
+            seen.add(key)
+            rows = []
+            for t in tensors:
+                b, a, e = t["before"], t["after"], t["error"]
+                rows.append(
+                    [
+                        t["layer"],
+                        "x".join(map(str, t["shape"])),
+                        f"{b['min']:.4g} / {b['q1']:.4g} / {b['median']:.4g} / {b['q3']:.4g} / {b['max']:.4g}",
+                        f"{a['min']:.4g} / {a['q1']:.4g} / {a['median']:.4g} / {a['q3']:.4g} / {a['max']:.4g}",
+                        str(b["distinct"]),
+                        str(a["distinct"]),
+                        NOT_AVAILABLE if e["snr_db"] is None else f"{e['snr_db']:.1f}",
+                    ]
+                )
+            tables.append(
+                Table(
+                    f"Tensors of {step.get('step')} ({record.model} on {record.dataset})",
+                    [
+                        "Layer",
+                        "Shape",
+                        "Before min/q1/median/q3/max",
+                        "After min/q1/median/q3/max",
+                        "Distinct before",
+                        "Distinct after",
+                        "SNR [dB]",
+                    ],
+                    rows,
+                )
+            )
+    return tables
+
+
+def _key(r: Record) -> tuple[Any, ...]:
+    return (r.model, r.dataset, r.recipe, r.runtime, r.threads, r.device)
+
+
+def comparison_table(a: Sequence[Record], b: Sequence[Record], name_a: str, name_b: str) -> Table:
+    """Per matching row, A and B and the difference, for accuracy, latency, memory, energy."""
+    fields = [
+        ("accuracy", "Accuracy [%]", 100.0),
+        ("latency_p50_ms", "p50 [ms]", 1.0),
+        ("memory_over_baseline_mb", "Mem over base [MiB]", 1.0),
+        ("energy_net_per_image_mj", "Energy/image [mJ]", 1.0),
+    ]
+    index_b = {_key(r): r for r in b}
+    headers = ["Model", "Recipe", "Runtime", "Threads"]
+    for _, label, _ in fields:
+        headers += [f"{label} {name_a}", f"{label} {name_b}", "Diff"]
+    rows = []
+    for ra in sorted(a, key=sort_key):
+        rb = index_b.get(_key(ra))
+        if rb is None:
+            continue
+        row = [
+            ra.model,
+            ra.recipe,
+            ra.runtime,
+            NOT_AVAILABLE if ra.threads is None else str(ra.threads),
+        ]
+        for field, _, scale in fields:
+            va, vb = getattr(ra, field), getattr(rb, field)
+            row += [
+                NOT_AVAILABLE if va is None else f"{va * scale:.3f}",
+                NOT_AVAILABLE if vb is None else f"{vb * scale:.3f}",
+                NOT_AVAILABLE if va is None or vb is None else f"{(vb - va) * scale:+.3f}",
+            ]
+        rows.append(row)
+    return Table(f"Comparison: {name_a} -> {name_b}", headers, rows)
+
+
+def recommendations(records: Sequence[Record]) -> list[str]:
+    """Per model and runtime: the fastest and the smallest variant within its accuracy threshold."""
+    lines = []
+    for (model, dataset, runtime), rows in grouped(records).items():
+        ok = [
+            r
+            for r in one_thread_count(rows)
+            if r.accuracy_drop is not None
+            and (r.accuracy_threshold is None or r.accuracy_drop <= r.accuracy_threshold)
+        ]
+        timed = [r for r in ok if r.latency_p50_ms is not None]
+        sized = [r for r in ok if r.file_bytes is not None]
+        if not timed and not sized:
+            lines.append(
+                f"{model} on {dataset}, {runtime}: no variant has both an accuracy within its threshold and a measurement"
+            )
+            continue
+        parts = []
+        if timed:
+            fastest = min(timed, key=lambda r: r.latency_p50_ms)
+            parts.append(
+                f"fastest within threshold: {fastest.recipe} (p50 {fastest.latency_p50_ms:.3f} ms, "
+                f"accuracy {fastest.accuracy * 100:.2f}%, drop {fastest.accuracy_drop:+.2f})"
+            )
+        if sized:
+            smallest = min(sized, key=lambda r: r.file_bytes)
+            parts.append(
+                f"smallest: {smallest.recipe} ({smallest.file_bytes / 1024:.1f} KiB, drop {smallest.accuracy_drop:+.2f})"
+            )
+        lines.append(f"{model} on {dataset}, {runtime}: " + "; ".join(parts))
+    return lines
