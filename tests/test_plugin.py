@@ -507,7 +507,10 @@ def test_latency_gate_against_a_doctored_baseline(project):
         ]
     )
     record = run_json(project)["records"][0]
-    assert record["latency_gate"] == "failed (retry 2 of 2)" and record["latency_vs_baseline"]["p50"]["low"] > 1.1
+    assert (
+        record["latency_gate"] == "failed (retry 2 of 2)"
+        and record["latency_vs_baseline"]["p50"]["low"] > 1.1
+    )
 
 
 def test_same_run_speedup_gate(project):

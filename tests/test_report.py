@@ -1,0 +1,155 @@
+"""Report tables, formats, comparison, recommendations, plots and the pytest-benchmark export."""
+
+import json
+
+import pytest
+
+from edgebench.cli import main
+from edgebench.report import tables as t
+from edgebench.report.export import benchmark_stats, to_pytest_benchmark
+from edgebench.report.plots import pareto_front
+from edgebench.report.render import render
+from edgebench.results import Record, RunStore, make_fragment
+
+
+def rec(recipe, threads=1, **values):
+    base = {
+        "accuracy": 0.9,
+        "accuracy_drop": 0.0,
+        "accuracy_threshold": 1.0,
+        "file_bytes": 1024 * 100,
+    }
+    return Record("m", "digits", recipe, "litert", threads, "host", **{**base, **values})
+
+
+RECORDS = [
+    rec("fp32", 1, latency_p50_ms=2.0, latency_mean_ms=2.1, params=1000),
+    rec("fp32", 2, latency_p50_ms=1.2),
+    rec("int8", 1, latency_p50_ms=1.0, accuracy=0.895, accuracy_drop=0.5, file_bytes=1024 * 30),
+    rec("int8", 2, latency_p50_ms=0.8, accuracy=0.895, accuracy_drop=0.5, file_bytes=1024 * 30),
+    rec(
+        "prune0.5+ft2",
+        1,
+        latency_p50_ms=0.5,
+        accuracy=0.80,
+        accuracy_drop=10.0,
+        compression=[{"step": "prune0.5+ft2", "fine_tune_epochs": 2}],
+    ),
+]
+
+
+def test_milestone_table_groups_families_and_shows_fine_tuning():
+    (table,) = t.milestone_tables(RECORDS, ["recipe", "ft", "mean", "accuracy", "drop"])
+    assert table.title == "m on digits, litert (threads 1)"
+    assert [row[0] for row in table.rows] == ["fp32", "int8", "prune0.5+ft2"]
+    assert table.rows[2][1] == "2" and table.rows[0][1] == "n/a"
+    with pytest.raises(ValueError, match="unknown column"):
+        t.milestone_tables(RECORDS, ["bogus"])
+
+
+def test_thread_scaling_and_quantization_tables():
+    (scaling,) = t.thread_scaling_tables(RECORDS)
+    assert scaling.headers == ["Recipe", "1 thread", "2 threads"]
+    assert scaling.rows[0] == ["fp32", "2.000", "1.200"]
+    assert ["prune0.5+ft2", "0.500", "n/a"] in scaling.rows
+    (quant,) = t.quantization_tables(RECORDS)
+    assert [row[0] for row in quant.rows] == ["fp32", "int8"]
+
+
+def test_recommendation_is_the_fastest_and_smallest_within_threshold():
+    (line,) = t.recommendations(RECORDS)
+    assert line.startswith("m on digits, litert: fastest within threshold: int8 (p50 1.000 ms")
+    assert "smallest: int8 (30.0 KiB" in line  # prune0.5+ft2 is faster but breaches its threshold
+
+
+def test_comparison_gives_both_values_and_the_difference():
+    later = [rec("int8", 1, latency_p50_ms=1.5, accuracy=0.9)]
+    table = t.comparison_table(RECORDS, later, "M1", "M2")
+    (row,) = table.rows
+    assert row[:4] == ["m", "int8", "litert", "1"]
+    assert row[4:7] == ["89.500", "90.000", "+0.500"]
+    assert row[7:10] == ["1.000", "1.500", "+0.500"]
+
+
+@pytest.mark.parametrize("fmt", ["md", "csv", "html", "json"])
+def test_formats(fmt):
+    tables = t.milestone_tables(RECORDS, ["recipe", "accuracy"])
+    text = render(tables, fmt, ["a note"], ["plot.png"])
+    assert "int8" in text
+    if fmt == "json":
+        assert json.loads(text)["tables"][0]["headers"] == ["Recipe", "Accuracy"]
+    if fmt == "md":
+        assert (
+            "## m on digits, litert" in text
+            and "![plot.png](plot.png)" in text
+            and "- a note" in text
+        )
+    if fmt == "html":
+        assert "<table>" in text and '<img src="plot.png"' in text
+
+
+def test_pareto_front():
+    assert pareto_front([(1.0, 0.9), (2.0, 0.95), (3.0, 0.8), (1.5, 0.85)]) == [0, 1]
+
+
+def test_pytest_benchmark_export():
+    stats = benchmark_stats([0.001, 0.002, 0.003, 0.004])
+    assert (
+        stats["median"] == pytest.approx(0.0025)
+        and stats["rounds"] == 4
+        and stats["ops"] == pytest.approx(400)
+    )
+    record = rec("fp32", latency_samples_ms=[1.0, 2.0, 3.0], rounds=3)
+    doc = to_pytest_benchmark(
+        {"provenance": {"cpu": "x", "started": "2026-01-01T00:00:00+00:00"}}, [record, rec("int8")]
+    )
+    assert len(doc["benchmarks"]) == 1  # only rows with samples
+    assert doc["benchmarks"][0]["stats"]["data"] == [0.001, 0.002, 0.003]
+    assert doc["benchmarks"][0]["name"] == "test_latency[m-digits-fp32-litert-t1]"
+
+
+def write_run(path, records):
+    store = RunStore(path, {"provenance": {"cpu": "x"}})
+    for r in records:
+        data = r.to_dict()
+        key = {k: data[k] for k in ("model", "dataset", "recipe", "runtime", "device")}
+        values = {
+            k: v
+            for k, v in data.items()
+            if k not in key and k not in ("threads", "null_reasons", "errors", "tests", "extra")
+        }
+        store.add(make_fragment(key, r.threads, values))
+
+
+def test_report_command_writes_tables_plots_and_comparison(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    write_run(tmp_path / "m1.json", RECORDS)
+    write_run(tmp_path / "m2.json", [rec("int8", 1, latency_p50_ms=1.5)])
+    out = tmp_path / "reports"
+    assert main(["report", str(tmp_path / "m1.json"), "--out", str(out)]) == 0
+    report = (out / "m1.md").read_text()
+    assert (
+        "## Thread scaling, p50 [ms]: m on digits, litert" in report
+        and "## Recommendations" in report
+    )
+    pngs = sorted(p.name for p in (out / "m1-plots").glob("*.png"))
+    assert "m-digits-litert-pareto.png" in pngs and "m-digits-litert-threads.png" in pngs
+    assert (out / "m1-plots" / pngs[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((out / "m1.pytest-benchmark.json").read_text())["benchmarks"] == []
+    assert (
+        main(
+            [
+                "report",
+                "--compare",
+                str(tmp_path / "m1.json"),
+                str(tmp_path / "m2.json"),
+                "--out",
+                str(out),
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
+    assert "| m       | int8" in (out / "compare-m1-m2.md").read_text()
+    assert main(["report", "--runs-dir", str(tmp_path / "none"), "--out", str(out)]) == 2
+    assert "no run files" in capsys.readouterr().err
