@@ -31,12 +31,15 @@ def latency_gate(
     current_samples: list[float],
     tolerances: dict[str, float],
     baseline_name: str | None,
+    machine_factor: float | None = None,
 ) -> tuple[dict[str, object], str | None]:
     """Compare this row's latency samples with the saved baseline's.
 
-    Returns record values (``latency_gate`` says what happened) and a failure message
-    when a statistic is significantly slower than its tolerance allows: the whole
-    bootstrap interval of current/baseline lies above ``1 + tolerance``.
+    ``machine_factor`` (current / baseline reference time, see ``measure.reference``)
+    scales the baseline to the machine's present speed. Returns record values
+    (``latency_gate`` says what happened) and a failure message when a statistic is
+    significantly slower than its tolerance allows: the whole bootstrap interval of
+    current/baseline lies above ``1 + tolerance``.
     """
     from edgebench.measure.compare import ratio_interval
 
@@ -44,7 +47,9 @@ def latency_gate(
         return {"latency_gate": "no baseline: passed"}, None
     if not baseline_samples:
         return {"latency_gate": f"new row, not in baseline {baseline_name}"}, None
-    ratios: dict[str, object] = {}
+    if machine_factor:
+        baseline_samples = [s * machine_factor for s in baseline_samples]
+    ratios: dict[str, object] = {"machine_factor": machine_factor}
     values: dict[str, object] = {"latency_vs_baseline": ratios}
     failures = []
     for stat, tolerance in tolerances.items():

@@ -69,6 +69,7 @@ DEFAULT_NULL_REASONS: dict[str, str] = {
     "packed_bytes": "only data-free low-bit (dfq) recipes have a packed size; the file size is the size",
     **{f: "the latency test of this row did not run in this session" for f in LATENCY_FIELDS},
     "latency_vs_baseline": "no baseline row to compare with (see latency_gate)",
+    "reference_ms": "the latency test of this row did not run in this session",
     **{f: "the accuracy test of this variant did not run in this session" for f in ACCURACY_FIELDS},
     **{f: "the memory test of this row did not run in this session" for f in MEMORY_FIELDS},
     **{f: "the energy test of this row did not run in this session" for f in POWER_FIELDS},
@@ -119,6 +120,8 @@ class Record:
     #: the raw per-invoke samples, for gates and comparisons between runs.
     latency_samples_ms: list[float] | None = None
     warmup_rounds: int | None = None
+    #: time of the reference workload around this row (measure.reference), in ms.
+    reference_ms: float | None = None
     #: what the latency gate found: no baseline, new row, passed or failed.
     latency_gate: str | None = None
     #: per statistic: current/baseline ratio with its bootstrap interval and the tolerance.

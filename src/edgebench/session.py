@@ -303,23 +303,28 @@ class EdgebenchSession:
 
     # -- gates ----------------------------------------------------------------------
 
-    def baseline_samples(self, variant: Variant, threads: int) -> list[float] | None:
-        """The baseline run's latency samples of the same row, if it has one."""
+    def baseline_row(
+        self, variant: Variant, threads: int
+    ) -> tuple[list[float] | None, float | None]:
+        """The baseline run's latency samples of the same row and its reference time."""
         from edgebench.datasets import dataset_id
         from edgebench.results import load_run
 
-        def index() -> dict[tuple[Any, ...], list[float]]:
+        def index() -> dict[tuple[Any, ...], tuple[list[float], float | None]]:
             assert self.settings.baseline is not None
             _, records = load_run(self.settings.baseline)
             return {
-                (r.model, r.dataset, r.recipe, r.runtime, r.threads, r.device): r.latency_samples_ms
+                (r.model, r.dataset, r.recipe, r.runtime, r.threads, r.device): (
+                    r.latency_samples_ms,
+                    r.reference_ms,
+                )
                 for r in records
                 if r.latency_samples_ms
             }
 
         if self.settings.baseline is None:
-            return None
-        rows = self._once(("baseline",), index)
+            return None, None
+        rows = self._once(("baseline-rows",), index)
         key = (
             variant.source.id,
             dataset_id(variant.dataset),
@@ -328,7 +333,7 @@ class EdgebenchSession:
             threads,
             variant.device,
         )
-        return rows.get(key)
+        return rows.get(key, (None, None))
 
     def remember_latency(self, variant: Variant, threads: int, p50_ms: float) -> None:
         """Keep this process's p50s for same-run gates (``--expect-speedup``)."""
