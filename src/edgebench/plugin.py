@@ -82,7 +82,11 @@ OPTIONS: tuple[Option, ...] = (
         "comma list of datasets: digits, fashion-mnist, mnist, cifar10, cifar100, npz:PATH, random",
     ),
     Option(
-        "--variants", "edgebench_variants", "fp32", "comma list of compression recipes, e.g. fp32"
+        "--variants",
+        "edgebench_variants",
+        "fp32",
+        "comma list of compression recipes, e.g. fp32,int8,ort-qdq,dfq4-asym-pc,sprune0.3+ft5+int8 "
+        "(an unknown step lists every known one)",
     ),
     Option(
         "--threads",
