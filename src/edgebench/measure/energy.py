@@ -61,9 +61,16 @@ def clip_window(samples: Sequence[Sample], start: float, end: float) -> list[Sam
 
 
 def _sampler(
-    meter_name: str, command: str, period_s: float, conn: Any, stop: Any, env: dict[str, str]
+    meter_name: str,
+    command: str,
+    period_s: float,
+    conn: Any,
+    stop: Any,
+    ready: Any,
+    env: dict[str, str],
 ) -> None:
-    """Child process: read the meter every ``period_s`` until ``stop`` is set."""
+    """Child process: read the meter every ``period_s`` until ``stop`` is set; ``ready``
+    is set after the first reading, so the parent's window starts after it."""
     os.environ.update(env)
     from edgebench.meters.registry import make_meter
 
@@ -75,6 +82,7 @@ def _sampler(
             reading = meter.read()
             value = reading.joules if reading.joules is not None else reading.watts
             samples.append((time.monotonic(), float(value)))
+            ready.set()
             if stop.wait(period_s):
                 reading = meter.read()
                 value = reading.joules if reading.joules is not None else reading.watts
@@ -83,6 +91,7 @@ def _sampler(
         conn.send(("ok", samples, meter.kind))
     except Exception as exc:  # noqa: BLE001 - reported to the parent
         conn.send(("error", f"{type(exc).__name__}: {exc}", None))
+        ready.set()
 
 
 def sample_window(
@@ -93,13 +102,16 @@ def sample_window(
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     stop = ctx.Event()
+    ready = ctx.Event()
     env = {k: v for k, v in os.environ.items() if k.startswith("EDGEBENCH_")}
     process = ctx.Process(
-        target=_sampler, args=(meter_name, command, period_s, child, stop, env), daemon=True
+        target=_sampler, args=(meter_name, command, period_s, child, stop, ready, env), daemon=True
     )
     process.start()
     try:
-        time.sleep(min(0.5, period_s * 4))  # let the sampler take its first reading
+        if not ready.wait(60):  # the first reading precedes the window
+            raise MeterUnavailable("the meter sampler did not start within 60 s")
+        time.sleep(period_s)
         result = during()
     finally:
         stop.set()
