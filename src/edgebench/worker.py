@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from edgebench.errors import RuntimeUnavailable
 from edgebench.measure.memory import peak_kib, read_status_kib, reset_peak
+from edgebench.measure.timing import time_directly
 
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
@@ -45,13 +45,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     result["peak_reset"] = can_reset
     if can_reset:
         reset_peak()
-    samples = []
-    for _ in range(int(job.get("warmup", 0))):
-        invoke()
-    for _ in range(int(job.get("rounds", 1))):
-        start = time.perf_counter()
-        invoke()
-        samples.append(time.perf_counter() - start)
+    samples = time_directly(invoke, int(job.get("rounds", 1)), int(job.get("warmup", 0)))
     inference_peak, _ = peak_kib()
     result["inference_peak_kib"] = inference_peak
     result["peak_kib"] = max(load_peak or 0, inference_peak or 0) if can_reset else inference_peak

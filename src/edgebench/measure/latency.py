@@ -7,6 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from edgebench.measure.stats import latency_stats
+from edgebench.measure.timing import time_directly
+
+__all__ = ["latency_values", "time_directly", "time_invoke", "timer_disabled_reason"]
 from edgebench.results import LATENCY_FIELDS
 
 
@@ -49,18 +52,3 @@ def time_invoke(
     values["latency_timer"] = "pytest-benchmark pedantic, 1 invoke per round, batch 1"
     benchmark.extra_info.update({"edgebench": values})
     return values, {}
-
-
-def time_directly(invoke_once: Callable[[], object], rounds: int, warmup: int) -> list[float]:
-    """The same rules without pytest-benchmark (for re-timing): ``warmup`` untimed calls,
-    then ``rounds`` timed calls with ``time.perf_counter``; samples in seconds."""
-    import time
-
-    for _ in range(warmup):
-        invoke_once()
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        invoke_once()
-        samples.append(time.perf_counter() - start)
-    return samples
