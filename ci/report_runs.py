@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from edgebench.cli import main as edgebench
+from edgebench.results import saved_runs
 
 
 def main() -> int:
@@ -17,7 +18,7 @@ def main() -> int:
     parser.add_argument("--runs-dir", default=".edgebench/runs")
     parser.add_argument("--out", default="reports")
     args = parser.parse_args()
-    runs = sorted(Path(args.runs_dir).glob("*.json"), key=lambda p: p.stat().st_mtime)
+    runs = saved_runs(Path(args.runs_dir))
     if not runs:
         print(
             f"report: no saved runs in {args.runs_dir}; run 'pytest bench/' first", file=sys.stderr

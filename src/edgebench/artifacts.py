@@ -82,7 +82,8 @@ def compressed_sizes(data: bytes) -> tuple[int, int]:
     return len(gzip.compress(data, compresslevel=9, mtime=0)), len(lzma.compress(data, preset=9))
 
 
-def _tflite_schema() -> Any:
+def tflite_schema() -> Any:
+    """The TFLite flatbuffer schema module (from ai_edge_litert, else TensorFlow)."""
     try:
         from ai_edge_litert import schema_py_generated
     except ImportError:
@@ -93,6 +94,17 @@ def _tflite_schema() -> Any:
     return schema_py_generated
 
 
+def enum_names(enum: Any) -> dict[int, str]:
+    """Value -> name of a flatbuffer schema enum (``BuiltinOperator``, ``TensorType``)."""
+    return {v: k for k, v in vars(enum).items() if not k.startswith("_")}
+
+
+def builtin_code(model: Any, op: Any) -> int:
+    """An operator's builtin code (new schemas keep small codes in the deprecated field)."""
+    code = model.OperatorCodes(op.OpcodeIndex())
+    return max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+
+
 def tflite_weight_count(data: bytes) -> WeightCount:
     """Count the weight elements of a ``.tflite`` flatbuffer.
 
@@ -100,9 +112,9 @@ def tflite_weight_count(data: bytes) -> WeightCount:
     biases of convolution and fully connected ops; int32/int64 shape constants are
     not parameters. A buffer shared by several tensors counts once.
     """
-    schema = _tflite_schema()
+    schema = tflite_schema()
     model = schema.Model.GetRootAs(data, 0)
-    op_names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    op_names = enum_names(schema.BuiltinOperator)
     seen_buffers: set[int] = set()
     total = nonzero = 0
     kernels: list[dict[str, Any]] = []
@@ -111,9 +123,7 @@ def tflite_weight_count(data: bytes) -> WeightCount:
         bias_tensors: set[int] = set()
         for o in range(graph.OperatorsLength()):
             op = graph.Operators(o)
-            code = model.OperatorCodes(op.OpcodeIndex())
-            builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
-            if op_names.get(builtin) in _TFLITE_BIAS_OPS and op.InputsLength() > 2:
+            if op_names.get(builtin_code(model, op)) in _TFLITE_BIAS_OPS and op.InputsLength() > 2:
                 bias_tensors.add(int(op.Inputs(2)))
         for t in range(graph.TensorsLength()):
             tensor = graph.Tensors(t)

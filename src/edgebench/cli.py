@@ -65,7 +65,9 @@ def cmd_meters(args: argparse.Namespace) -> int:
 
 def latest_run(folder: Path) -> Path:
     """The newest run file in ``folder``."""
-    runs = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
+    from edgebench.results import saved_runs
+
+    runs = saved_runs(folder)
     if not runs:
         raise UsageError(f"no run files in {folder}; run 'pytest bench/' first or name a RUN")
     return runs[-1]

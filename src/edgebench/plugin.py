@@ -34,7 +34,7 @@ from edgebench.provenance import cpu_flags, usable_cores
 from edgebench.recipes import default_registry, parse_recipes, split_variants
 from edgebench.report.findings import SLOWER_RATIO, bit_limits, slowdowns
 from edgebench.report.table import SUMMARY_COLUMNS, field_column, milestone_table
-from edgebench.results import RunStore, make_fragment
+from edgebench.results import RunStore, make_fragment, saved_runs
 from edgebench.runtimes import DEFAULT_PROVIDER, RUNTIME_NAMES
 from edgebench.session import EdgebenchSession, Settings
 from edgebench.sources import resolve_models
@@ -284,9 +284,7 @@ def resolve_baseline(raw: str, base: Path) -> Path | None:
     if not raw:
         return None
     if raw == "latest":
-        runs = sorted(
-            (base / ".edgebench" / "runs").glob("*.json"), key=lambda p: p.stat().st_mtime
-        )
+        runs = saved_runs(base / ".edgebench" / "runs")
         if not runs:
             raise UsageError("--baseline latest: no saved run in .edgebench/runs yet")
         return runs[-1]

@@ -286,6 +286,11 @@ def _apply(record: Record, fragment: dict[str, Any]) -> None:
         record.tests.append(fragment["test"])
 
 
+def saved_runs(folder: Path) -> list[Path]:
+    """The run files in ``folder``, oldest first (by modification time)."""
+    return sorted(Path(folder).glob("*.json"), key=lambda p: p.stat().st_mtime)
+
+
 def load_run(path: Path) -> tuple[dict[str, Any], list[Record]]:
     """Read a run file: its header and its records."""
     data = json.loads(Path(path).read_text())

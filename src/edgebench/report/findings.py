@@ -85,21 +85,20 @@ def inspect_artifact(path: Path, artifact_format: str) -> list[str]:
             model = onnx.load(str(path), load_external_data=False)
             return onnx_causes(Counter(node.op_type for node in model.graph.node))
         if artifact_format == "tflite":
-            from edgebench.artifacts import _tflite_schema
+            from edgebench.artifacts import builtin_code, enum_names, tflite_schema
 
-            schema = _tflite_schema()
+            schema = tflite_schema()
             data = path.read_bytes()
             model = schema.Model.GetRootAs(data, 0)
-            names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
-            types = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+            names = enum_names(schema.BuiltinOperator)
+            types = enum_names(schema.TensorType)
             ops: Counter[str] = Counter()
             activations: set[str] = set()
             constants: set[str] = set()
             for s in range(model.SubgraphsLength()):
                 graph = model.Subgraphs(s)
                 for o in range(graph.OperatorsLength()):
-                    code = model.OperatorCodes(graph.Operators(o).OpcodeIndex())
-                    ops[names.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "?")] += 1
+                    ops[names.get(builtin_code(model, graph.Operators(o)), "?")] += 1
                 for t in range(graph.TensorsLength()):
                     tensor = graph.Tensors(t)
                     buffer = model.Buffers(tensor.Buffer())
