@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from edgebench.gates import latency_gate, speedup_failure
+from edgebench.gates import latency_gate, retry_pauses, speedup_failure
 from edgebench.measure.compare import parse_tolerances, ratio_interval
 
 
@@ -65,3 +65,9 @@ def test_speedup_gate():
     assert speedup_failure("v", 1.0, 0.9, 1.3) == (
         "v: 1.11x faster than fp32 (p50 0.9000 vs 1.0000 ms), expected at least 1.30x (--expect-speedup)"
     )
+
+
+def test_retry_pauses_spread_the_attempts_over_half_a_minute():
+    assert retry_pauses(0) == [] and retry_pauses(-1) == []
+    assert retry_pauses(3) == [1.0, 2.0, 4.0]
+    assert sum(retry_pauses(8)) == 27.0

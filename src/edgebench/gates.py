@@ -31,15 +31,12 @@ def latency_gate(
     current_samples: list[float],
     tolerances: dict[str, float],
     baseline_name: str | None,
-    machine_factor: float | None = None,
 ) -> tuple[dict[str, object], str | None]:
     """Compare this row's latency samples with the saved baseline's.
 
-    ``machine_factor`` (current / baseline reference time, see ``measure.reference``)
-    scales the baseline to the machine's present speed. Returns record values
-    (``latency_gate`` says what happened) and a failure message when a statistic is
-    significantly slower than its tolerance allows: the whole bootstrap interval of
-    current/baseline lies above ``1 + tolerance``.
+    Returns record values (``latency_gate`` says what happened) and a failure message
+    when a statistic is significantly slower than its tolerance allows: the whole
+    bootstrap interval of current/baseline lies above ``1 + tolerance``.
     """
     from edgebench.measure.compare import ratio_interval
 
@@ -47,9 +44,7 @@ def latency_gate(
         return {"latency_gate": "no baseline: passed"}, None
     if not baseline_samples:
         return {"latency_gate": f"new row, not in baseline {baseline_name}"}, None
-    if machine_factor:
-        baseline_samples = [s * machine_factor for s in baseline_samples]
-    ratios: dict[str, object] = {"machine_factor": machine_factor}
+    ratios: dict[str, object] = {}
     values: dict[str, object] = {"latency_vs_baseline": ratios}
     failures = []
     for stat, tolerance in tolerances.items():
@@ -74,6 +69,19 @@ def latency_gate(
             + "; ".join(failures),
         )
     return values, None
+
+
+def retry_pauses(retries: int) -> list[float]:
+    """Seconds to wait before each re-timing of a row the latency gate found slower.
+
+    1 s, 2 s, then 4 s each: the attempts spread over half a minute with the default 8
+    retries (27 s of pauses), longer than the slow phases of a shared VM (seconds to tens
+    of seconds), so an unchanged row meets a quiet phase while a slower model stays slower.
+
+    >>> retry_pauses(5)
+    [1.0, 2.0, 4.0, 4.0, 4.0]
+    """
+    return [min(2.0**k, 4.0) for k in range(max(retries, 0))]
 
 
 def speedup_failure(

@@ -69,7 +69,11 @@ DEFAULT_NULL_REASONS: dict[str, str] = {
     "packed_bytes": "only data-free low-bit (dfq) recipes have a packed size; the file size is the size",
     **{f: "the latency test of this row did not run in this session" for f in LATENCY_FIELDS},
     "latency_vs_baseline": "no baseline row to compare with (see latency_gate)",
-    "reference_ms": "the latency test of this row did not run in this session",
+    **{
+        f: "not re-timed: the latency gate judged the first timing (no baseline, a new row, "
+        "or it passed at once)"
+        for f in ("latency_gate_attempts", "latency_gate_ratios")
+    },
     **{f: "the accuracy test of this variant did not run in this session" for f in ACCURACY_FIELDS},
     **{f: "the memory test of this row did not run in this session" for f in MEMORY_FIELDS},
     **{f: "the energy test of this row did not run in this session" for f in POWER_FIELDS},
@@ -120,10 +124,11 @@ class Record:
     #: the raw per-invoke samples, for gates and comparisons between runs.
     latency_samples_ms: list[float] | None = None
     warmup_rounds: int | None = None
-    #: time of the reference workload around this row (measure.reference), in ms.
-    reference_ms: float | None = None
     #: what the latency gate found: no baseline, new row, passed or failed.
     latency_gate: str | None = None
+    #: how many timings the gate judged (1 + re-timings) and the p50 ratio of each.
+    latency_gate_attempts: int | None = None
+    latency_gate_ratios: list[float | None] | None = None
     #: per statistic: current/baseline ratio with its bootstrap interval and the tolerance.
     latency_vs_baseline: dict[str, Any] | None = None
     throughput_ips: float | None = None

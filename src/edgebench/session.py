@@ -61,7 +61,7 @@ class Settings:
     energy_seconds: float = 5.0
     baseline: Path | None = None
     max_slowdown: dict[str, float] = field(default_factory=lambda: {"p50": 0.10})
-    gate_retries: int = 2
+    gate_retries: int = 8
     expect_speedup: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -303,27 +303,24 @@ class EdgebenchSession:
 
     # -- gates ----------------------------------------------------------------------
 
-    def baseline_row(
-        self, variant: Variant, threads: int
-    ) -> tuple[list[float] | None, float | None]:
-        """The baseline run's latency samples of the same row and its reference time."""
+    def baseline_row(self, variant: Variant, threads: int) -> list[float] | None:
+        """The baseline run's latency samples (ms) of the same row, if it has that row."""
         from edgebench.datasets import dataset_id
         from edgebench.results import load_run
 
-        def index() -> dict[tuple[Any, ...], tuple[list[float], float | None]]:
+        def index() -> dict[tuple[Any, ...], list[float]]:
             assert self.settings.baseline is not None
             _, records = load_run(self.settings.baseline)
             return {
                 (r.model, r.dataset, r.recipe, r.runtime, r.threads, r.device): (
-                    r.latency_samples_ms,
-                    r.reference_ms,
+                    r.latency_samples_ms
                 )
                 for r in records
                 if r.latency_samples_ms
             }
 
         if self.settings.baseline is None:
-            return None, None
+            return None
         rows = self._once(("baseline-rows",), index)
         key = (
             variant.source.id,
@@ -333,7 +330,7 @@ class EdgebenchSession:
             threads,
             variant.device,
         )
-        return rows.get(key, (None, None))
+        return rows.get(key)
 
     def remember_latency(self, variant: Variant, threads: int, p50_ms: float) -> None:
         """Keep this process's p50s for same-run gates (``--expect-speedup``)."""
