@@ -51,6 +51,8 @@ COLUMNS: dict[str, Column] = {
     "params": Column("#Params", lambda r: r.params, _thousands),
     "size": Column("Size [KiB]", lambda r: r.file_bytes, _kib),
     "gzip": Column("gzip [KiB]", lambda r: r.gzip_bytes, _kib),
+    "lzma": Column("lzma [KiB]", lambda r: r.lzma_bytes, _kib),
+    "packed": Column("Packed [KiB]", lambda r: r.packed_bytes, _kib),
     "p50": Column("p50 [ms]", lambda r: r.latency_p50_ms, _fixed(3)),
     "p90": Column("p90 [ms]", lambda r: r.latency_p90_ms, _fixed(3)),
     "mean": Column("Avg latency [ms]", lambda r: r.latency_mean_ms, _fixed(3)),

@@ -36,8 +36,6 @@ MILESTONE_COLUMNS: tuple[str, ...] = (
 )
 EXTRA_COLUMNS: dict[str, Column] = {
     "ft": Column("Fine-tuning epochs", lambda r: fine_tune_epochs(r)),
-    "lzma": field_column("lzma_bytes", "lzma [KiB]", "{:.1f}"),
-    "packed": field_column("packed_bytes", "Packed [KiB]", "{:.1f}"),
     "nonzero": field_column("nonzero_params", "Nonzero params", "{:,}"),
     "macs": field_column("macs", "MACs", "{:,}"),
 }
@@ -157,7 +155,10 @@ def thread_scaling_tables(records: Sequence[Record]) -> list[Table]:
                 recipe,
                 *[NOT_AVAILABLE if values.get(t) is None else f"{values[t]:.3f}" for t in threads],
             ]
-            for recipe, values in sorted(by_recipe.items(), key=lambda kv: (kv[0] != "fp32", kv[0]))
+            for recipe, values in sorted(
+                by_recipe.items(), key=lambda kv: (FAMILY_ORDER.index(family(kv[0])), kv[0])
+            )
+            if any(v is not None for v in values.values())  # not timed (e.g. data-free only)
         ]
         tables.append(
             Table(
@@ -239,30 +240,38 @@ def _key(r: Record) -> tuple[Any, ...]:
 
 
 def comparison_table(a: Sequence[Record], b: Sequence[Record], name_a: str, name_b: str) -> Table:
-    """Per matching row, A and B and the difference, for accuracy, latency, memory, energy."""
+    """Per row, A and B and the difference, for accuracy, latency, memory, energy.
+
+    Rows present in one run only are listed too, with n/a on the other side (a recipe
+    added or dropped between milestones).
+    """
     fields = [
         ("accuracy", "Accuracy [%]", 100.0),
         ("latency_p50_ms", "p50 [ms]", 1.0),
         ("memory_over_baseline_mb", "Mem over base [MiB]", 1.0),
         ("energy_net_per_image_mj", "Energy/image [mJ]", 1.0),
     ]
+    index_a = {_key(r): r for r in a}
     index_b = {_key(r): r for r in b}
     headers = ["Model", "Recipe", "Runtime", "Threads"]
     for _, label, _ in fields:
         headers += [f"{label} {name_a}", f"{label} {name_b}", "Diff"]
     rows = []
-    for ra in sorted(a, key=sort_key):
-        rb = index_b.get(_key(ra))
-        if rb is None:
-            continue
+    for key in sorted(
+        index_a.keys() | index_b.keys(), key=lambda k: sort_key(index_a.get(k) or index_b[k])
+    ):
+        ra, rb = index_a.get(key), index_b.get(key)
+        any_side = ra or rb
+        assert any_side is not None
         row = [
-            ra.model,
-            ra.recipe,
-            ra.runtime,
-            NOT_AVAILABLE if ra.threads is None else str(ra.threads),
+            any_side.model,
+            any_side.recipe,
+            any_side.runtime,
+            NOT_AVAILABLE if any_side.threads is None else str(any_side.threads),
         ]
         for field, _, scale in fields:
-            va, vb = getattr(ra, field), getattr(rb, field)
+            va = None if ra is None else getattr(ra, field)
+            vb = None if rb is None else getattr(rb, field)
             row += [
                 NOT_AVAILABLE if va is None else f"{va * scale:.3f}",
                 NOT_AVAILABLE if vb is None else f"{vb * scale:.3f}",
