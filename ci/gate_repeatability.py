@@ -10,9 +10,11 @@ it, and prints how many of the repeats passed. Extra arguments go to every pytes
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -22,6 +24,19 @@ def run(args: list[str]) -> int:
         capture_output=True,
         text=True,
     ).returncode
+
+
+def gate_rows(run_file: Path) -> list[tuple[str, int, str]]:
+    """(row, attempts, gate outcome) of every gated latency row of a run file."""
+    if not run_file.exists():
+        return []
+    rows = []
+    for r in json.loads(run_file.read_text()).get("records", []):
+        if r.get("latency_gate"):
+            name = f"{r['recipe']}-{r['runtime']}-t{r['threads']}"
+            outcome = r["latency_gate"].split(" ")[0]
+            rows.append((name, r.get("latency_gate_attempts") or 1, outcome))
+    return rows
 
 
 def main() -> int:
@@ -39,8 +54,9 @@ def main() -> int:
         if run([*common, f"--edgebench-json={baseline}"]) != 0:
             print("gate_repeatability: the baseline run failed", file=sys.stderr)
             return 1
-        passed = 0
+        passed, retimed, rows, seconds = 0, 0, 0, []
         for i in range(args.repeats):
+            started = time.monotonic()
             code = run(
                 [
                     *common,
@@ -49,13 +65,25 @@ def main() -> int:
                     f"--edgebench-json={Path(tmp) / f'run{i}.json'}",
                 ]
             )
+            seconds.append(time.monotonic() - started)
             passed += code == 0
+            gated = gate_rows(Path(tmp) / f"run{i}.json")
+            rows += len(gated)
+            retimed += sum(1 for _, attempts, _ in gated if attempts > 1)
+            notes = [
+                f"{name}: {outcome} after {attempts} attempts"
+                for name, attempts, outcome in gated
+                if attempts > 1
+            ]
             print(
-                f"gate_repeatability: repeat {i + 1}: {'passed' if code == 0 else 'FAILED'}",
+                f"gate_repeatability: repeat {i + 1}: {'passed' if code == 0 else 'FAILED'} "
+                f"in {seconds[-1]:.0f} s" + (f" ({'; '.join(notes)})" if notes else ""),
                 flush=True,
             )
     print(
-        f"gate_repeatability: {passed} of {args.repeats} unchanged re-runs passed ({args.max_slowdown})"
+        f"gate_repeatability: {passed} of {args.repeats} unchanged re-runs passed "
+        f"({args.max_slowdown}); {retimed} of {rows} gated rows needed re-timing; "
+        f"{min(seconds):.0f}-{max(seconds):.0f} s per run"
     )
     return 0
 
