@@ -46,7 +46,7 @@ def test_latency(edgebench, edgebench_case, edgebench_record, benchmark, timing)
         samples = timed(first=True)
         if samples:
             edgebench.remember_latency(variant, threads, row.values["latency_p50_ms"])
-            name = None if settings.baseline is None else settings.baseline.name
+            name = edgebench.baseline_name()
             baseline = edgebench.baseline_row(variant, threads)
             gate, failure = latency_gate(
                 edgebench_case.id, baseline, samples, settings.max_slowdown, name

@@ -1,10 +1,11 @@
 """How often does an unchanged re-run pass the latency gate on this machine?
 
-    python ci/gate_repeatability.py [--repeats 20] [--max-slowdown p50:10%] [-- PYTEST ARGS]
+    python ci/gate_repeatability.py [--repeats 20] [--baseline-runs 5]
+                                    [--max-slowdown p50:10%] [-- PYTEST ARGS]
 
-Runs the latency tests once to save a baseline, then ``--repeats`` more times against
-it, and prints how many of the repeats passed. Extra arguments go to every pytest run
-(e.g. ``--variants fp32,int8``).
+Runs the latency tests ``--baseline-runs`` times to save the baseline runs, then
+``--repeats`` more times against them, and prints how many of the repeats passed. Extra
+arguments go to every pytest run (e.g. ``--variants fp32,int8``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def gate_rows(run_file: Path) -> list[tuple[str, int, str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--baseline-runs", type=int, default=5)
     parser.add_argument("--max-slowdown", default="p50:10%")
     parser.add_argument("--keep", type=Path, help="keep the run files in this folder")
     parser.add_argument("pytest_args", nargs="*")
@@ -49,18 +51,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.keep or Path(scratch)
         tmp.mkdir(parents=True, exist_ok=True)
-        baseline = Path(tmp) / "baseline.json"
         common = ["-k", "latency", *args.pytest_args]
-        if run([*common, f"--edgebench-json={baseline}"]) != 0:
-            print("gate_repeatability: the baseline run failed", file=sys.stderr)
-            return 1
+        baselines = [Path(tmp) / f"baseline{i}.json" for i in range(args.baseline_runs)]
+        for baseline in baselines:
+            if run([*common, f"--edgebench-json={baseline}"]) != 0:
+                print(f"gate_repeatability: the baseline run {baseline} failed", file=sys.stderr)
+                return 1
         passed, retimed, rows, seconds = 0, 0, 0, []
         for i in range(args.repeats):
             started = time.monotonic()
             code = run(
                 [
                     *common,
-                    f"--baseline={baseline}",
+                    f"--baseline={','.join(map(str, baselines))}",
                     f"--max-slowdown={args.max_slowdown}",
                     f"--edgebench-json={Path(tmp) / f'run{i}.json'}",
                 ]
@@ -82,7 +85,7 @@ def main() -> int:
             )
     print(
         f"gate_repeatability: {passed} of {args.repeats} unchanged re-runs passed "
-        f"({args.max_slowdown}); {retimed} of {rows} gated rows needed re-timing; "
+        f"({args.max_slowdown}, {args.baseline_runs} baseline runs); {retimed} of {rows} gated rows needed re-timing; "
         f"{min(seconds):.0f}-{max(seconds):.0f} s per run"
     )
     return 0

@@ -41,9 +41,9 @@ def test_tolerances():
 
 def test_latency_gate_outcomes():
     base, same, slow = noisy(1.0, seed=5), noisy(1.0, seed=6), noisy(2.0, seed=7)
-    values, failure = latency_gate("v-t1", base, same, {"p50": 0.10}, "run.json")
+    values, failure = latency_gate("v-t1", [base], same, {"p50": 0.10}, "run.json")
     assert failure is None and values["latency_gate"] == "passed against run.json"
-    values, failure = latency_gate("v-t1", base, slow, {"p50": 0.10}, "run.json")
+    values, failure = latency_gate("v-t1", [base], slow, {"p50": 0.10}, "run.json")
     assert values["latency_gate"] == "failed"
     assert failure.startswith("v-t1: significantly slower than baseline run.json: p50 ")
     assert (
@@ -51,10 +51,10 @@ def test_latency_gate_outcomes():
         and "95% interval [" in failure
         and "above the allowed 1.10" in failure
     )
-    assert latency_gate("v", None, same, {"p50": 0.1}, "run.json")[0]["latency_gate"].startswith(
+    assert latency_gate("v", [], same, {"p50": 0.1}, "run.json")[0]["latency_gate"].startswith(
         "new row"
     )
-    assert latency_gate("v", base, same, {"p50": 0.1}, None) == (
+    assert latency_gate("v", [base], same, {"p50": 0.1}, None) == (
         {"latency_gate": "no baseline: passed"},
         None,
     )
@@ -71,3 +71,18 @@ def test_retry_pauses_spread_the_attempts_over_half_a_minute():
     assert retry_pauses(0) == [] and retry_pauses(-1) == []
     assert retry_pauses(3) == [1.0, 2.0, 4.0]
     assert sum(retry_pauses(8)) == 27.0
+
+
+def test_several_baseline_runs_judge_against_the_slowest():
+    fast, slow_run = noisy(1.0, seed=1), noisy(1.5, seed=2)
+    current = noisy(1.4, seed=3)  # 40% slower than the fast run, within the slow run's reach
+    _, failure = latency_gate("v", [fast], current, {"p50": 0.10}, "a.json")
+    assert failure is not None
+    values, failure = latency_gate("v", [fast, slow_run], current, {"p50": 0.10}, "2 runs")
+    assert failure is None
+    compared = values["latency_vs_baseline"]
+    assert compared["baseline_runs"] == 2
+    assert compared["p50"]["baseline_spread"] == pytest.approx(1.5, rel=0.05)
+    # a real slowdown beyond every baseline run still fails, and says which run it used
+    _, failure = latency_gate("v", [fast, slow_run], noisy(2.0, seed=4), {"p50": 0.10}, "2 runs")
+    assert "(the slowest of 2 runs)" in failure

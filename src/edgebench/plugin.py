@@ -162,7 +162,9 @@ OPTIONS: tuple[Option, ...] = (
         "--baseline",
         "edgebench_baseline",
         "",
-        "a saved run file to gate latency against, or 'latest' (the newest in .edgebench/runs)",
+        "saved run file(s) to gate latency against: PATH[,PATH...], 'latest' (the newest in "
+        ".edgebench/runs) or 'latest:N' (the N newest); with several runs each row is judged "
+        "against the slowest of them, so the run-to-run noise of this machine is forgiven",
     ),
     Option(
         "--max-slowdown",
@@ -280,19 +282,30 @@ def _flag(config: pytest.Config, name: str) -> bool:
     raise UsageError(f"{name} must be true or false, got {raw!r}")
 
 
-def resolve_baseline(raw: str, base: Path) -> Path | None:
-    """The baseline run file: a path, or ``latest`` (the newest saved run)."""
-    if not raw:
-        return None
-    if raw == "latest":
-        runs = saved_runs(base / ".edgebench" / "runs")
-        if not runs:
-            raise UsageError("--baseline latest: no saved run in .edgebench/runs yet")
-        return runs[-1]
-    path = Path(raw) if Path(raw).is_absolute() else base / raw
-    if not path.is_file():
-        raise UsageError(f"--baseline {raw}: no such run file")
-    return path
+def resolve_baseline(raw: str, base: Path) -> tuple[Path, ...]:
+    """The baseline run files: comma-separated paths, ``latest`` (the newest saved run)
+    or ``latest:N`` (the N newest saved runs); ``()`` when empty.
+
+    Several runs tell the gate how much each row moves between runs on this machine.
+    """
+    found: list[Path] = []
+    for item in (i.strip() for i in raw.split(",")):
+        if not item:
+            continue
+        name, _, count = item.partition(":")
+        if name == "latest":
+            if count and not (count.isdigit() and int(count) > 0):
+                raise UsageError(f"--baseline {item}: expected latest or latest:N with N >= 1")
+            runs = saved_runs(base / ".edgebench" / "runs")
+            if not runs:
+                raise UsageError(f"--baseline {item}: no saved run in .edgebench/runs yet")
+            found += runs[-int(count or 1) :]
+            continue
+        path = Path(item) if Path(item).is_absolute() else base / item
+        if not path.is_file():
+            raise UsageError(f"--baseline {item}: no such run file")
+        found.append(path)
+    return tuple(dict.fromkeys(found))
 
 
 def _tolerances(raw: str) -> dict[str, float]:

@@ -59,7 +59,7 @@ class Settings:
     meter: str = "auto"
     meter_command: str = ""
     energy_seconds: float = 5.0
-    baseline: Path | None = None
+    baseline: tuple[Path, ...] = ()
     max_slowdown: dict[str, float] = field(default_factory=lambda: {"p50": 0.10})
     gate_retries: int = 8
     expect_speedup: dict[str, float] = field(default_factory=dict)
@@ -82,7 +82,7 @@ class Settings:
             "isolate": self.isolate,
             "meter": self.meter,
             "energy_seconds": self.energy_seconds,
-            "baseline": None if self.baseline is None else str(self.baseline),
+            "baseline": [str(p) for p in self.baseline],
             "max_slowdown": dict(self.max_slowdown),
             "gate_retries": self.gate_retries,
             "expect_speedup": dict(self.expect_speedup),
@@ -303,24 +303,22 @@ class EdgebenchSession:
 
     # -- gates ----------------------------------------------------------------------
 
-    def baseline_row(self, variant: Variant, threads: int) -> list[float] | None:
-        """The baseline run's latency samples (ms) of the same row, if it has that row."""
+    def baseline_row(self, variant: Variant, threads: int) -> list[list[float]]:
+        """The latency samples (ms) of the same row in each baseline run that has it."""
         from edgebench.datasets import dataset_id
         from edgebench.results import load_run
 
-        def index() -> dict[tuple[Any, ...], list[float]]:
-            assert self.settings.baseline is not None
-            _, records = load_run(self.settings.baseline)
-            return {
-                (r.model, r.dataset, r.recipe, r.runtime, r.threads, r.device): (
-                    r.latency_samples_ms
-                )
-                for r in records
-                if r.latency_samples_ms
-            }
+        def index() -> dict[tuple[Any, ...], list[list[float]]]:
+            rows: dict[tuple[Any, ...], list[list[float]]] = {}
+            for path in self.settings.baseline:
+                for r in load_run(path)[1]:
+                    if r.latency_samples_ms:
+                        key = (r.model, r.dataset, r.recipe, r.runtime, r.threads, r.device)
+                        rows.setdefault(key, []).append(r.latency_samples_ms)
+            return rows
 
-        if self.settings.baseline is None:
-            return None
+        if not self.settings.baseline:
+            return []
         rows = self._once(("baseline-rows",), index)
         key = (
             variant.source.id,
@@ -330,7 +328,16 @@ class EdgebenchSession:
             threads,
             variant.device,
         )
-        return rows.get(key)
+        return rows.get(key, [])
+
+    def baseline_name(self) -> str | None:
+        """How messages name the baseline: a file name, or ``N runs (first .. last)``."""
+        runs = self.settings.baseline
+        if not runs:
+            return None
+        if len(runs) == 1:
+            return runs[0].name
+        return f"{len(runs)} runs ({runs[0].name} .. {runs[-1].name})"
 
     def remember_latency(self, variant: Variant, threads: int, p50_ms: float) -> None:
         """Keep this process's p50s for same-run gates (``--expect-speedup``)."""

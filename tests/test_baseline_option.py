@@ -1,0 +1,47 @@
+"""--baseline: paths, latest, latest:N, and clear errors."""
+
+import os
+
+import pytest
+
+from edgebench.plugin import UsageError, resolve_baseline
+
+
+def saved(tmp_path, names):
+    runs = tmp_path / ".edgebench" / "runs"
+    runs.mkdir(parents=True)
+    for age, name in enumerate(reversed(names)):
+        path = runs / name
+        path.write_text("{}")
+        os.utime(path, (1_000_000 - age, 1_000_000 - age))  # the first name is the oldest
+    return runs
+
+
+def test_paths_latest_and_latest_n(tmp_path):
+    runs = saved(tmp_path, ["a.json", "b.json", "c.json"])
+    assert resolve_baseline("", tmp_path) == ()
+    assert resolve_baseline("latest", tmp_path) == (runs / "c.json",)
+    assert resolve_baseline("latest:2", tmp_path) == (runs / "b.json", runs / "c.json")
+    assert len(resolve_baseline("latest:9", tmp_path)) == 3  # as many as there are
+    both = resolve_baseline(".edgebench/runs/a.json, latest", tmp_path)
+    assert both == (runs / "a.json", runs / "c.json")
+    assert resolve_baseline("latest,latest:1", tmp_path) == (runs / "c.json",)  # no duplicates
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("missing.json", "no such run file"),
+        ("latest:0", "latest:N with N >= 1"),
+        ("latest:x", "latest:N with N >= 1"),
+    ],
+)
+def test_errors(tmp_path, raw, message):
+    saved(tmp_path, ["a.json"])
+    with pytest.raises(UsageError, match=message):
+        resolve_baseline(raw, tmp_path)
+
+
+def test_latest_without_saved_runs(tmp_path):
+    with pytest.raises(UsageError, match="no saved run"):
+        resolve_baseline("latest:3", tmp_path)
