@@ -86,3 +86,13 @@ def test_several_baseline_runs_judge_against_the_slowest():
     # a real slowdown beyond every baseline run still fails, and says which run it used
     _, failure = latency_gate("v", [fast, slow_run], noisy(2.0, seed=4), {"p50": 0.10}, "2 runs")
     assert "(the slowest of 2 runs)" in failure
+
+
+def test_a_noisy_baseline_says_what_the_gate_cannot_see():
+    values, failure = latency_gate(
+        "v", [noisy(1.0, seed=1), noisy(2.5, seed=2)], noisy(1.2, seed=3), {"p50": 0.1}, "2 runs"
+    )
+    assert failure is None
+    assert "differ by 2.5" in values["latency_gate"] and "cannot be told" in values["latency_gate"]
+    values, _ = latency_gate("v", [noisy(1.0, seed=1)], noisy(1.0, seed=3), {"p50": 0.1}, "a")
+    assert values["latency_gate"] == "passed against a"

@@ -77,6 +77,17 @@ def latency_gate(
                 f"[{interval.low:.3f}, {interval.high:.3f}] is above the allowed {1 + tolerance:.2f}"
             )
     values["latency_gate"] = "failed" if failures else f"passed against {baseline_name}"
+    spreads = [
+        (entry["baseline_spread"], entry["tolerance"])
+        for entry in ratios.values()
+        if isinstance(entry, dict)
+    ]
+    widest = max(spreads, default=(1.0, 0.0))
+    if not failures and widest[0] > 1 + widest[1]:
+        values["latency_gate"] += (
+            f" (its baseline runs differ by {widest[0]:.2f}x among themselves: smaller "
+            "slowdowns of this row cannot be told from this machine's noise)"
+        )
     if failures:
         return (
             values,
