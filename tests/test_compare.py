@@ -93,6 +93,6 @@ def test_a_noisy_baseline_says_what_the_gate_cannot_see():
         "v", [noisy(1.0, seed=1), noisy(2.5, seed=2)], noisy(1.2, seed=3), {"p50": 0.1}, "2 runs"
     )
     assert failure is None
-    assert "differ by 2.5" in values["latency_gate"] and "cannot be told" in values["latency_gate"]
+    assert "differ by 2.5" in values["latency_gate"] and "can pass as" in values["latency_gate"]
     values, _ = latency_gate("v", [noisy(1.0, seed=1)], noisy(1.0, seed=3), {"p50": 0.1}, "a")
     assert values["latency_gate"] == "passed against a"

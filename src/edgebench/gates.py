@@ -85,8 +85,8 @@ def latency_gate(
     widest = max(spreads, default=(1.0, 0.0))
     if not failures and widest[0] > 1 + widest[1]:
         values["latency_gate"] += (
-            f" (its baseline runs differ by {widest[0]:.2f}x among themselves: smaller "
-            "slowdowns of this row cannot be told from this machine's noise)"
+            f" (its baseline runs differ by {widest[0]:.2f}x among themselves: a smaller "
+            "slowdown of this row can pass as this machine's noise)"
         )
     if failures:
         return (
