@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from edgebench.gates import latency_gate, retry_pauses, speedup_failure
+from edgebench.gates import gate_summary, latency_gate, retry_pauses, speedup_failure
 from edgebench.measure.compare import parse_tolerances, ratio_interval
+from edgebench.results import Record
 
 
 def noisy(center, n=300, seed=0):
@@ -96,3 +97,26 @@ def test_a_noisy_baseline_says_what_the_gate_cannot_see():
     assert "differ by 2.5" in values["latency_gate"] and "can pass as" in values["latency_gate"]
     values, _ = latency_gate("v", [noisy(1.0, seed=1)], noisy(1.0, seed=3), {"p50": 0.1}, "a")
     assert values["latency_gate"] == "passed against a"
+
+
+def test_gate_summary_counts_outcomes_and_names_the_blind_spots():
+    def row(recipe, threads, gate, attempts=None, spread=1.0):
+        compared = {"p50": {"baseline_spread": spread, "tolerance": 0.1}}
+        return Record(
+            "m", "d", recipe, "litert", threads, "host", latency_gate=gate,
+            latency_gate_attempts=attempts, latency_vs_baseline=compared,
+        )  # fmt: skip
+
+    records = [
+        row("fp32", 1, "passed against 5 runs"),
+        row("fp32", 2, "passed against 5 runs (retry 2 of 8)", attempts=3, spread=2.08),
+        row("int8", 1, "failed (retry 8 of 8)", attempts=9),
+        Record("m", "d", "int8io", "litert", 1, "host", latency_gate="new row, not in baseline"),
+    ]
+    assert gate_summary(records) == [
+        "latency gate: 2 rows passed (1 after re-timing), 1 failed, 1 new",
+        "  baseline runs spread wider than the tolerance (a smaller slowdown can pass as "
+        "noise): fp32-litert-t2 p50 2.08x",
+    ]
+    assert gate_summary([Record("m", "d", "fp32", "litert", 1, "host")]) == []
+    assert gate_summary([row("fp32", 1, "no baseline: passed")]) == []

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from edgebench.results import Record
+
 
 def accuracy_drop_failure(
     variant_id: str,
@@ -121,3 +125,39 @@ def speedup_failure(
         f"{variant_id}: {speedup:.2f}x faster than fp32 (p50 {variant_p50:.4f} vs "
         f"{fp32_p50:.4f} ms), expected at least {expected:.2f}x (--expect-speedup)"
     )
+
+
+def gate_summary(records: Sequence[Record]) -> list[str]:
+    """Terminal lines on the latency gate of a run: outcomes, re-timings, blind spots.
+
+    Empty when no row was judged against a baseline.
+
+    >>> r = Record("m", "d", "fp32", "litert", 1, "host", latency_gate="passed against a.json")
+    >>> gate_summary([r])
+    ['latency gate: 1 rows passed, 0 failed, 0 new']
+    """
+    judged = [r for r in records if r.latency_gate and not r.latency_gate.startswith("no baseline")]
+    if not judged:
+        return []
+    failed = [r for r in judged if r.latency_gate.startswith("failed")]  # type: ignore[union-attr]
+    new = [r for r in judged if r.latency_gate.startswith("new row")]  # type: ignore[union-attr]
+    retimed = [r for r in judged if (r.latency_gate_attempts or 1) > 1 and r not in failed]
+    line = f"latency gate: {len(judged) - len(failed) - len(new)} rows passed"
+    if retimed:
+        line += f" ({len(retimed)} after re-timing)"
+    lines = [line + f", {len(failed)} failed, {len(new)} new"]
+    blind = []
+    for r in judged:
+        for stat, entry in (r.latency_vs_baseline or {}).items():
+            if isinstance(entry, dict) and entry.get("baseline_spread", 1.0) > 1 + entry.get(
+                "tolerance", 0.0
+            ):
+                blind.append(
+                    f"{r.recipe}-{r.runtime}-t{r.threads} {stat} {entry['baseline_spread']:.2f}x"
+                )
+    if blind:
+        lines.append(
+            "  baseline runs spread wider than the tolerance (a smaller slowdown can pass as "
+            "noise): " + ", ".join(blind)
+        )
+    return lines

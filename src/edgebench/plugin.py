@@ -28,6 +28,7 @@ from edgebench.errors import (
     RuntimeUnavailable,
     UsageError,
 )
+from edgebench.gates import gate_summary
 from edgebench.measurements import BUILTIN_MEASUREMENTS, Measurement
 from edgebench.provenance import collect as collect_provenance
 from edgebench.provenance import cpu_flags, usable_cores
@@ -651,6 +652,11 @@ class RunReporter:
                 terminalreporter.write_line("not collected (the runtime cannot run the variant):")
                 for variant_id, reason in session.matrix.excluded:
                     terminalreporter.write_line(f"  {variant_id}: {reason}")
+        gate_lines = gate_summary(records)
+        if gate_lines:
+            terminalreporter.write_line("")
+            for line in gate_lines:
+                terminalreporter.write_line(line)
         failed = sum(1 for r in records if r.errors)
         terminalreporter.write_line("")
         terminalreporter.write_line(
