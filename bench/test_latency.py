@@ -10,11 +10,9 @@ is slower: a slow phase of a shared machine ends, a slower model stays slower.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from edgebench.gates import latency_gate, retry_pauses
+from edgebench.gates import gate_with_retries, latency_gate, retry_pauses
 from edgebench.measure.latency import time_directly, time_invoke
 
 
@@ -48,30 +46,14 @@ def test_latency(edgebench, edgebench_case, edgebench_record, benchmark, timing)
             edgebench.remember_latency(variant, threads, row.values["latency_p50_ms"])
             name = edgebench.baseline_name()
             baseline = edgebench.baseline_row(variant, threads)
-            gate, failure = latency_gate(
-                edgebench_case.id, baseline, samples, settings.max_slowdown, name
+            gate, failure = gate_with_retries(
+                lambda samples: latency_gate(
+                    edgebench_case.id, baseline, samples, settings.max_slowdown, name
+                ),
+                samples,
+                lambda: timed(first=False) or [],
+                retry_pauses(settings.gate_retries),
             )
-            ratios = [gate.get("latency_vs_baseline", {}).get("p50", {}).get("ratio")]
-            pauses = retry_pauses(settings.gate_retries)
-            for attempt, pause in enumerate(pauses, start=1):
-                if failure is None:
-                    break
-                time.sleep(pause)  # let a slow phase of the machine pass
-                gate, failure = latency_gate(
-                    edgebench_case.id, baseline, timed(first=False), settings.max_slowdown, name
-                )
-                ratios.append(gate.get("latency_vs_baseline", {}).get("p50", {}).get("ratio"))
-                gate["latency_gate"] += f" (retry {attempt} of {len(pauses)})"
-            if len(ratios) > 1:
-                gate["latency_gate_attempts"] = len(ratios)
-                gate["latency_gate_ratios"] = ratios
-                if failure:
-                    failure += (
-                        f" (every one of {len(ratios)} attempts over {sum(pauses):.0f} s was"
-                        " slower; p50 ratios "
-                        + ", ".join("n/a" if r is None else f"{r:.2f}" for r in ratios)
-                        + ")"
-                    )
             row.values.update(gate)
     if failure:
         pytest.fail(failure, pytrace=False)

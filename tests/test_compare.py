@@ -1,7 +1,15 @@
+import re
+
 import numpy as np
 import pytest
 
-from edgebench.gates import gate_summary, latency_gate, retry_pauses, speedup_failure
+from edgebench.gates import (
+    gate_summary,
+    gate_with_retries,
+    latency_gate,
+    retry_pauses,
+    speedup_failure,
+)
 from edgebench.measure.compare import parse_tolerances, ratio_interval
 from edgebench.results import Record
 
@@ -120,3 +128,43 @@ def test_gate_summary_counts_outcomes_and_names_the_blind_spots():
     ]
     assert gate_summary([Record("m", "d", "fp32", "litert", 1, "host")]) == []
     assert gate_summary([row("fp32", 1, "no baseline: passed")]) == []
+
+
+def test_retries_pause_retime_and_stop_at_the_first_pass():
+    base = noisy(1.0, seed=1)
+    timings = iter([noisy(2.0, seed=2), noisy(1.0, seed=3), noisy(2.0, seed=4)])
+    slept = []
+
+    def judge(samples):
+        return latency_gate("v", [base], samples, {"p50": 0.1}, "b.json")
+
+    values, failure = gate_with_retries(
+        judge, noisy(2.0, seed=5), lambda: next(timings), retry_pauses(4), slept.append
+    )
+    assert failure is None and slept == [1.0, 2.0]  # passed at the second re-timing
+    assert values["latency_gate"] == "passed against b.json (retry 2 of 4)"
+    assert values["latency_gate_attempts"] == 3
+    assert [round(r, 1) for r in values["latency_gate_ratios"]] == [2.0, 2.0, 1.0]
+
+
+def test_a_real_slowdown_fails_every_retry_and_lists_them():
+    base, slept = noisy(1.0, seed=1), []
+    values, failure = gate_with_retries(
+        lambda s: latency_gate("v", [base], s, {"p50": 0.1}, "b.json"),
+        noisy(1.5, seed=2),
+        lambda: noisy(1.5, seed=len(slept) + 10),
+        retry_pauses(3),
+        slept.append,
+    )
+    assert slept == [1.0, 2.0, 4.0] and values["latency_gate"] == "failed (retry 3 of 3)"
+    assert re.search(
+        r"\(every one of 4 attempts over 7 s was slower; p50 ratios (1\.5\d, ){3}1\.5\d\)$", failure
+    )
+    # without retries the first verdict stands and nothing is re-timed
+    values, failure = gate_with_retries(
+        lambda s: latency_gate("v", [base], s, {"p50": 0.1}, "b.json"),
+        noisy(1.5, seed=2),
+        lambda: pytest.fail("re-timed"),
+        [],
+    )
+    assert failure is not None and "latency_gate_attempts" not in values
