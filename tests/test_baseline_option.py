@@ -45,3 +45,10 @@ def test_errors(tmp_path, raw, message):
 def test_latest_without_saved_runs(tmp_path):
     with pytest.raises(UsageError, match="no saved run"):
         resolve_baseline("latest:3", tmp_path)
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", '{"records": [3]}'])
+def test_a_corrupt_baseline_is_refused_before_anything_runs(tmp_path, text):
+    (tmp_path / "bad.json").write_text(text)
+    with pytest.raises(UsageError, match="bad.json: not a readable edgebench run file"):
+        resolve_baseline("bad.json", tmp_path)

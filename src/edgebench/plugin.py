@@ -35,7 +35,7 @@ from edgebench.provenance import cpu_flags, usable_cores
 from edgebench.recipes import default_registry, parse_recipes, split_variants
 from edgebench.report.findings import SLOWER_RATIO, bit_limits, slowdowns
 from edgebench.report.table import SUMMARY_COLUMNS, field_column, milestone_table
-from edgebench.results import RunStore, make_fragment, saved_runs
+from edgebench.results import RunStore, load_run, make_fragment, saved_runs
 from edgebench.runtimes import DEFAULT_PROVIDER, RUNTIME_NAMES
 from edgebench.session import EdgebenchSession, Settings
 from edgebench.sources import resolve_models
@@ -306,6 +306,13 @@ def resolve_baseline(raw: str, base: Path) -> tuple[Path, ...]:
         if not path.is_file():
             raise UsageError(f"--baseline {item}: no such run file")
         found.append(path)
+    for path in found:
+        try:
+            load_run(path)
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise UsageError(
+                f"--baseline {path}: not a readable edgebench run file ({exc})"
+            ) from exc
     return tuple(dict.fromkeys(found))
 
 

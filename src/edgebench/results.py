@@ -70,8 +70,8 @@ DEFAULT_NULL_REASONS: dict[str, str] = {
     **{f: "the latency test of this row did not run in this session" for f in LATENCY_FIELDS},
     "latency_vs_baseline": "no baseline row to compare with (see latency_gate)",
     **{
-        f: "not re-timed: the latency gate judged the first timing (no baseline, a new row, "
-        "or it passed at once)"
+        f: "not re-timed by the latency gate (no baseline, a new row, passed at the first "
+        "timing, or no latency test ran)"
         for f in ("latency_gate_attempts", "latency_gate_ratios")
     },
     **{f: "the accuracy test of this variant did not run in this session" for f in ACCURACY_FIELDS},
