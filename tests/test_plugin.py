@@ -489,13 +489,20 @@ def test_latency_gate_against_a_doctored_baseline(project):
         "--threads",
         "1",
         *QUICK,
+        "--rounds",
+        "400",
+        "--warmup",
+        "40",
     )
     first = project.runpytest(*args, "--baseline", "", "--edgebench-json", "base.json")
     first.assert_outcomes(passed=1)
     assert run_json(project, "base.json")["records"][0]["latency_gate"] == "no baseline: passed"
     base = run_json(project, "base.json")
     for record in base["records"]:
-        record["latency_samples_ms"] = [s / 2 for s in record["latency_samples_ms"]]  # 2x faster
+        # 4x faster: this 2 us model's timings move up to 2x between attempts on a shared
+        # VM (measured), so a 2x doctoring could meet a baseline taken in a slow phase and
+        # a re-timing in a fast one; the 2x case is measured on MobileNet (README, Gates)
+        record["latency_samples_ms"] = [s / 4 for s in record["latency_samples_ms"]]
     (project.path / "fast.json").write_text(json.dumps(base))
     result = project.runpytest(
         *args, "--baseline", "fast.json", "--gate-retries", "2", "--edgebench-json", "run.json"
