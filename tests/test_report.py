@@ -153,5 +153,8 @@ def test_report_command_writes_tables_plots_and_comparison(tmp_path, capsys):
         == 0
     )
     assert "| m       | int8" in (out / "compare-m1-m2.md").read_text()
+    # the comparison leaves the runs' own reports alone (they keep their plot references)
+    assert "(m1-plots/m-digits-litert-pareto.png)" in (out / "m1.md").read_text()
+    assert not (out / "m2.md").exists()
     assert main(["report", "--runs-dir", str(tmp_path / "none"), "--out", str(out)]) == 2
     assert "no run files" in capsys.readouterr().err

@@ -102,28 +102,29 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     written = []
-    for run, (header, records) in zip(runs, loaded, strict=True):
-        tables = [
-            *t.milestone_tables(records, columns),
-            *t.thread_scaling_tables(records),
-            *t.quantization_tables(records),
-            *t.tensor_tables(records),
-        ]
-        images = [] if args.no_plots else _plots(records, out, run.stem)
-        document = render(tables, args.format, t.recommendations(records), images)
-        target = out / f"{run.stem}.{args.format}"
-        target.write_text(document)
-        written.append(target)
-        export = out / f"{run.stem}.pytest-benchmark.json"
-        export.write_text(json.dumps(to_pytest_benchmark(header, records), indent=2))
-        written.append(export)
-    if args.compare:
+    if args.compare:  # the comparison only: the runs' own reports are separate calls
         (_, a), (_, b) = loaded
         name_a, name_b = (Path(r).stem for r in args.compare)
         table = t.comparison_table(a, b, name_a, name_b)
         target = out / f"compare-{name_a}-{name_b}.{args.format}"
         target.write_text(render([table], args.format))
         written.append(target)
+    else:
+        for run, (header, records) in zip(runs, loaded, strict=True):
+            tables = [
+                *t.milestone_tables(records, columns),
+                *t.thread_scaling_tables(records),
+                *t.quantization_tables(records),
+                *t.tensor_tables(records),
+            ]
+            images = [] if args.no_plots else _plots(records, out, run.stem)
+            document = render(tables, args.format, t.recommendations(records), images)
+            target = out / f"{run.stem}.{args.format}"
+            target.write_text(document)
+            written.append(target)
+            export = out / f"{run.stem}.pytest-benchmark.json"
+            export.write_text(json.dumps(to_pytest_benchmark(header, records), indent=2))
+            written.append(export)
     for path in written:
         print(f"edgebench report: wrote {path}")
     return 0
@@ -136,7 +137,8 @@ def _plots(records: list, out: Path, stem: str) -> list[str]:
         print(f"edgebench report: no plots ({exc}); pip install matplotlib", file=sys.stderr)
         return []
     try:
-        return plot_all(records, out / f"{stem}-plots")
+        # paths relative to the report, which is written next to the plots folder
+        return [f"{stem}-plots/{name}" for name in plot_all(records, out / f"{stem}-plots")]
     except ImportError as exc:
         print(f"edgebench report: no plots ({exc}); pip install matplotlib", file=sys.stderr)
         return []
@@ -181,7 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("runs", nargs="*", metavar="RUN", help="run files (default: the latest)")
     report.add_argument(
-        "--compare", nargs=2, metavar=("A", "B"), help="compare two runs (e.g. milestone 1 vs 2)"
+        "--compare",
+        nargs=2,
+        metavar=("A", "B"),
+        help="write the comparison of two runs only (e.g. milestone 1 vs 2); their own "
+        "reports come from 'edgebench report A B'",
     )
     report.add_argument("--format", choices=("md", "csv", "html", "json"), default="md")
     report.add_argument(
