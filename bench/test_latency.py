@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from edgebench.gates import gate_with_retries, latency_gate, retry_pauses
-from edgebench.measure.latency import time_directly, time_invoke
+from edgebench.instruments.latency import time_directly, time_invoke
 
 
 def test_latency(edgebench, edgebench_case, edgebench_record, benchmark, timing):

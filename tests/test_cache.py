@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from edgebench.cache import MANIFEST, ArtifactCache, cache_key, tree_sha256, write_json_atomic
+from edgebench.build.cache import MANIFEST, ArtifactCache, cache_key, tree_sha256, write_json_atomic
 
 
 def _writer(text: str):

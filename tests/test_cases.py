@@ -1,9 +1,9 @@
 from pathlib import Path
 
+from edgebench.build.sources import ModelFile
+from edgebench.build.zoo import ZooSpec
 from edgebench.cases import build_matrix, exclusion_reason
 from edgebench.recipes import default_registry, parse_recipe
-from edgebench.sources import ModelFile
-from edgebench.zoo import ZooSpec
 
 FP32 = parse_recipe("fp32", default_registry())
 

@@ -10,7 +10,7 @@ from edgebench.gates import (
     retry_pauses,
     speedup_failure,
 )
-from edgebench.measure.compare import parse_tolerances, ratio_interval
+from edgebench.instruments.compare import parse_tolerances, ratio_interval
 from edgebench.results import Record
 
 

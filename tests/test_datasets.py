@@ -4,8 +4,8 @@ import struct
 import numpy as np
 import pytest
 
-from edgebench import datasets
-from edgebench.datasets import (
+from edgebench.data import datasets
+from edgebench.data.datasets import (
     DEBIAN_FASHION_MNIST,
     FASHION_FILES,
     dataset_id,

@@ -14,7 +14,7 @@ from models import mobilenet_v1  # noqa: E402
 
 @pytest.fixture(scope="module")
 def keras():
-    from edgebench.tfcompat import import_keras
+    from edgebench.build.tfcompat import import_keras
 
     return import_keras()
 
@@ -47,7 +47,7 @@ def images():
 
 
 def test_batchnorm_folding_keeps_the_function(mobilenet, images):
-    from edgebench.keras_graph import fold_batchnorm
+    from edgebench.build.keras_graph import fold_batchnorm
 
     folded = fold_batchnorm(mobilenet)
     assert not [layer for layer in folded.layers if type(layer).__name__ == "BatchNormalization"]
@@ -57,7 +57,7 @@ def test_batchnorm_folding_keeps_the_function(mobilenet, images):
 
 
 def test_structured_pruning_keeps_the_strongest_filters(mobilenet, images):
-    from edgebench.keras_graph import count_macs, structured_prune
+    from edgebench.build.keras_graph import count_macs, structured_prune
 
     same, _ = structured_prune(mobilenet, 0.0, "l1", 0)
     np.testing.assert_allclose(
@@ -82,7 +82,7 @@ def test_structured_pruning_keeps_the_strongest_filters(mobilenet, images):
 
 
 def test_residual_additions_stay_consistent(keras):
-    from edgebench.keras_graph import prunable_convolutions, structured_prune
+    from edgebench.build.keras_graph import prunable_convolutions, structured_prune
 
     inputs = keras.Input((8, 8, 3))
     a = keras.layers.Conv2D(8, 3, padding="same", name="a")(inputs)
@@ -98,7 +98,7 @@ def test_residual_additions_stay_consistent(keras):
 
 
 def test_macs_by_hand(keras):
-    from edgebench.keras_graph import count_macs
+    from edgebench.build.keras_graph import count_macs
 
     inputs = keras.Input((8, 8, 1))
     x = keras.layers.Conv2D(4, 3, padding="same")(inputs)  # 8*8 * 3*3*1 * 4 = 2304
@@ -109,7 +109,7 @@ def test_macs_by_hand(keras):
 
 
 def test_channel_ranking():
-    from edgebench.keras_graph import rank_channels
+    from edgebench.build.keras_graph import rank_channels
 
     kernel = np.zeros((1, 1, 2, 3), np.float32)
     kernel[..., 0] = [1.0, 1.0]  # l1 2, l2 1.41

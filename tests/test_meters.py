@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from edgebench.measure.energy import clip_window, energy_window, idle_power, integrate
+from edgebench.instruments.energy import clip_window, energy_window, idle_power, integrate
 from edgebench.meters import MeterUnavailable, make_meter, probe_meters
 from edgebench.meters.command import parse_reading
 from edgebench.meters.hwmon import HwmonMeter

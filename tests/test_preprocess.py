@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from edgebench.preprocess import adapt_images, match_channels, resize_bilinear
+from edgebench.data.preprocess import adapt_images, match_channels, resize_bilinear
 
 
 def test_resize_same_size_is_identity():

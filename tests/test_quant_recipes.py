@@ -6,12 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgebench.cache import ArtifactCache
+from edgebench.build.cache import ArtifactCache
+from edgebench.build.pipeline import ArtifactBuilder
+from edgebench.build.sources import ModelFile
 from edgebench.cases import exclusion_reason
-from edgebench.datasets import load_digits
+from edgebench.data.datasets import load_digits
 from edgebench.errors import ConversionError, UsageError
-from edgebench.measure.accuracy import top1_accuracy
-from edgebench.pipeline import ArtifactBuilder
+from edgebench.instruments.accuracy import top1_accuracy
 from edgebench.recipes import (
     default_registry,
     expand_ranges,
@@ -20,7 +21,6 @@ from edgebench.recipes import (
     split_variants,
 )
 from edgebench.runtimes import OnnxRuntime
-from edgebench.sources import ModelFile
 
 REGISTRY = default_registry()
 
@@ -146,7 +146,7 @@ def test_quantizer_refusal_is_a_clear_conversion_error(builder, digits, tmp_path
 
 
 def test_calibration_inputs_are_seeded_and_fitted(digits):
-    from edgebench.pipeline import calibration_inputs
+    from edgebench.build.pipeline import calibration_inputs
 
     a = calibration_inputs(digits, (16, 16, 3), 20, seed=1)
     assert a.shape == (20, 16, 16, 3)

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from edgebench.datasets import load_digits
+from edgebench.data.datasets import load_digits
 from edgebench.errors import InferenceError, UsageError
-from edgebench.measure.accuracy import top1_accuracy
+from edgebench.instruments.accuracy import top1_accuracy
 from edgebench.runtimes import LiteRTRuntime, OnnxRuntime, make_runtime
 from edgebench.runtimes.litert import dequantize, quantize
 

@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
+from edgebench.build.sources import ModelFile, discover_model_files, model_file, resolve_models
+from edgebench.build.zoo import ZooSpec, load_architectures, parse_zoo_spec
 from edgebench.errors import UsageError
-from edgebench.sources import ModelFile, discover_model_files, model_file, resolve_models
-from edgebench.zoo import ZooSpec, load_architectures, parse_zoo_spec
 
 MODELS = Path(__file__).parent.parent / "models"
 

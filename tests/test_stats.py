@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from edgebench.measure.accuracy import accuracy_drop_points, top1_accuracy
-from edgebench.measure.stats import latency_stats
+from edgebench.instruments.accuracy import accuracy_drop_points, top1_accuracy
+from edgebench.instruments.stats import latency_stats
 
 
 def test_hand_computed_statistics():

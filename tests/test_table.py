@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from edgebench.report.table import SUMMARY_COLUMNS, field_column, milestone_table
+from edgebench.report.columns import SUMMARY_COLUMNS, field_column, milestone_table
 from edgebench.results import Record
 
 GOLDEN = Path(__file__).parent / "golden" / "milestone_table.md"

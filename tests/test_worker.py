@@ -3,8 +3,8 @@
 import pytest
 
 from edgebench.errors import InferenceError
-from edgebench.measure.isolated import memory_fields, run_worker
-from edgebench.measure.memory import read_status_kib, reset_peak
+from edgebench.instruments.isolated import memory_fields, run_worker
+from edgebench.instruments.memory import read_status_kib, reset_peak
 
 
 def test_status_fields_from_a_fake_proc_file(tmp_path):

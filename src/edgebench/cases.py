@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from edgebench.datasets import dataset_id
+from edgebench.build.sources import ModelFile, ModelSource
+from edgebench.data.datasets import dataset_id
 from edgebench.recipes import Recipe
-from edgebench.sources import ModelFile, ModelSource
 
 RUNTIME_FORMATS: dict[str, str] = {"litert": "tflite", "onnxruntime": "onnx"}
 FORMAT_RUNTIMES: dict[str, str] = {fmt: rt for rt, fmt in RUNTIME_FORMATS.items()}

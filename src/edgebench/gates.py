@@ -52,7 +52,7 @@ def latency_gate(
     """
     import numpy as np
 
-    from edgebench.measure.compare import ratio_interval, statistic
+    from edgebench.instruments.compare import ratio_interval, statistic
 
     if baseline_name is None:
         return {"latency_gate": "no baseline: passed"}, None

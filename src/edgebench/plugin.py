@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 
 from edgebench import __version__, hookspec
-from edgebench.cache import ArtifactCache
+from edgebench.build.cache import ArtifactCache
+from edgebench.build.sources import resolve_models
+from edgebench.build.zoo import load_architectures
 from edgebench.cases import Variant
-from edgebench.datasets import validate_spec
+from edgebench.data.datasets import validate_spec
 from edgebench.devices import load_profiles, parse_threads, resolve_profile
 from edgebench.errors import (
     DatasetUnavailable,
@@ -33,14 +35,12 @@ from edgebench.measurements import BUILTIN_MEASUREMENTS, Measurement
 from edgebench.provenance import collect as collect_provenance
 from edgebench.provenance import cpu_flags, usable_cores
 from edgebench.recipes import default_registry, parse_recipes, split_variants
+from edgebench.report.columns import SUMMARY_COLUMNS, field_column, milestone_table
 from edgebench.report.findings import SLOWER_RATIO, bit_limits, slowdowns
-from edgebench.report.table import SUMMARY_COLUMNS, field_column, milestone_table
 from edgebench.results import RunStore, load_run, make_fragment, saved_runs
 from edgebench.runtimes import DEFAULT_PROVIDER, RUNTIME_NAMES
 from edgebench.session import EdgebenchSession, Settings
-from edgebench.sources import resolve_models
 from edgebench.thresholds import parse_assignments, pyproject_thresholds
-from edgebench.zoo import load_architectures
 
 FRAGMENT_KEY = "edgebench"
 #: the sweeps ``--sweep`` selects, as in the milestone tables users keep.
@@ -317,7 +317,7 @@ def resolve_baseline(raw: str, base: Path) -> tuple[Path, ...]:
 
 
 def _tolerances(raw: str) -> dict[str, float]:
-    from edgebench.measure.compare import parse_tolerances
+    from edgebench.instruments.compare import parse_tolerances
 
     try:
         return parse_tolerances(raw)

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from edgebench.cache import write_json_atomic
+from edgebench.build.cache import write_json_atomic
 
 SCHEMA_VERSION = 1
 VARIANT_KEYS: tuple[str, ...] = ("model", "dataset", "recipe", "runtime", "device")

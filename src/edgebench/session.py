@@ -15,20 +15,20 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from edgebench.artifacts import Artifact
-from edgebench.cache import ArtifactCache
+from edgebench.build.artifacts import Artifact
+from edgebench.build.cache import ArtifactCache
+from edgebench.build.pipeline import ArtifactBuilder
+from edgebench.build.sources import ModelSource
+from edgebench.build.zoo import Architecture
 from edgebench.cases import Matrix, Variant, build_matrix
-from edgebench.datasets import Dataset, load_dataset, random_inputs
+from edgebench.data.datasets import Dataset, load_dataset, random_inputs
+from edgebench.data.preprocess import adapt_images
 from edgebench.devices import DeviceProfile
 from edgebench.errors import EdgebenchError
-from edgebench.measure.accuracy import accuracy_drop_points, top1_accuracy
-from edgebench.pipeline import ArtifactBuilder
-from edgebench.preprocess import adapt_images
+from edgebench.instruments.accuracy import accuracy_drop_points, top1_accuracy
 from edgebench.recipes import Recipe, StepRegistry, parse_recipe
 from edgebench.runtimes import InferenceSession, Runtime, make_runtime
-from edgebench.sources import ModelSource
 from edgebench.thresholds import Threshold, threshold_for
-from edgebench.zoo import Architecture
 
 T = TypeVar("T")
 
@@ -273,7 +273,7 @@ class EdgebenchSession:
         }
 
     def _baseline(self, runtime: str) -> dict[str, Any]:
-        from edgebench.measure.isolated import run_worker
+        from edgebench.instruments.isolated import run_worker
 
         job = {"runtime": runtime, "onnx_provider": self.settings.onnx_provider, "artifact": None}
         return self._once(
@@ -283,7 +283,7 @@ class EdgebenchSession:
     def memory(self, variant: Variant, threads: int) -> dict[str, Any]:
         """Peak memory of the variant's artifact in a fresh worker, and over the idle
         baseline of the same runtime measured the same way in this session."""
-        from edgebench.measure.isolated import memory_fields, run_worker
+        from edgebench.instruments.isolated import memory_fields, run_worker
 
         baseline = self._baseline(variant.runtime)
         job = self._worker_job(variant, threads, min(self.settings.rounds, 100))
@@ -291,8 +291,8 @@ class EdgebenchSession:
 
     def isolated_latency(self, variant: Variant, threads: int) -> dict[str, Any]:
         """Latency timed in a fresh worker: the same warm-up and rounds, raw samples back."""
-        from edgebench.measure.isolated import run_worker
-        from edgebench.measure.latency import latency_values
+        from edgebench.instruments.isolated import run_worker
+        from edgebench.instruments.latency import latency_values
 
         job = self._worker_job(variant, threads, self.settings.rounds)
         result = run_worker(job, self.settings.worker_timeout_s)
@@ -305,7 +305,7 @@ class EdgebenchSession:
 
     def baseline_row(self, variant: Variant, threads: int) -> list[list[float]]:
         """The latency samples (ms) of the same row in each baseline run that has it."""
-        from edgebench.datasets import dataset_id
+        from edgebench.data.datasets import dataset_id
         from edgebench.results import load_run
 
         def index() -> dict[tuple[Any, ...], list[list[float]]]:
@@ -365,7 +365,7 @@ class EdgebenchSession:
 
     def energy(self, variant: Variant, threads: int) -> tuple[dict[str, Any], dict[str, str]]:
         """Power and energy per image over a window of steady inference (values, null reasons)."""
-        from edgebench.measure.energy import energy_window, idle_power
+        from edgebench.instruments.energy import energy_window, idle_power
         from edgebench.results import POWER_FIELDS
 
         session = self.load(variant, threads)  # a broken artifact fails here, meter or not

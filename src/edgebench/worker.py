@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from edgebench.errors import RuntimeUnavailable
-from edgebench.measure.memory import peak_kib, read_status_kib, reset_peak
-from edgebench.measure.timing import time_directly
+from edgebench.instruments.memory import peak_kib, read_status_kib, reset_peak
+from edgebench.instruments.timing import time_directly
 
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgebench.convert import keras_to_onnx, keras_to_tflite
-from edgebench.datasets import load_digits
-from edgebench.tfcompat import import_keras
-from edgebench.training import fit_classifier
+from edgebench.build.convert import keras_to_onnx, keras_to_tflite
+from edgebench.build.tfcompat import import_keras
+from edgebench.build.training import fit_classifier
+from edgebench.data.datasets import load_digits
 
 HERE = Path(__file__).parent
 

@@ -67,8 +67,8 @@ class TFLiteQuantization(Step):
         self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
     ) -> dict[str, Any]:
         """Convert ``model`` with this scheme's converter settings."""
-        from edgebench.convert import keras_to_tflite
-        from edgebench.tfcompat import import_tensorflow
+        from edgebench.build.convert import keras_to_tflite
+        from edgebench.build.tfcompat import import_tensorflow
 
         tf = import_tensorflow()
         meta: dict[str, Any] = {}

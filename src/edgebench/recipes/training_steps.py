@@ -35,7 +35,7 @@ FINE_TUNE_LR_FRACTION = 0.5
 
 
 def _compile_for_fine_tuning(model: Any, learning_rate: float, steps: int) -> None:
-    from edgebench.tfcompat import import_keras
+    from edgebench.build.tfcompat import import_keras
 
     keras = import_keras()
     last = model.layers[-1]
@@ -52,7 +52,7 @@ def _fit(
     model: Any, context: BuildContext, epochs: int, callbacks: list[Any] | None = None
 ) -> dict[str, Any]:
     """Fine-tune ``model`` on the training split (seeded); return what happened."""
-    from edgebench.training import seed_everything
+    from edgebench.build.training import seed_everything
 
     if epochs <= 0:
         return {"fine_tune_epochs": 0}
@@ -88,7 +88,7 @@ class FineTune(Step):
 
     def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
         """Fine-tune, keeping exact zeros at zero (so a pruned model stays pruned)."""
-        from edgebench.tfcompat import import_keras
+        from edgebench.build.tfcompat import import_keras
 
         keras = import_keras()
         masks = [(w, (w.numpy() != 0).astype(w.dtype.as_numpy_dtype)) for w in _kernels(model)]
@@ -126,7 +126,7 @@ class WrappedTraining(Step):
 
 
 def _tfmot() -> Any:
-    from edgebench.tfcompat import import_tensorflow
+    from edgebench.build.tfcompat import import_tensorflow
 
     import_tensorflow()
     try:
@@ -177,7 +177,7 @@ class Prune(WrappedTraining):
     def _masks_only(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
         """tfmot's magnitude masks without training: one step at learning rate 0, batch
         norm frozen, so only the masks change the weights."""
-        from edgebench.tfcompat import import_keras
+        from edgebench.build.tfcompat import import_keras
 
         keras = import_keras()
         sparsity = _tfmot().sparsity.keras
@@ -212,8 +212,8 @@ class Cluster(WrappedTraining):
     def fine_tuned(
         self, model: Any, context: BuildContext, epochs: int
     ) -> tuple[Any, dict[str, Any]]:
-        from edgebench.keras_graph import fold_batchnorm
-        from edgebench.training import seed_everything
+        from edgebench.build.keras_graph import fold_batchnorm
+        from edgebench.build.training import seed_everything
 
         clustering = _tfmot().clustering.keras
         inits = {
@@ -251,7 +251,7 @@ class StructuredPrune(Step):
         return {**super().describe(), "fraction": self.fraction, "criterion": self.criterion}
 
     def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
-        from edgebench.keras_graph import structured_prune
+        from edgebench.build.keras_graph import structured_prune
 
         narrow, meta = structured_prune(model, self.fraction, self.criterion, context.seed)
         context.log(
@@ -283,8 +283,8 @@ class QuantizationAwareTraining(Step):
         self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
     ) -> dict[str, Any]:
         """Train with fake quantization, then convert (TFLite int8, or ONNX with Q/DQ)."""
-        from edgebench.convert import keras_to_onnx, keras_to_tflite, short_converter_message
-        from edgebench.tfcompat import import_tensorflow
+        from edgebench.build.convert import keras_to_onnx, keras_to_tflite, short_converter_message
+        from edgebench.build.tfcompat import import_tensorflow
 
         tf = import_tensorflow()
         tfmot = _tfmot()

@@ -85,7 +85,7 @@ def inspect_artifact(path: Path, artifact_format: str) -> list[str]:
             model = onnx.load(str(path), load_external_data=False)
             return onnx_causes(Counter(node.op_type for node in model.graph.node))
         if artifact_format == "tflite":
-            from edgebench.artifacts import builtin_code, enum_names, tflite_schema
+            from edgebench.build.artifacts import builtin_code, enum_names, tflite_schema
 
             schema = tflite_schema()
             data = path.read_bytes()

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from edgebench.report.table import (
+from edgebench.report.columns import (
     COLUMNS,
     NOT_AVAILABLE,
     Column,

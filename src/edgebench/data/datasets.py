@@ -210,7 +210,7 @@ def _keras_download(
     if download is None:
 
         def download() -> tuple:
-            from edgebench.tfcompat import import_keras
+            from edgebench.build.tfcompat import import_keras
 
             keras = import_keras()
             return getattr(keras.datasets, loader_name).load_data()

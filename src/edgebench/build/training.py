@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.tfcompat import import_keras, import_tensorflow
+from edgebench.build.tfcompat import import_keras, import_tensorflow
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from edgebench.measure.stats import latency_stats
-from edgebench.measure.timing import time_directly
+from edgebench.instruments.stats import latency_stats
+from edgebench.instruments.timing import time_directly
 
 __all__ = ["latency_values", "time_directly", "time_invoke", "timer_disabled_reason"]
 from edgebench.results import LATENCY_FIELDS

@@ -19,15 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.artifacts import Artifact, describe_artifact
-from edgebench.cache import ArtifactCache, cache_key, tree_sha256
-from edgebench.datasets import Dataset, random_inputs
+from edgebench.build.artifacts import Artifact, describe_artifact
+from edgebench.build.cache import ArtifactCache, cache_key, tree_sha256
+from edgebench.build.sources import ModelFile, ModelSource
+from edgebench.build.zoo import Architecture, ZooSpec
+from edgebench.data.datasets import Dataset, random_inputs
+from edgebench.data.preprocess import adapt_images
 from edgebench.errors import ConversionError, UsageError
-from edgebench.preprocess import adapt_images
 from edgebench.provenance import package_versions
 from edgebench.recipes import Float32, Recipe
-from edgebench.sources import ModelFile, ModelSource
-from edgebench.zoo import Architecture, ZooSpec
 
 BUILD_TOOLS: tuple[str, ...] = ("tensorflow", "tf-keras", "tf2onnx", "onnx", "onnxruntime", "numpy")
 DEFAULT_CALIBRATION_SAMPLES = 200
@@ -94,9 +94,9 @@ class ArtifactBuilder:
         )
 
         def build(folder: Path) -> dict[str, Any]:
-            from edgebench.keras_io import save_keras_model
-            from edgebench.tfcompat import import_keras
-            from edgebench.training import fit_classifier, seed_everything
+            from edgebench.build.keras_io import save_keras_model
+            from edgebench.build.tfcompat import import_keras
+            from edgebench.build.training import fit_classifier, seed_everything
 
             keras = import_keras()
             seed_everything(self.seed)
@@ -132,7 +132,7 @@ class ArtifactBuilder:
                 )
             else:
                 meta["training"] = "none (dataset has no labels; weights are random)"
-            from edgebench.keras_graph import count_macs
+            from edgebench.build.keras_graph import count_macs
 
             meta["params"] = int(model.count_params())
             meta["trainable_params"] = _trainable(model)
@@ -193,8 +193,8 @@ class ArtifactBuilder:
                 epochs: Any = fine_tune if bound else None,
                 token: str = token,
             ) -> dict[str, Any]:
-                from edgebench.keras_graph import count_macs
-                from edgebench.keras_io import load_keras_model, save_keras_model
+                from edgebench.build.keras_graph import count_macs
+                from edgebench.build.keras_io import load_keras_model, save_keras_model
 
                 self._log(f"applying {token} to {source.id}")
                 keras_model = load_keras_model(parent.path, parent.kind)
@@ -255,7 +255,7 @@ class ArtifactBuilder:
         context = self._context(source, dataset, recipe)
 
         def build(folder: Path) -> dict[str, Any]:
-            from edgebench.keras_io import load_keras_model
+            from edgebench.build.keras_io import load_keras_model
 
             self._log(f"building {source.id} {recipe.id} as {artifact_format}")
             keras_model = None

@@ -109,7 +109,7 @@ def structured_prune(
     Kept filters keep their weights; the layers downstream (batch norm, depthwise conv,
     the next conv or dense layer) keep the matching channels.
     """
-    from edgebench.tfcompat import import_keras
+    from edgebench.build.tfcompat import import_keras
 
     keras = import_keras()
     rng = np.random.default_rng(seed)
@@ -177,7 +177,7 @@ def fold_batchnorm(model: Any) -> Any:
     Converters fold batch norm anyway; doing it first keeps weight-sharing (clustering)
     intact in the artifact.
     """
-    from edgebench.tfcompat import import_keras
+    from edgebench.build.tfcompat import import_keras
 
     keras = import_keras()
     folded: dict[str, Any] = {}

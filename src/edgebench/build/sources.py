@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgebench.build.zoo import DEFAULT_ZOO_MODEL, Architecture, ZooSpec, parse_zoo_spec
 from edgebench.errors import UsageError
-from edgebench.zoo import DEFAULT_ZOO_MODEL, Architecture, ZooSpec, parse_zoo_spec
 
 # File suffix -> model file kind.
 FILE_KINDS: dict[str, str] = {

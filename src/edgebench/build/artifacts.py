@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.cache import file_sha256
+from edgebench.build.cache import file_sha256
 
 # TFLite ops whose third input is a bias (int32 in integer models).
 _TFLITE_BIAS_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "CONV_3D"}
@@ -87,7 +87,7 @@ def tflite_schema() -> Any:
     try:
         from ai_edge_litert import schema_py_generated
     except ImportError:
-        from edgebench.tfcompat import import_tensorflow
+        from edgebench.build.tfcompat import import_tensorflow
 
         import_tensorflow()
         from tensorflow.lite.python import schema_py_generated  # type: ignore[no-redef]

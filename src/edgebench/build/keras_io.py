@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from edgebench.build.tfcompat import import_keras
 from edgebench.errors import ModelLoadError
-from edgebench.tfcompat import import_keras
 
 UNSAFE_LAYERS = ("Lambda",)
 

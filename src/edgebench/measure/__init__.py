@@ -1,1 +1,0 @@
-"""Measurements: latency statistics, accuracy."""
