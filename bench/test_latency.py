@@ -14,6 +14,7 @@ import pytest
 
 from edgebench.gates import gate_with_retries, latency_gate, retry_pauses
 from edgebench.instruments.latency import time_directly, time_invoke
+from edgebench.measurements import LATENCY
 
 
 def test_latency(edgebench, edgebench_case, edgebench_record, benchmark, timing):
@@ -27,7 +28,7 @@ def test_latency(edgebench, edgebench_case, edgebench_record, benchmark, timing)
         def timed(first: bool) -> list[float] | None:
             """One attempt: the samples in ms."""
             if settings.isolate:
-                values = edgebench.isolated_latency(variant, threads)
+                values, _ = LATENCY.measure(edgebench.context(edgebench_case))
                 if first:
                     row.values.update(values)
                 return values["latency_samples_ms"]

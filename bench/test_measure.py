@@ -8,6 +8,6 @@ def test_measure(edgebench, edgebench_measurement, edgebench_case, edgebench_rec
     variant, threads = edgebench_case.variant, edgebench_case.threads
     with edgebench_record.measuring(variant, threads) as row:
         row.facts.update(edgebench.variant_facts(variant))
-        values, reasons = edgebench_measurement.measure(edgebench, edgebench_case)
+        values, reasons = edgebench_measurement.measure(edgebench.context(edgebench_case))
         row.values.update(values)
         row.null_reasons.update(reasons)

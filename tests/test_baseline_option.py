@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from edgebench.plugin import UsageError, resolve_baseline
+from edgebench.options import UsageError, resolve_baseline
 
 
 def saved(tmp_path, names):

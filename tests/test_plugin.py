@@ -400,8 +400,9 @@ def test_sweep_option_adds_the_default_sweeps_with_and_without_int8(project):
         )
     ]
     bad = project.runpytest("bench", "--collect-only", "--sweep", "bogus")
-    assert bad.ret != 0
-    bad.stdout.fnmatch_lines(["*unknown sweep 'bogus'; known: sprune, prune, cluster*"])
+    # checked when pytest reads the command line: one usage-error line, no collection errors
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*unknown sweep 'bogus'; known: sprune, prune, cluster*"])
 
 
 def test_isolate_times_latency_in_a_worker(project):
@@ -455,8 +456,8 @@ def test_third_party_measurement_reaches_the_json_and_the_table(project):
     project.makeconftest(
         'pytest_plugins = ["fixtures.bench"]\n'
         "from edgebench.measurements import Measurement, MeasureColumn\n\n"
-        "def cores(session, case):\n"
-        "    return {'usable_cores': session.settings.cores}, {}\n\n"
+        "def cores(context):\n"
+        "    return {'usable_cores': context.settings.cores}, {}\n\n"
         "def pytest_edgebench_measurements(config):\n"
         "    return [Measurement('cores', (MeasureColumn('usable_cores', 'Cores', '{}'),), cores)]\n"
     )

@@ -20,7 +20,7 @@ from edgebench.recipes import (
     parse_recipes,
     split_variants,
 )
-from edgebench.runtimes import OnnxRuntime
+from edgebench.runtimes.onnxrt import OnnxRuntime
 
 REGISTRY = default_registry()
 

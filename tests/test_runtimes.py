@@ -4,8 +4,9 @@ import pytest
 from edgebench.data.datasets import load_digits
 from edgebench.errors import InferenceError, UsageError
 from edgebench.instruments.accuracy import top1_accuracy
-from edgebench.runtimes import LiteRTRuntime, OnnxRuntime, make_runtime
-from edgebench.runtimes.litert import dequantize, quantize
+from edgebench.runtimes import make_runtime
+from edgebench.runtimes.litert import LiteRTRuntime, dequantize, quantize
+from edgebench.runtimes.onnxrt import OnnxRuntime
 
 # Keras accuracy of tests/data/digits_mlp.* on the digits test split (make_models.py).
 MLP_ACCURACY = 0.9778

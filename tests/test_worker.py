@@ -3,8 +3,8 @@
 import pytest
 
 from edgebench.errors import InferenceError
-from edgebench.instruments.isolated import memory_fields, run_worker
-from edgebench.instruments.memory import read_status_kib, reset_peak
+from edgebench.instruments.memory import memory_fields, read_status_kib, reset_peak
+from edgebench.targets.local_worker import run_worker
 
 
 def test_status_fields_from_a_fake_proc_file(tmp_path):

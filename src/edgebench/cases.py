@@ -13,9 +13,7 @@ from dataclasses import dataclass, replace
 from edgebench.build.sources import ModelFile, ModelSource
 from edgebench.data.datasets import dataset_id
 from edgebench.recipes import Recipe
-
-RUNTIME_FORMATS: dict[str, str] = {"litert": "tflite", "onnxruntime": "onnx"}
-FORMAT_RUNTIMES: dict[str, str] = {fmt: rt for rt, fmt in RUNTIME_FORMATS.items()}
+from edgebench.runtimes.registry import artifact_format, runtimes_for_format
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,7 @@ class Variant:
     @property
     def artifact_format(self) -> str:
         """The artifact format the runtime loads."""
-        return RUNTIME_FORMATS[self.runtime]
+        return artifact_format(self.runtime)
 
     def key(self) -> dict[str, str]:
         """The record key fields of this variant."""
@@ -78,15 +76,17 @@ class Matrix:
 
 def exclusion_reason(source: ModelSource, recipe: Recipe, runtime: str) -> str | None:
     """Why ``recipe`` of ``source`` cannot run on ``runtime``, or ``None`` when it can."""
-    artifact_format = RUNTIME_FORMATS[runtime]
+    fmt = artifact_format(runtime)
     if isinstance(source, ModelFile) and source.native_format is not None:
-        if source.native_format != artifact_format:
-            other = FORMAT_RUNTIMES[source.native_format]
-            return f".{source.native_format} files run on {other} only (no converter to {artifact_format})"
+        if source.native_format != fmt:
+            other = (
+                " or ".join(runtimes_for_format(source.native_format)) or "no registered runtime"
+            )
+            return f".{source.native_format} files run on {other} only (no converter to {fmt})"
         if recipe.needs_keras:
             return f"recipe {recipe.id} needs a Keras model; {source.id} is a converted file"
-    if not recipe.supports(artifact_format):
-        return f"recipe {recipe.id} cannot be expressed as {artifact_format} for {runtime}"
+    if not recipe.supports(fmt):
+        return f"recipe {recipe.id} cannot be expressed as {fmt} for {runtime}"
     return None
 
 

@@ -36,6 +36,9 @@ class DeviceProfile:
     meter: str = "auto"
     memory_baseline: str = "idle-worker"
     hosts: tuple[str, ...] = field(default=())
+    #: where jobs that need a fresh process run (memory, ``--isolate``): a registered
+    #: target (``worker``: a fresh local process; see ``edgebench.targets``).
+    target: str = "worker"
 
     def thread_counts(self, cores: int | None = None) -> tuple[int, ...]:
         """The thread counts to benchmark (``1`` and all cores when unset)."""
@@ -69,7 +72,7 @@ BUILTIN_PROFILES: dict[str, DeviceProfile] = {
         DeviceProfile("x86-laptop", "an x86-64 laptop", (1, 2, 4, 8), "rapl", "idle-worker"),
     )
 }
-PROFILE_FIELDS = ("description", "threads", "meter", "memory_baseline", "hosts")
+PROFILE_FIELDS = ("description", "threads", "meter", "memory_baseline", "hosts", "target")
 
 
 def parse_threads(value: Any) -> tuple[int, ...]:

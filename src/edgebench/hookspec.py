@@ -63,15 +63,18 @@ def pytest_edgebench_record_fragment(fragment: dict[str, Any], item: Any) -> Non
 @pytest.hookspec
 def pytest_edgebench_measurements(config: Any) -> list[Any]:
     """Return measurements (``edgebench.measurements.Measurement``) to run once per
-    latency row, each with the summary-table columns it fills.
+    latency row, each with the record fields and summary-table columns it fills.
 
-    edgebench's own memory and energy measurements come through this hook. Example,
-    a conftest.py that records the CPU temperature next to every row::
+    ``measure(context)`` receives a ``MeasureContext``: the row (``context.case``), its
+    artifact, dataset, runtime, task, the target that runs fresh-process jobs, the
+    settings and a session-wide memo (``context.once``). edgebench's own memory and
+    energy measurements come through this hook. Example, a conftest.py that records the
+    CPU temperature next to every row::
 
         from pathlib import Path
         from edgebench.measurements import Measurement, MeasureColumn
 
-        def cpu_temperature(session, case):
+        def cpu_temperature(context):
             zone = Path("/sys/class/thermal/thermal_zone0/temp")
             if not zone.exists():
                 return {}, {"cpu_temp_c": "no thermal zone"}
@@ -79,5 +82,5 @@ def pytest_edgebench_measurements(config: Any) -> list[Any]:
 
         def pytest_edgebench_measurements(config):
             return [Measurement("temperature", (MeasureColumn("cpu_temp_c", "CPU [C]", "{:.1f}"),),
-                                cpu_temperature)]
+                                cpu_temperature, fields=("cpu_temp_c",))]
     """

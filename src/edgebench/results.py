@@ -19,64 +19,28 @@ from pathlib import Path
 from typing import Any
 
 from edgebench.build.cache import write_json_atomic
+from edgebench.measurements import ACCURACY, ALL_MEASUREMENTS, ENERGY, LATENCY, MEMORY
 
 SCHEMA_VERSION = 1
 VARIANT_KEYS: tuple[str, ...] = ("model", "dataset", "recipe", "runtime", "device")
 
-LATENCY_FIELDS: tuple[str, ...] = (
-    "latency_mean_ms",
-    "latency_std_ms",
-    "latency_min_ms",
-    "latency_p50_ms",
-    "latency_p90_ms",
-    "latency_p95_ms",
-    "latency_p99_ms",
-    "latency_max_ms",
-    "rounds",
-    "throughput_ips",
-    "latency_samples_ms",
-)
-ACCURACY_FIELDS: tuple[str, ...] = (
-    "accuracy",
-    "baseline_accuracy",
-    "accuracy_drop",
-    "eval_samples",
-)
-MEMORY_FIELDS: tuple[str, ...] = (
-    "peak_memory_mb",
-    "memory_load_peak_mb",
-    "memory_inference_peak_mb",
-    "memory_baseline_mb",
-    "memory_over_baseline_mb",
-)
-POWER_FIELDS: tuple[str, ...] = (
-    "power_max_w",
-    "power_avg_w",
-    "power_idle_w",
-    "energy_per_image_mj",
-    "energy_net_per_image_mj",
-    "energy_images",
-    "energy_window_s",
-    "meter",
-    "meter_scope",
-    "meter_period_s",
-)
+LATENCY_FIELDS = LATENCY.fields
+ACCURACY_FIELDS = ACCURACY.fields
+MEMORY_FIELDS = MEMORY.fields
+POWER_FIELDS = ENERGY.fields
 
 # Why a field is null when no measurement filled it.
 DEFAULT_NULL_REASONS: dict[str, str] = {
     "macs": "MACs are counted on Keras models only (zoo models and Keras files)",
     "trainable_params": "trainable parameters are known for Keras models only",
     "packed_bytes": "only data-free low-bit (dfq) recipes have a packed size; the file size is the size",
-    **{f: "the latency test of this row did not run in this session" for f in LATENCY_FIELDS},
     "latency_vs_baseline": "no baseline row to compare with (see latency_gate)",
     **{
         f: "not re-timed by the latency gate (no baseline, a new row, passed at the first "
         "timing, or no latency test ran)"
         for f in ("latency_gate_attempts", "latency_gate_ratios")
     },
-    **{f: "the accuracy test of this variant did not run in this session" for f in ACCURACY_FIELDS},
-    **{f: "the memory test of this row did not run in this session" for f in MEMORY_FIELDS},
-    **{f: "the energy test of this row did not run in this session" for f in POWER_FIELDS},
+    **{f: m.null_reason for m in ALL_MEASUREMENTS for f in m.fields},
 }
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -18,78 +17,20 @@ import numpy as np
 from edgebench.build.artifacts import Artifact
 from edgebench.build.cache import ArtifactCache
 from edgebench.build.pipeline import ArtifactBuilder
-from edgebench.build.sources import ModelSource
 from edgebench.build.zoo import Architecture
-from edgebench.cases import Matrix, Variant, build_matrix
-from edgebench.data.datasets import Dataset, load_dataset, random_inputs
-from edgebench.data.preprocess import adapt_images
-from edgebench.devices import DeviceProfile
+from edgebench.cases import LatencyCase, Matrix, Variant, build_matrix
+from edgebench.data.datasets import Dataset, load_dataset
+from edgebench.data.preprocess import first_input
 from edgebench.errors import EdgebenchError
-from edgebench.instruments.accuracy import accuracy_drop_points, top1_accuracy
+from edgebench.measurements.base import MeasureContext
 from edgebench.recipes import Recipe, StepRegistry, parse_recipe
 from edgebench.runtimes import InferenceSession, Runtime, make_runtime
+from edgebench.settings import Settings
+from edgebench.targets import Target, make_target
+from edgebench.tasks import Task, make_task
 from edgebench.thresholds import Threshold, threshold_for
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Resolved options of a session."""
-
-    profile: DeviceProfile
-    sources: tuple[ModelSource, ...]
-    datasets: tuple[str, ...]
-    recipes: tuple[Recipe, ...]
-    runtimes: tuple[str, ...]
-    threads: tuple[int, ...]
-    rounds: int
-    warmup: int
-    max_accuracy_drop: float
-    onnx_provider: str
-    base_dir: Path
-    cores: int
-    eval_batch_size: int = 1
-    seed: int = 0
-    verbose: bool = False
-    calibration_samples: int = 200
-    thresholds: dict[str, float | None] = field(default_factory=dict)
-    isolate: bool = False
-    worker_timeout_s: float = 120.0
-    meter: str = "auto"
-    meter_command: str = ""
-    energy_seconds: float = 5.0
-    baseline: tuple[Path, ...] = ()
-    max_slowdown: dict[str, float] = field(default_factory=lambda: {"p50": 0.10})
-    gate_retries: int = 8
-    expect_speedup: dict[str, float] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The settings as recorded in the run file."""
-        return {
-            "device": self.profile.name,
-            "models": [s.id for s in self.sources],
-            "datasets": list(self.datasets),
-            "variants": [r.id for r in self.recipes],
-            "runtimes": list(self.runtimes),
-            "threads": list(self.threads),
-            "rounds": self.rounds,
-            "warmup": self.warmup,
-            "max_accuracy_drop": self.max_accuracy_drop,
-            "onnx_provider": self.onnx_provider,
-            "seed": self.seed,
-            "eval_batch_size": self.eval_batch_size,
-            "isolate": self.isolate,
-            "meter": self.meter,
-            "energy_seconds": self.energy_seconds,
-            "baseline": [str(p) for p in self.baseline],
-            "max_slowdown": dict(self.max_slowdown),
-            "gate_retries": self.gate_retries,
-            "expect_speedup": dict(self.expect_speedup),
-            "worker_timeout_s": self.worker_timeout_s,
-            "calibration_samples": self.calibration_samples,
-            "thresholds": dict(self.thresholds),
-        }
 
 
 @dataclass(frozen=True)
@@ -147,6 +88,7 @@ class EdgebenchSession:
             settings.cores,
         )
         self._memo: dict[tuple[Any, ...], Any] = {}
+        self._p50s: dict[tuple[str, int], float] = {}
 
     def _once(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """Compute once per process; a failure is remembered and raised again."""
@@ -172,7 +114,7 @@ class EdgebenchSession:
         def make() -> Runtime:
             from edgebench.errors import RuntimeUnavailable
 
-            runtime = make_runtime(name, self.settings.onnx_provider)
+            runtime = make_runtime(name, {"onnx_provider": self.settings.onnx_provider})
             reason = runtime.unavailable_reason()
             if reason:
                 raise RuntimeUnavailable(reason)
@@ -232,74 +174,42 @@ class EdgebenchSession:
 
     def latency_input(self, variant: Variant, session: InferenceSession) -> np.ndarray:
         """One input sample (batch 1): the first test image fitted to the model, else random."""
-        dataset = self.dataset(variant.dataset)
-        shape = tuple(d if d is not None else 1 for d in session.input_shape)
-        if dataset.x_test is not None:
-            try:
-                return self._fit_inputs(dataset, dataset.x_test[:1], session)
-            except ValueError:
-                pass  # the model does not fit the dataset: time it on its own input shape
-        return random_inputs(shape, np.float32, 1, seed=self.settings.seed)
+        return first_input(self.dataset(variant.dataset), session.input_shape, self.settings.seed)
 
-    def _fit_inputs(self, dataset: Dataset, x: np.ndarray, session: InferenceSession) -> np.ndarray:
-        """Dataset inputs in the model's input shape (raises ``ValueError`` when they do not fit)."""
-        if None in session.input_shape:
-            raise ValueError(f"model input shape {session.input_shape} has unknown dimensions")
-        if dataset.adapt_to_model:
-            return adapt_images(x, session.input_shape)  # type: ignore[arg-type]
-        if tuple(x.shape[1:]) != tuple(session.input_shape):
-            raise ValueError(
-                f"dataset samples of shape {tuple(x.shape[1:])} do not match model input "
-                f"{session.input_shape} (npz arrays are fed as given)"
-            )
-        return x
+    @property
+    def task(self) -> Task:
+        """The task the session's models are scored on."""
+        return self._once(("task", self.settings.task), lambda: make_task(self.settings.task))
+
+    def target(self) -> Target:
+        """The target that runs this device's jobs in a fresh process (the profile's)."""
+        return self._once(
+            ("target", self.settings.profile.target),
+            lambda: make_target(
+                self.settings.profile.target, timeout_s=self.settings.worker_timeout_s
+            ),
+        )
+
+    def context(self, case: LatencyCase) -> MeasureContext:
+        """What a measurement of ``case`` may use (see ``measurements.base``)."""
+        variant = case.variant
+        return MeasureContext(
+            case=case,
+            artifact=self.artifact(variant),
+            dataset=self.dataset(variant.dataset),
+            runtime=self.runtime(variant.runtime),
+            task=self.task,
+            target=self.target(),
+            settings=self.settings,
+            once=self._once,
+            input_sample=lambda session: self.latency_input(variant, session),
+        )
 
     def threshold(self, variant: Variant) -> Threshold:
         """The accuracy-drop threshold that applies to ``variant``."""
         return threshold_for(
             variant.recipe, self.settings.thresholds, self.settings.max_accuracy_drop
         )
-
-    # -- memory ---------------------------------------------------------------------
-
-    def _worker_job(self, variant: Variant, threads: int, rounds: int) -> dict[str, Any]:
-        return {
-            "runtime": variant.runtime,
-            "onnx_provider": self.settings.onnx_provider,
-            "artifact": str(self.artifact(variant).path),
-            "threads": threads,
-            "rounds": rounds,
-            "warmup": self.settings.warmup,
-        }
-
-    def _baseline(self, runtime: str) -> dict[str, Any]:
-        from edgebench.instruments.isolated import run_worker
-
-        job = {"runtime": runtime, "onnx_provider": self.settings.onnx_provider, "artifact": None}
-        return self._once(
-            ("memory-baseline", runtime), lambda: run_worker(job, self.settings.worker_timeout_s)
-        )
-
-    def memory(self, variant: Variant, threads: int) -> dict[str, Any]:
-        """Peak memory of the variant's artifact in a fresh worker, and over the idle
-        baseline of the same runtime measured the same way in this session."""
-        from edgebench.instruments.isolated import memory_fields, run_worker
-
-        baseline = self._baseline(variant.runtime)
-        job = self._worker_job(variant, threads, min(self.settings.rounds, 100))
-        return memory_fields(run_worker(job, self.settings.worker_timeout_s), baseline)
-
-    def isolated_latency(self, variant: Variant, threads: int) -> dict[str, Any]:
-        """Latency timed in a fresh worker: the same warm-up and rounds, raw samples back."""
-        from edgebench.instruments.isolated import run_worker
-        from edgebench.instruments.latency import latency_values
-
-        job = self._worker_job(variant, threads, self.settings.rounds)
-        result = run_worker(job, self.settings.worker_timeout_s)
-        values = latency_values(result["samples_s"])
-        values["warmup_rounds"] = self.settings.warmup
-        values["latency_timer"] = "isolated worker (edgebench.worker), 1 invoke per round, batch 1"
-        return values
 
     # -- gates ----------------------------------------------------------------------
 
@@ -341,68 +251,19 @@ class EdgebenchSession:
 
     def remember_latency(self, variant: Variant, threads: int, p50_ms: float) -> None:
         """Keep this process's p50s for same-run gates (``--expect-speedup``)."""
-        self._memo[("p50", variant.id, threads)] = ("ok", p50_ms)
+        self._p50s[(variant.id, threads)] = p50_ms
 
     def remembered_p50(self, variant: Variant, threads: int) -> float | None:
         """A p50 measured earlier in this process, if any."""
-        entry = self._memo.get(("p50", variant.id, threads))
-        return None if entry is None else entry[1]
-
-    # -- power and energy -------------------------------------------------------------
-
-    def _meter(self) -> tuple[Any, str | None]:
-        """(meter or None, reason when None), probed once per session."""
-        from edgebench.meters import MeterUnavailable, make_meter
-
-        def probe() -> tuple[Any, str | None]:
-            try:
-                meter = make_meter(self.settings.meter, self.settings.meter_command)
-            except MeterUnavailable as exc:
-                return None, f"no meter: {exc}"
-            return (None, "no meter: --meter none") if meter is None else (meter, None)
-
-        return self._once(("meter",), probe)
-
-    def energy(self, variant: Variant, threads: int) -> tuple[dict[str, Any], dict[str, str]]:
-        """Power and energy per image over a window of steady inference (values, null reasons)."""
-        from edgebench.instruments.energy import energy_window, idle_power
-        from edgebench.results import POWER_FIELDS
-
-        session = self.load(variant, threads)  # a broken artifact fails here, meter or not
-        invoke = session.bind(self.latency_input(variant, session))
-        meter, reason = self._meter()
-        if meter is None:
-            return {}, {name: str(reason) for name in POWER_FIELDS}
-        name, command, period = meter.name, self.settings.meter_command, meter.period_s
-        seconds = self.settings.energy_seconds
-        idle = self._once(("idle-power",), lambda: idle_power(name, command, period, seconds))
-        values = energy_window(name, command, period, seconds, invoke, idle["power_idle_w"])
-        values.update(meter=meter.name, meter_scope=meter.scope, meter_period_s=period)
-        return values, {}
+        return self._p50s.get((variant.id, threads))
 
     # -- accuracy -------------------------------------------------------------------
 
     def _plain_accuracy(self, variant: Variant) -> tuple[float | None, int | None, str | None]:
         """(accuracy, samples, reason-if-None) of a variant over the whole test split."""
-        dataset = self.dataset(variant.dataset)
-        if not dataset.labelled:
-            return None, None, f"dataset {dataset.name!r} has no labels"
-        assert dataset.x_test is not None and dataset.y_test is not None
-        session = self.load(variant, threads=self.settings.cores)
-        try:
-            x = self._fit_inputs(dataset, dataset.x_test, session)
-        except ValueError as exc:
-            return None, None, f"model input does not fit dataset {dataset.name}: {exc}"
-        probe = np.asarray(session.run(x[:1])).reshape(1, -1)
-        if dataset.num_classes is not None and probe.shape[1] != dataset.num_classes:
-            return (
-                None,
-                None,
-                f"model has {probe.shape[1]} outputs but dataset {dataset.name} has "
-                f"{dataset.num_classes} classes",
-            )
-        accuracy = top1_accuracy(session.run, x, dataset.y_test, self.settings.eval_batch_size)
-        return accuracy, len(x), None
+        from edgebench.measurements.accuracy import task_metric
+
+        return task_metric(self.context(LatencyCase(variant, self.settings.cores)))
 
     def plain_accuracy(self, variant: Variant) -> tuple[float | None, int | None, str | None]:
         """Memoised :meth:`_plain_accuracy` (once per variant and process)."""
@@ -436,5 +297,5 @@ class EdgebenchSession:
             }
             return AccuracyResult(accuracy, None, None, samples, reasons)
         return AccuracyResult(
-            accuracy, base_accuracy, accuracy_drop_points(base_accuracy, accuracy), samples
+            accuracy, base_accuracy, self.task.drop_points(base_accuracy, accuracy), samples
         )

@@ -24,9 +24,13 @@ from edgebench.instruments.timing import time_directly
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
     """Measure one job; see the module docstring."""
-    from edgebench.runtimes import make_runtime
+    from edgebench.runtimes.registry import RuntimeSpec, runtime_spec
 
-    runtime = make_runtime(job["runtime"], job.get("onnx_provider", "CPUExecutionProvider"))
+    # A job names a registered runtime; it may carry the spec (name, format, factory) of
+    # one that was registered in the controlling process only (a conftest's).
+    spec = RuntimeSpec(**job["runtime_spec"]) if job.get("runtime_spec") else None
+    spec = spec or runtime_spec(job["runtime"])
+    runtime = spec.load_factory()({"onnx_provider": job.get("onnx_provider")})
     reason = runtime.unavailable_reason()  # imports the runtime module, nothing more
     if reason:
         raise RuntimeUnavailable(reason)

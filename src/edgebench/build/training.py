@@ -43,15 +43,18 @@ def fit_classifier(
     learning_rate: float,
     seed: int,
     verbose: int = 0,
+    task: str = "classify",
 ) -> TrainingResult:
     """Train ``model`` with Adam and cosine learning-rate decay; evaluate on the test split."""
+    from edgebench.tasks import make_task
+
     keras = import_keras()
     seed_everything(seed)
     steps = max(1, int(np.ceil(len(x_train) / batch_size))) * max(1, epochs)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
-        loss="sparse_categorical_crossentropy",
+        loss=make_task(task).training_loss(model),
         metrics=["accuracy"],
     )
     started = time.perf_counter()

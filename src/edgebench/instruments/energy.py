@@ -68,11 +68,16 @@ def _sampler(
     stop: Any,
     ready: Any,
     env: dict[str, str],
+    registered: dict[str, str],
 ) -> None:
     """Child process: read the meter every ``period_s`` until ``stop`` is set; ``ready``
-    is set after the first reading, so the parent's window starts after it."""
+    is set after the first reading, so the parent's window starts after it. ``registered``
+    carries the meters the parent registered (name -> factory path)."""
     os.environ.update(env)
-    from edgebench.meters.registry import make_meter
+    from edgebench.meters.registry import make_meter, register_meter
+
+    for name, factory in registered.items():
+        register_meter(name, factory)
 
     try:
         meter = make_meter(meter_name, command)
@@ -103,9 +108,13 @@ def sample_window(
     parent, child = ctx.Pipe(duplex=False)
     stop = ctx.Event()
     ready = ctx.Event()
+    from edgebench.meters.registry import registered_meters
+
     env = {k: v for k, v in os.environ.items() if k.startswith("EDGEBENCH_")}
     process = ctx.Process(
-        target=_sampler, args=(meter_name, command, period_s, child, stop, ready, env), daemon=True
+        target=_sampler,
+        args=(meter_name, command, period_s, child, stop, ready, env, registered_meters()),
+        daemon=True,
     )
     process.start()
     try:

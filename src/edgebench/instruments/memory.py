@@ -12,6 +12,7 @@ from __future__ import annotations
 import resource
 import sys
 from pathlib import Path
+from typing import Any
 
 PROC_STATUS = Path("/proc/self/status")
 CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -45,3 +46,36 @@ def peak_kib() -> tuple[int | None, str]:
     usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # ru_maxrss is KiB on Linux, bytes on macOS
     return (usage // 1024 if sys.platform == "darwin" else usage), "ru_maxrss (getrusage; no /proc)"
+
+
+KIB_PER_MB = 1024.0  # MB in records are MiB, like the kB of /proc/self/status
+
+
+def memory_fields(result: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
+    """Record fields from a worker result and the idle baseline of the same runtime."""
+    peaks = [
+        v
+        for v in (
+            result.get("import_peak_kib"),
+            result.get("load_peak_kib"),
+            result.get("inference_peak_kib"),
+        )
+        if v
+    ]
+    peak = max(peaks)
+    base = baseline["peak_kib"]
+    return {
+        "peak_memory_mb": peak / KIB_PER_MB,
+        "memory_load_peak_mb": result["load_peak_kib"] / KIB_PER_MB
+        if result.get("load_peak_kib")
+        else None,
+        "memory_inference_peak_mb": result["inference_peak_kib"] / KIB_PER_MB,
+        "memory_baseline_mb": base / KIB_PER_MB,
+        "memory_over_baseline_mb": (peak - base) / KIB_PER_MB,
+        "memory_source": result["source"]
+        + (
+            ""
+            if result.get("peak_reset")
+            else "; peak not resettable, load and inference peaks combined"
+        ),
+    }

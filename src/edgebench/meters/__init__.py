@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from edgebench.meters.base import Meter, MeterUnavailable, PowerReading
-from edgebench.meters.registry import METER_NAMES, make_meter, probe_meters
+from edgebench.meters.registry import METER_NAMES, make_meter, probe_meters, register_meter
 
-__all__ = ["METER_NAMES", "Meter", "MeterUnavailable", "PowerReading", "make_meter", "probe_meters"]
+__all__ = [
+    "METER_NAMES",
+    "Meter",
+    "MeterUnavailable",
+    "PowerReading",
+    "make_meter",
+    "probe_meters",
+    "register_meter",
+]

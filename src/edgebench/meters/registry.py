@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from edgebench.meters.base import Meter, MeterUnavailable
@@ -18,6 +19,37 @@ METER_NAMES: tuple[str, ...] = (
 )
 ENTRY_POINT_GROUP = "edgebench.meters"
 AUTO_ORDER: tuple[str, ...] = ("rapl", "hwmon", "nvml")
+#: meters registered in this process: name -> "module:attribute" of a callable taking the
+#: meter command and returning a ``Meter`` (a path, so the sampler process can import it).
+_registered: dict[str, str] = {}
+
+
+def register_meter(name: str, factory: str) -> None:
+    """Register a meter from a conftest or plugin: ``factory`` is ``"module:attribute"``
+    of a callable ``(command: str) -> Meter`` (packages can use the entry point instead)."""
+    _registered[name] = factory
+
+
+def unregister_meter(name: str) -> None:
+    """Remove a meter registered with :func:`register_meter` (for tests)."""
+    _registered.pop(name, None)
+
+
+def registered_meters() -> dict[str, str]:
+    """The meters registered in this process (name -> factory path)."""
+    return dict(_registered)
+
+
+def _registered_factories(command: str) -> dict[str, Callable[[], Meter]]:
+    factories: dict[str, Callable[[], Meter]] = {}
+    for name, path in _registered.items():
+        module, _, attribute = path.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module), attribute)
+        except (ImportError, AttributeError) as exc:
+            raise MeterUnavailable(f"meter {name!r}: cannot import {path!r}: {exc}") from exc
+        factories[name] = lambda factory=factory: factory(command)
+    return factories
 
 
 def make_meter(name: str, command: str = "") -> Meter | None:
@@ -38,6 +70,7 @@ def make_meter(name: str, command: str = "") -> Meter | None:
         "ina219": Ina219Meter,
         "command": lambda: CommandMeter(command),
         **third_party_meters(),
+        **_registered_factories(command),
     }
     if name == "none":
         return None
@@ -50,7 +83,7 @@ def make_meter(name: str, command: str = "") -> Meter | None:
                 reasons.append(f"{candidate}: {exc}")
         raise MeterUnavailable("no meter found by auto-probe (" + "; ".join(reasons) + ")")
     if name not in factories:
-        known = ", ".join([*METER_NAMES, *third_party_meters()])
+        known = ", ".join([*METER_NAMES, *third_party_meters(), *_registered])
         raise MeterUnavailable(f"unknown meter {name!r} (known: {known})")
     meter = factories[name]()
     meter.probe()

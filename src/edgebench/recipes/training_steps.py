@@ -36,14 +36,13 @@ FINE_TUNE_LR_FRACTION = 0.5
 
 def _compile_for_fine_tuning(model: Any, learning_rate: float, steps: int) -> None:
     from edgebench.build.tfcompat import import_keras
+    from edgebench.tasks import make_task
 
     keras = import_keras()
-    last = model.layers[-1]
-    from_logits = getattr(getattr(last, "activation", None), "__name__", "") != "softmax"
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(1, steps))
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits),
+        loss=make_task().fine_tune_loss(model),
         metrics=["accuracy"],
     )
 

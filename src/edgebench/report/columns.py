@@ -8,6 +8,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from edgebench.measurements import ACCURACY, ENERGY, LATENCY, MEMORY
 from edgebench.results import Record
 
 NOT_AVAILABLE = "n/a"
@@ -22,10 +23,6 @@ class Column:
     fmt: Callable[[Any], str] = str
 
 
-def _fixed(digits: int) -> Callable[[Any], str]:
-    return lambda v: f"{v:.{digits}f}"
-
-
 def _thousands(v: Any) -> str:
     return f"{int(v):,}"
 
@@ -34,12 +31,13 @@ def _kib(v: Any) -> str:
     return f"{v / 1024:.1f}"
 
 
-def _percent(v: Any) -> str:
-    return f"{v * 100:.2f}%"
-
-
-def _points(v: Any) -> str:
-    return f"{v:+.2f}"
+def field_column(field: str, header: str, fmt: str = "{}") -> Column:
+    """A column showing a record field, or a third-party column kept in ``extra``."""
+    return Column(
+        header,
+        lambda r: getattr(r, field, None) if hasattr(r, field) else r.extra.get(field),
+        fmt.format,
+    )
 
 
 COLUMNS: dict[str, Column] = {
@@ -53,15 +51,17 @@ COLUMNS: dict[str, Column] = {
     "gzip": Column("gzip [KiB]", lambda r: r.gzip_bytes, _kib),
     "lzma": Column("lzma [KiB]", lambda r: r.lzma_bytes, _kib),
     "packed": Column("Packed [KiB]", lambda r: r.packed_bytes, _kib),
-    "p50": Column("p50 [ms]", lambda r: r.latency_p50_ms, _fixed(3)),
-    "p90": Column("p90 [ms]", lambda r: r.latency_p90_ms, _fixed(3)),
-    "mean": Column("Avg latency [ms]", lambda r: r.latency_mean_ms, _fixed(3)),
-    "memory": Column("Mem over base [MiB]", lambda r: r.memory_over_baseline_mb, _fixed(1)),
-    "power": Column("Max power [W]", lambda r: r.power_max_w, _fixed(2)),
-    "energy": Column("Energy/image [mJ]", lambda r: r.energy_net_per_image_mj, _fixed(3)),
-    "accuracy": Column("Accuracy", lambda r: r.accuracy, _percent),
-    "drop": Column("Drop [pts]", lambda r: r.accuracy_drop, _points),
 }
+# The columns of the measurements (p50, memory, power, accuracy, ...) come from their
+# declarations, so a header is written once.
+COLUMNS.update(
+    {
+        c.key: field_column(c.field, c.header, c.fmt)
+        for m in (LATENCY, MEMORY, ENERGY, ACCURACY)
+        for c in m.columns
+        if c.key
+    }
+)
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "model",
     "recipe",
@@ -91,15 +91,6 @@ def sort_key(record: Record) -> tuple[Any, ...]:
         record.recipe != "fp32",
         record.recipe,
         record.threads if record.threads is not None else -1,
-    )
-
-
-def field_column(field: str, header: str, fmt: str = "{}") -> Column:
-    """A column showing a record field, or a third-party column kept in ``extra``."""
-    return Column(
-        header,
-        lambda r: getattr(r, field, None) if hasattr(r, field) else r.extra.get(field),
-        fmt.format,
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from edgebench.measurements import ALL_MEASUREMENTS
 from edgebench.report.columns import (
     COLUMNS,
     NOT_AVAILABLE,
@@ -239,6 +240,10 @@ def _key(r: Record) -> tuple[Any, ...]:
     return (r.model, r.dataset, r.recipe, r.runtime, r.threads, r.device)
 
 
+#: the measurements' column declarations by key (``p50``, ``memory``, ...).
+COLUMNS_BY_KEY = {c.key: c for m in ALL_MEASUREMENTS for c in m.columns if c.key}
+
+
 def comparison_table(a: Sequence[Record], b: Sequence[Record], name_a: str, name_b: str) -> Table:
     """Per row, A and B and the difference, for accuracy, latency, memory, energy.
 
@@ -247,9 +252,10 @@ def comparison_table(a: Sequence[Record], b: Sequence[Record], name_a: str, name
     """
     fields = [
         ("accuracy", "Accuracy [%]", 100.0),
-        ("latency_p50_ms", "p50 [ms]", 1.0),
-        ("memory_over_baseline_mb", "Mem over base [MiB]", 1.0),
-        ("energy_net_per_image_mj", "Energy/image [mJ]", 1.0),
+        *(
+            (c.field, c.header, 1.0)
+            for c in (COLUMNS_BY_KEY[k] for k in ("p50", "memory", "energy"))
+        ),
     ]
     index_a = {_key(r): r for r in a}
     index_b = {_key(r): r for r in b}

@@ -10,8 +10,8 @@ import numpy as np
 
 from edgebench.errors import InferenceError, RuntimeUnavailable
 from edgebench.runtimes.base import RuntimeInfo
+from edgebench.runtimes.registry import DEFAULT_PROVIDER
 
-DEFAULT_PROVIDER = "CPUExecutionProvider"
 _ONNX_TYPES = {
     "tensor(float)": np.float32,
     "tensor(float16)": np.float16,

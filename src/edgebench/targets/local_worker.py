@@ -1,4 +1,4 @@
-"""Running the measurement worker (``edgebench.worker``) in a fresh process."""
+"""The ``worker`` target: every job in a fresh local ``python -m edgebench.worker``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Any
 from edgebench.errors import InferenceError
 
 DEFAULT_TIMEOUT_S = 120.0
-KIB_PER_MB = 1024.0  # MB in records are MiB, like the kB of /proc/self/status
 
 
 def run_worker(job: dict[str, Any], timeout_s: float = DEFAULT_TIMEOUT_S) -> dict[str, Any]:
@@ -40,31 +39,15 @@ def run_worker(job: dict[str, Any], timeout_s: float = DEFAULT_TIMEOUT_S) -> dic
         ) from exc
 
 
-def memory_fields(result: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
-    """Record fields from a worker result and the idle baseline of the same runtime."""
-    peaks = [
-        v
-        for v in (
-            result.get("import_peak_kib"),
-            result.get("load_peak_kib"),
-            result.get("inference_peak_kib"),
-        )
-        if v
-    ]
-    peak = max(peaks)
-    base = baseline["peak_kib"]
-    return {
-        "peak_memory_mb": peak / KIB_PER_MB,
-        "memory_load_peak_mb": result["load_peak_kib"] / KIB_PER_MB
-        if result.get("load_peak_kib")
-        else None,
-        "memory_inference_peak_mb": result["inference_peak_kib"] / KIB_PER_MB,
-        "memory_baseline_mb": base / KIB_PER_MB,
-        "memory_over_baseline_mb": (peak - base) / KIB_PER_MB,
-        "memory_source": result["source"]
-        + (
-            ""
-            if result.get("peak_reset")
-            else "; peak not resettable, load and inference peaks combined"
-        ),
-    }
+class LocalWorkerTarget:
+    """Runs each job in a fresh local worker process (numpy and the runtime only)."""
+
+    name = "worker"
+    fresh_process = True
+
+    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.timeout_s = timeout_s
+
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Run ``job`` in a fresh worker, stopped after ``timeout_s``."""
+        return run_worker(job, self.timeout_s)

@@ -1,0 +1,104 @@
+"""A measurement: the record fields it fills, why they are null when it did not run, its
+table columns, and the function that measures one row from a :class:`MeasureContext`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from edgebench.build.artifacts import Artifact
+    from edgebench.cases import LatencyCase
+    from edgebench.data.datasets import Dataset
+    from edgebench.runtimes.base import InferenceSession, Runtime
+    from edgebench.settings import Settings
+    from edgebench.targets.base import Target
+    from edgebench.tasks.base import Task
+
+T = TypeVar("T")
+#: ``measure(context) -> (record values, reasons for the fields left None)``.
+MeasureFunction = Callable[["MeasureContext"], tuple[dict[str, Any], dict[str, str]]]
+
+
+@dataclass(frozen=True)
+class MeasureColumn:
+    """A summary-table column: the record field (or extra column) and how to show it.
+
+    ``key`` names the column for ``edgebench report --columns`` (empty: not offered)."""
+
+    field: str
+    header: str
+    fmt: str = "{:.3f}"
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class MeasureContext:
+    """What a measurement of one row may use: the row (``case``: model, dataset, recipe,
+    runtime, device, threads), its built artifact, the dataset, the runtime, the task,
+    the target that runs jobs in a fresh process, the settings, and ``once`` (a
+    session-wide memo for what is measured once, such as an idle baseline)."""
+
+    case: LatencyCase
+    artifact: Artifact
+    dataset: Dataset
+    runtime: Runtime
+    task: Task
+    target: Target
+    settings: Settings
+    once: Callable[[tuple[Any, ...], Callable[[], Any]], Any]
+    input_sample: Callable[[InferenceSession], np.ndarray]
+
+    @property
+    def threads(self) -> int:
+        """The row's thread count."""
+        return self.case.threads
+
+    def job(self, rounds: int | None = None, *, idle: bool = False) -> dict[str, Any]:
+        """The worker job of this row (``idle``: the runtime alone, no artifact): the wire
+        format every target runs."""
+        from edgebench.runtimes.registry import runtime_spec
+
+        spec = runtime_spec(self.case.variant.runtime)
+        job: dict[str, Any] = {
+            "runtime": spec.name,
+            "runtime_spec": {
+                "name": spec.name,
+                "artifact_format": spec.artifact_format,
+                "factory": spec.factory,
+            },
+            "onnx_provider": self.settings.onnx_provider,
+            "artifact": None,
+        }
+        if not idle:
+            job.update(
+                artifact=str(self.artifact.path),
+                threads=self.threads,
+                rounds=self.settings.rounds if rounds is None else rounds,
+                warmup=self.settings.warmup,
+            )
+        return job
+
+    def load(self) -> InferenceSession:
+        """The artifact loaded in this process with the row's thread count."""
+        return self.runtime.load(self.artifact.path, self.threads)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A named measurement.
+
+    ``measure(context)`` returns record values and reasons for the fields it leaves
+    ``None``; it may raise an ``EdgebenchError`` to fail its test. ``fields`` are the
+    record fields it owns and ``null_reason`` says why they are null in a row where it
+    did not run.
+    """
+
+    name: str
+    columns: tuple[MeasureColumn, ...]
+    measure: MeasureFunction
+    fields: tuple[str, ...] = field(default=())
+    null_reason: str = ""

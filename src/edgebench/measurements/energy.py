@@ -1,0 +1,66 @@
+"""Power and energy per image: the session's meter brackets a window of steady inference;
+idle power is measured once per session, in the same way, and subtracted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edgebench.measurements.base import MeasureColumn, MeasureContext, Measurement
+
+FIELDS: tuple[str, ...] = (
+    "power_max_w",
+    "power_avg_w",
+    "power_idle_w",
+    "energy_per_image_mj",
+    "energy_net_per_image_mj",
+    "energy_images",
+    "energy_window_s",
+    "meter",
+    "meter_scope",
+    "meter_period_s",
+)
+
+
+def _probe_meter(context: MeasureContext) -> tuple[Any, str | None]:
+    """(meter or None, reason when None), probed once per session."""
+    from edgebench.meters import MeterUnavailable, make_meter
+
+    settings = context.settings
+
+    def probe() -> tuple[Any, str | None]:
+        try:
+            meter = make_meter(settings.meter, settings.meter_command)
+        except MeterUnavailable as exc:
+            return None, f"no meter: {exc}"
+        return (None, "no meter: --meter none") if meter is None else (meter, None)
+
+    return context.once(("meter",), probe)
+
+
+def measure_energy(context: MeasureContext) -> tuple[dict[str, Any], dict[str, str]]:
+    """Power and energy per image over a window of steady inference (values, null reasons)."""
+    from edgebench.instruments.energy import energy_window, idle_power
+
+    session = context.load()  # a broken artifact fails here, meter or not
+    invoke = session.bind(context.input_sample(session))
+    meter, reason = _probe_meter(context)
+    if meter is None:
+        return {}, {name: str(reason) for name in FIELDS}
+    name, command, period = meter.name, context.settings.meter_command, meter.period_s
+    seconds = context.settings.energy_seconds
+    idle = context.once(("idle-power",), lambda: idle_power(name, command, period, seconds))
+    values = energy_window(name, command, period, seconds, invoke, idle["power_idle_w"])
+    values.update(meter=meter.name, meter_scope=meter.scope, meter_period_s=period)
+    return values, {}
+
+
+ENERGY = Measurement(
+    "energy",
+    (
+        MeasureColumn("power_max_w", "Max power [W]", "{:.2f}", "power"),
+        MeasureColumn("energy_net_per_image_mj", "Energy/image [mJ]", "{:.3f}", "energy"),
+    ),
+    measure_energy,
+    FIELDS,
+    "the energy test of this row did not run in this session",
+)

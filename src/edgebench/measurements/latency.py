@@ -1,0 +1,49 @@
+"""Latency: warm-up, then timed rounds of one invoke of batch 1; raw samples kept.
+
+In the pytest process the timer is pytest-benchmark's (``bench/test_latency.py``); this
+measurement times the row through its target instead (``--isolate``), by the same rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edgebench.measurements.base import MeasureColumn, MeasureContext, Measurement
+
+FIELDS: tuple[str, ...] = (
+    "latency_mean_ms",
+    "latency_std_ms",
+    "latency_min_ms",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "latency_max_ms",
+    "rounds",
+    "throughput_ips",
+    "latency_samples_ms",
+)
+
+
+def isolated_latency(context: MeasureContext) -> tuple[dict[str, Any], dict[str, str]]:
+    """Latency timed by the target's worker: the same warm-up and rounds, raw samples back."""
+    from edgebench.instruments.latency import latency_values
+
+    result = context.target.run(context.job())
+    values = latency_values(result["samples_s"])
+    values["warmup_rounds"] = context.settings.warmup
+    values["latency_timer"] = "isolated worker (edgebench.worker), 1 invoke per round, batch 1"
+    return values, {}
+
+
+LATENCY = Measurement(
+    "latency",
+    (
+        MeasureColumn("latency_p50_ms", "p50 [ms]", "{:.3f}", "p50"),
+        MeasureColumn("latency_p90_ms", "p90 [ms]", "{:.3f}", "p90"),
+        MeasureColumn("latency_mean_ms", "Avg latency [ms]", "{:.3f}", "mean"),
+    ),
+    isolated_latency,
+    FIELDS,
+    "the latency test of this row did not run in this session",
+)

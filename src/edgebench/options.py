@@ -1,0 +1,410 @@
+"""edgebench's options: the table of them, and their resolution into :class:`Settings`.
+
+pytest-free: the plugin declares each :data:`OPTIONS` entry as a command-line option and
+a pytest.ini key, and passes a getter (``name -> raw string``) here; the CLI can do the
+same. A wrong value raises :class:`UsageError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from edgebench.errors import UsageError
+from edgebench.runtimes.registry import DEFAULT_PROVIDER, runtime_names
+
+if TYPE_CHECKING:
+    from edgebench.devices import DeviceProfile
+    from edgebench.recipes import StepRegistry
+    from edgebench.settings import Settings
+
+#: ``name -> raw value`` (command line, else pytest.ini, else the default), stripped.
+Getter = Callable[[str], str]
+
+#: the sweeps ``--sweep`` selects, as in the milestone tables users keep.
+SWEEPS: dict[str, tuple[str, ...]] = {
+    "sprune": tuple(f"sprune{f}" for f in ("0.05", "0.1", "0.2", "0.3", "0.4", "0.5")),
+    "prune": tuple(f"prune{s}" for s in ("0.2", "0.4", "0.6", "0.8")),
+    "cluster": tuple(f"cluster{k}" for k in (8, 16, 32)),
+}
+
+
+@dataclass(frozen=True)
+class Option:
+    """A command-line option with its pytest.ini twin."""
+
+    flag: str
+    ini: str
+    default: str
+    help: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "--device", "edgebench_device", "host", "device profile to run (see 'edgebench devices')"
+    ),
+    Option(
+        "--model",
+        "edgebench_model",
+        "auto",
+        "comma list of zoo models (name or name:key=value) and model file paths; "
+        "'auto' = the default zoo model plus every model file in the models folder, "
+        "'zoo' = every zoo model",
+    ),
+    Option(
+        "--dataset",
+        "edgebench_dataset",
+        "digits",
+        "comma list of datasets: digits, fashion-mnist, mnist, cifar10, cifar100, npz:PATH, random",
+    ),
+    Option(
+        "--variants",
+        "edgebench_variants",
+        "fp32",
+        "comma list of compression recipes, e.g. fp32,int8,ort-qdq,dfq4-asym-pc,sprune0.3+ft5+int8 "
+        "(an unknown step lists every known one)",
+    ),
+    Option(
+        "--threads",
+        "edgebench_threads",
+        "",
+        "comma list of thread counts (default: the device profile's)",
+    ),
+    Option("--runtimes", "edgebench_runtimes", ",".join(runtime_names()), "comma list of runtimes"),
+    Option(
+        "--rounds", "edgebench_rounds", "200", "timed rounds per latency test (one invoke each)"
+    ),
+    Option("--warmup", "edgebench_warmup", "20", "untimed warm-up rounds before timing"),
+    Option(
+        "--max-accuracy-drop",
+        "edgebench_max_accuracy_drop",
+        "1.0",
+        "largest allowed accuracy drop against fp32, in percentage points",
+    ),
+    Option(
+        "--edgebench-json",
+        "edgebench_json",
+        "",
+        "run file to write (default: .edgebench/runs/<UTC timestamp>.json)",
+    ),
+    Option(
+        "--models-dir", "edgebench_models_dir", "models", "folder of zoo builders and model files"
+    ),
+    Option(
+        "--onnx-provider",
+        "edgebench_onnx_provider",
+        DEFAULT_PROVIDER,
+        "ONNX Runtime execution provider",
+    ),
+    Option("--edgebench-seed", "edgebench_seed", "0", "seed for training and random inputs"),
+    Option(
+        "--calibration-samples",
+        "edgebench_calibration_samples",
+        "200",
+        "training samples used to calibrate full-integer and static quantization",
+    ),
+    Option(
+        "--isolate",
+        "edgebench_isolate",
+        "false",
+        "time latency in a fresh worker process (numpy and the runtime only) instead of "
+        "pytest-benchmark's timer in the pytest process",
+    ),
+    Option(
+        "--worker-timeout",
+        "edgebench_worker_timeout",
+        "120",
+        "seconds a measurement worker may run before it is stopped and its test fails",
+    ),
+    Option(
+        "--meter",
+        "edgebench_meter",
+        "",
+        "power meter: auto, rapl, hwmon, nvml, command, none (default: the device profile's)",
+    ),
+    Option(
+        "--meter-command",
+        "edgebench_meter_command",
+        "",
+        "for --meter command: a command that prints one reading in W (or '<n> J')",
+    ),
+    Option(
+        "--energy-seconds",
+        "edgebench_energy_seconds",
+        "5",
+        "length of the idle and of the inference window the meter brackets",
+    ),
+    Option(
+        "--baseline",
+        "edgebench_baseline",
+        "",
+        "saved run file(s) to gate latency against: PATH[,PATH...], 'latest' (the newest in "
+        ".edgebench/runs) or 'latest:N' (the N newest); with several runs each row is judged "
+        "against the slowest of them, so the run-to-run noise of this machine is forgiven",
+    ),
+    Option(
+        "--max-slowdown",
+        "edgebench_max_slowdown",
+        "p50:10%",
+        "allowed slowdown per statistic against --baseline, e.g. 'p50:10%,p90:25%'",
+    ),
+    Option(
+        "--gate-retries",
+        "edgebench_gate_retries",
+        "8",
+        "re-time a row the latency gate finds slower up to this many times, pausing 1 s, 2 s, "
+        "then 4 s (27 s for 8); it fails only if every attempt is significantly slower (a slow "
+        "phase of the machine passes, a real slowdown does not); 0 judges the first timing only",
+    ),
+    Option(
+        "--expect-speedup",
+        "edgebench_expect_speedup",
+        "",
+        "same-run gates: 'int8:1.3' fails when int8 is not 1.3x faster (p50) than fp32 in this run",
+    ),
+    Option(
+        "--eval-batch-size",
+        "edgebench_eval_batch_size",
+        "1",
+        "batch size of the accuracy pass; 1 is what a device runs (dynamic quantization "
+        "computes activation ranges per batch, so larger batches change its accuracy)",
+    ),
+    Option(
+        "--sweep",
+        "edgebench_sweep",
+        "",
+        "default compression sweeps to add, each with and without int8: "
+        + "; ".join(f"{name}: {', '.join(values)}" for name, values in SWEEPS.items()),
+    ),
+    Option(
+        "--bit-sweep",
+        "edgebench_bit_sweep",
+        "",
+        "data-free bit sweeps to add, e.g. 'asym-pc,po2-pt' adds dfq2..8-asym-pc and dfq2..8-po2-pt; "
+        "the run records each sweep's bit limit",
+    ),
+    Option(
+        "--task",
+        "edgebench_task",
+        "classify",
+        "what accuracy means for the models: a registered task (built in: classify, top-1)",
+    ),
+    Option(
+        "--threshold",
+        "edgebench_threshold",
+        "",
+        "accuracy-drop thresholds per recipe family, e.g. 'int8=0.5,dfq4=3,dfq3=none' "
+        "(also [tool.edgebench.thresholds] in pyproject.toml, edgebench_thresholds lines in pytest.ini)",
+    ),
+)
+
+
+#: the numeric options: (name, type, smallest allowed value).
+NUMBERS: tuple[tuple[str, type, float], ...] = (
+    ("edgebench_rounds", int, 1),
+    ("edgebench_warmup", int, 0),
+    ("edgebench_max_accuracy_drop", float, 0.0),
+    ("edgebench_seed", int, 0),
+    ("edgebench_calibration_samples", int, 1),
+    ("edgebench_eval_batch_size", int, 1),
+    ("edgebench_energy_seconds", float, 0.5),
+    ("edgebench_gate_retries", int, 0),
+    ("edgebench_worker_timeout", float, 1.0),
+)
+
+
+def _number(get: Getter, name: str, kind: type, minimum: float) -> Any:
+    raw = get(name)
+    try:
+        value = kind(raw)
+    except ValueError as exc:
+        raise UsageError(f"{name} must be a number, got {raw!r}") from exc
+    if value < minimum:
+        raise UsageError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+def _flag(get: Getter, name: str) -> bool:
+    raw = get(name).lower()
+    if raw in ("1", "true", "yes", "on", ""):
+        return raw != ""
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise UsageError(f"{name} must be true or false, got {raw!r}")
+
+
+def resolve_baseline(raw: str, base: Path) -> tuple[Path, ...]:
+    """The baseline run files: comma-separated paths, ``latest`` (the newest saved run)
+    or ``latest:N`` (the N newest saved runs); ``()`` when empty.
+
+    Several runs tell the gate how much each row moves between runs on this machine.
+    """
+    from edgebench.results import load_run, saved_runs
+
+    found: list[Path] = []
+    for item in (i.strip() for i in raw.split(",")):
+        if not item:
+            continue
+        name, _, count = item.partition(":")
+        if name == "latest":
+            if count and not (count.isdigit() and int(count) > 0):
+                raise UsageError(f"--baseline {item}: expected latest or latest:N with N >= 1")
+            runs = saved_runs(base / ".edgebench" / "runs")
+            if not runs:
+                raise UsageError(f"--baseline {item}: no saved run in .edgebench/runs yet")
+            found += runs[-int(count or 1) :]
+            continue
+        path = Path(item) if Path(item).is_absolute() else base / item
+        if not path.is_file():
+            raise UsageError(f"--baseline {item}: no such run file")
+        found.append(path)
+    for path in found:
+        try:
+            load_run(path)
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise UsageError(
+                f"--baseline {path}: not a readable edgebench run file ({exc})"
+            ) from exc
+    return tuple(dict.fromkeys(found))
+
+
+def _tolerances(raw: str) -> dict[str, float]:
+    from edgebench.instruments.compare import parse_tolerances
+
+    try:
+        return parse_tolerances(raw)
+    except ValueError as exc:
+        raise UsageError(f"--max-slowdown: {exc}") from exc
+
+
+def _speedups(raw: str) -> dict[str, float]:
+    found = {}
+    for item in _comma_list(raw):
+        recipe, sep, factor = item.rpartition(":")
+        try:
+            found[recipe] = float(factor)
+        except ValueError:
+            sep = ""
+        if not sep or not recipe:
+            raise UsageError(f"--expect-speedup: {item!r} is not RECIPE:FACTOR")
+    return found
+
+
+def _comma_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def resolve_settings(
+    get: Getter,
+    base: Path,
+    profiles: dict[str, DeviceProfile],
+    *,
+    ini_thresholds: Sequence[str] = (),
+    register_steps: Callable[[StepRegistry], None] | None = None,
+    verbose: bool = False,
+) -> tuple[Settings, dict[str, Any]]:
+    """Resolve every option into :class:`Settings`, plus the zoo architectures and the
+    recipe step registry (``{"architectures": ..., "registry": ...}``)."""
+    from edgebench.build.sources import resolve_models
+    from edgebench.build.zoo import load_architectures
+    from edgebench.data.datasets import validate_spec
+    from edgebench.devices import parse_threads, resolve_profile
+    from edgebench.provenance import usable_cores
+    from edgebench.recipes import default_registry, parse_recipes, split_variants
+    from edgebench.settings import Settings
+    from edgebench.thresholds import parse_assignments, pyproject_thresholds
+
+    profile = resolve_profile(get("edgebench_device"), profiles)
+    registry = default_registry()
+    if register_steps is not None:
+        register_steps(registry)
+    variants = split_variants(get("edgebench_variants"))
+    variants += [f"dfq2..8-{sweep}" for sweep in _comma_list(get("edgebench_bit_sweep"))]
+    for sweep in _comma_list(get("edgebench_sweep")):
+        if sweep not in SWEEPS:
+            raise UsageError(f"unknown sweep {sweep!r}; known: {', '.join(SWEEPS)}")
+        variants += [v for recipe in SWEEPS[sweep] for v in (recipe, f"{recipe}+int8")]
+    recipes = parse_recipes(variants, registry)
+    datasets = [validate_spec(s) for s in _comma_list(get("edgebench_dataset"))]
+    runtimes = _runtimes(get("edgebench_runtimes"))
+    raw_threads = get("edgebench_threads")
+    cores = usable_cores()
+    threads = parse_threads(raw_threads) if raw_threads else profile.thread_counts(cores)
+    models_dir = Path(get("edgebench_models_dir"))
+    models_dir = models_dir if models_dir.is_absolute() else base / models_dir
+    architectures = load_architectures(models_dir)
+    sources = resolve_models(get("edgebench_model"), architectures, models_dir, base)
+    thresholds = pyproject_thresholds(base / "pyproject.toml")
+    thresholds.update(parse_assignments(list(ini_thresholds), "edgebench_thresholds"))
+    thresholds.update(parse_assignments(_comma_list(get("edgebench_threshold")), "--threshold"))
+    settings = Settings(
+        profile=profile,
+        sources=tuple(sources),
+        datasets=tuple(dict.fromkeys(datasets)),
+        recipes=tuple(recipes),
+        runtimes=runtimes,
+        threads=tuple(threads),
+        rounds=_number(get, "edgebench_rounds", int, 1),
+        warmup=_number(get, "edgebench_warmup", int, 0),
+        max_accuracy_drop=_number(get, "edgebench_max_accuracy_drop", float, 0.0),
+        onnx_provider=get("edgebench_onnx_provider"),
+        base_dir=base,
+        cores=cores,
+        seed=_number(get, "edgebench_seed", int, 0),
+        calibration_samples=_number(get, "edgebench_calibration_samples", int, 1),
+        eval_batch_size=_number(get, "edgebench_eval_batch_size", int, 1),
+        isolate=_flag(get, "edgebench_isolate"),
+        meter=get("edgebench_meter") or profile.meter,
+        meter_command=get("edgebench_meter_command"),
+        energy_seconds=_number(get, "edgebench_energy_seconds", float, 0.5),
+        baseline=resolve_baseline(get("edgebench_baseline"), base),
+        max_slowdown=_tolerances(get("edgebench_max_slowdown")),
+        gate_retries=_number(get, "edgebench_gate_retries", int, 0),
+        expect_speedup=_speedups(get("edgebench_expect_speedup")),
+        worker_timeout_s=_number(get, "edgebench_worker_timeout", float, 1.0),
+        thresholds=thresholds,
+        task=_task(get("edgebench_task")),
+        verbose=verbose,
+    )
+    return settings, {"architectures": architectures, "registry": registry}
+
+
+def _runtimes(raw: str) -> tuple[str, ...]:
+    runtimes = _comma_list(raw)
+    known = runtime_names()
+    unknown = [r for r in runtimes if r not in known]
+    if unknown or not runtimes:
+        raise UsageError(f"unknown runtime(s) {unknown}; known: {', '.join(known)}")
+    return tuple(dict.fromkeys(runtimes))
+
+
+def _task(name: str) -> str:
+    from edgebench.tasks.registry import task_specs
+
+    known = task_specs()
+    if name not in known:
+        raise UsageError(f"unknown task {name!r}; known: {', '.join(known)}")
+    return name
+
+
+def check_options(get: Getter, base: Path, profiles: dict[str, DeviceProfile]) -> None:
+    """Validate the options that need no model, dataset or recipe registry, so a wrong
+    value is one clean line when pytest reads the command line."""
+    from edgebench.devices import parse_threads, resolve_profile
+
+    resolve_profile(get("edgebench_device"), profiles)
+    if get("edgebench_threads"):
+        parse_threads(get("edgebench_threads"))
+    for name, kind, minimum in NUMBERS:
+        _number(get, name, kind, minimum)
+    _flag(get, "edgebench_isolate")
+    _runtimes(get("edgebench_runtimes"))
+    _tolerances(get("edgebench_max_slowdown"))
+    _speedups(get("edgebench_expect_speedup"))
+    _task(get("edgebench_task"))
+    resolve_baseline(get("edgebench_baseline"), base)
+    for sweep in _comma_list(get("edgebench_sweep")):
+        if sweep not in SWEEPS:
+            raise UsageError(f"unknown sweep {sweep!r}; known: {', '.join(SWEEPS)}")

@@ -1,0 +1,137 @@
+"""Runtimes by name: the built-in ones, those other packages register under the
+``edgebench.runtimes`` entry point group, and those a conftest registers.
+
+A runtime is one module plus a registration: a :class:`RuntimeSpec` names the runtime,
+the artifact format it loads, and the ``module:attribute`` of its factory. The factory
+is a path rather than an object so that a measurement worker (a fresh process, or a
+board) can import the same runtime from the job it receives.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from edgebench.errors import UsageError
+from edgebench.runtimes.base import Runtime
+
+ENTRY_POINT_GROUP = "edgebench.runtimes"
+DEFAULT_PROVIDER = "CPUExecutionProvider"
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    """A registered runtime.
+
+    ``factory`` is ``"module:attribute"``: a callable taking the runtime options (a
+    mapping, e.g. ``{"onnx_provider": "CPUExecutionProvider"}``) and returning a
+    :class:`~edgebench.runtimes.base.Runtime`.
+    """
+
+    name: str
+    artifact_format: str
+    factory: str
+    description: str = ""
+
+    def load_factory(self) -> Callable[[Mapping[str, Any]], Runtime]:
+        """Import the factory (raises ``UsageError`` naming the runtime if it cannot)."""
+        module, _, attribute = self.factory.partition(":")
+        try:
+            return getattr(importlib.import_module(module), attribute)
+        except (ImportError, AttributeError) as exc:
+            raise UsageError(
+                f"runtime {self.name!r}: cannot import its factory {self.factory!r}: {exc}"
+            ) from exc
+
+
+def _litert(options: Mapping[str, Any]) -> Runtime:
+    from edgebench.runtimes.litert import LiteRTRuntime
+
+    return LiteRTRuntime()
+
+
+def _onnxruntime(options: Mapping[str, Any]) -> Runtime:
+    from edgebench.runtimes.onnxrt import OnnxRuntime
+
+    return OnnxRuntime(str(options.get("onnx_provider") or DEFAULT_PROVIDER))
+
+
+BUILTIN_RUNTIMES: tuple[RuntimeSpec, ...] = (
+    RuntimeSpec(
+        "litert",
+        "tflite",
+        "edgebench.runtimes.registry:_litert",
+        "LiteRT (ai-edge-litert; tflite-runtime or tf.lite as fallbacks)",
+    ),
+    RuntimeSpec(
+        "onnxruntime",
+        "onnx",
+        "edgebench.runtimes.registry:_onnxruntime",
+        "ONNX Runtime on --onnx-provider",
+    ),
+)
+_registered: dict[str, RuntimeSpec] = {}
+
+
+def register_runtime(spec: RuntimeSpec) -> None:
+    """Register ``spec`` in this process (a conftest or a plugin does this; packages can
+    use the ``edgebench.runtimes`` entry point instead, whose object is a ``RuntimeSpec``)."""
+    _registered[spec.name] = spec
+
+
+def unregister_runtime(name: str) -> None:
+    """Remove a runtime registered with :func:`register_runtime` (for tests)."""
+    _registered.pop(name, None)
+
+
+def _entry_point_runtimes() -> dict[str, RuntimeSpec]:
+    from importlib.metadata import entry_points
+
+    found: dict[str, RuntimeSpec] = {}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            spec = entry.load()
+        except Exception as exc:  # noqa: BLE001 - a broken plugin is reported, not fatal
+            raise UsageError(f"runtime plugin {entry.name!r} failed to load: {exc}") from exc
+        if not isinstance(spec, RuntimeSpec):
+            raise UsageError(f"runtime plugin {entry.name!r} is not a RuntimeSpec: {spec!r}")
+        found[spec.name] = spec
+    return found
+
+
+def runtime_specs() -> dict[str, RuntimeSpec]:
+    """Every known runtime by name: built-ins, entry points, then registrations."""
+    specs = {spec.name: spec for spec in BUILTIN_RUNTIMES}
+    specs.update(_entry_point_runtimes())
+    specs.update(_registered)
+    return specs
+
+
+def runtime_names() -> tuple[str, ...]:
+    """The names of every known runtime, built-ins first."""
+    return tuple(runtime_specs())
+
+
+def runtime_spec(name: str) -> RuntimeSpec:
+    """The spec of ``name``; an unknown name is a ``UsageError`` listing the known ones."""
+    specs = runtime_specs()
+    if name not in specs:
+        raise UsageError(f"unknown runtime {name!r}; known: {', '.join(specs)}")
+    return specs[name]
+
+
+def artifact_format(name: str) -> str:
+    """The artifact format runtime ``name`` loads (``tflite``, ``onnx``)."""
+    return runtime_spec(name).artifact_format
+
+
+def runtimes_for_format(fmt: str) -> tuple[str, ...]:
+    """The runtimes that load artifacts of format ``fmt``."""
+    return tuple(name for name, spec in runtime_specs().items() if spec.artifact_format == fmt)
+
+
+def make_runtime(name: str, options: Mapping[str, Any] | None = None) -> Runtime:
+    """The runtime called ``name``, built with ``options`` (``onnx_provider``, ...)."""
+    return runtime_spec(name).load_factory()(dict(options or {}))

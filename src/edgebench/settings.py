@@ -1,0 +1,77 @@
+"""The resolved options of a bench session (what ``options.resolve_settings`` returns).
+
+A plain frozen dataclass: no pytest, no heavy imports, so the session, the CLI and the
+tests build it the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from edgebench.build.sources import ModelSource
+    from edgebench.devices import DeviceProfile
+    from edgebench.recipes import Recipe
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved options of a session."""
+
+    profile: DeviceProfile
+    sources: tuple[ModelSource, ...]
+    datasets: tuple[str, ...]
+    recipes: tuple[Recipe, ...]
+    runtimes: tuple[str, ...]
+    threads: tuple[int, ...]
+    rounds: int
+    warmup: int
+    max_accuracy_drop: float
+    onnx_provider: str
+    base_dir: Path
+    cores: int
+    eval_batch_size: int = 1
+    seed: int = 0
+    verbose: bool = False
+    calibration_samples: int = 200
+    thresholds: dict[str, float | None] = field(default_factory=dict)
+    isolate: bool = False
+    worker_timeout_s: float = 120.0
+    meter: str = "auto"
+    meter_command: str = ""
+    energy_seconds: float = 5.0
+    baseline: tuple[Path, ...] = ()
+    max_slowdown: dict[str, float] = field(default_factory=lambda: {"p50": 0.10})
+    gate_retries: int = 8
+    expect_speedup: dict[str, float] = field(default_factory=dict)
+    task: str = "classify"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as recorded in the run file."""
+        return {
+            "device": self.profile.name,
+            "models": [s.id for s in self.sources],
+            "datasets": list(self.datasets),
+            "variants": [r.id for r in self.recipes],
+            "runtimes": list(self.runtimes),
+            "threads": list(self.threads),
+            "rounds": self.rounds,
+            "warmup": self.warmup,
+            "max_accuracy_drop": self.max_accuracy_drop,
+            "onnx_provider": self.onnx_provider,
+            "seed": self.seed,
+            "eval_batch_size": self.eval_batch_size,
+            "isolate": self.isolate,
+            "meter": self.meter,
+            "energy_seconds": self.energy_seconds,
+            "baseline": [str(p) for p in self.baseline],
+            "max_slowdown": dict(self.max_slowdown),
+            "gate_retries": self.gate_retries,
+            "expect_speedup": dict(self.expect_speedup),
+            "worker_timeout_s": self.worker_timeout_s,
+            "calibration_samples": self.calibration_samples,
+            "thresholds": dict(self.thresholds),
+            "task": self.task,
+        }

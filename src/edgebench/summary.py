@@ -1,0 +1,120 @@
+"""The controller's side of a bench run: fragments merged into the run file, and the
+terminal summary (milestone table, findings, gates, what was not collected).
+
+pytest-free: :class:`RunReporter` is registered as a plugin object, so pytest calls its
+``pytest_runtest_logreport`` and ``pytest_terminal_summary`` hooks by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from edgebench.gates import gate_summary
+from edgebench.provenance import cpu_flags
+from edgebench.report.columns import milestone_table
+from edgebench.report.findings import SLOWER_RATIO, bit_limits, slowdowns
+from edgebench.results import RunStore
+
+if TYPE_CHECKING:
+    from edgebench.session import EdgebenchSession
+
+#: the key under which fragments travel in a test report's ``user_properties``.
+FRAGMENT_KEY = "edgebench"
+
+
+class RunReporter:
+    """Controller-side plugin object: merges fragments into the run file, prints the summary.
+
+    Registered in ``pytest_configure`` of the controlling process only; under
+    pytest-xdist, worker reports (with their fragments) arrive here too.
+    """
+
+    def __init__(
+        self,
+        store: RunStore,
+        columns: Callable[[], list[Any]],
+        session: Callable[[], EdgebenchSession | None],
+    ) -> None:
+        self.store = store
+        self._columns = columns
+        self._session = session
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        """Merge the fragments of a finished test into the run file."""
+        if report.when != "teardown":
+            return
+        for key, fragment in report.user_properties:
+            if key == FRAGMENT_KEY:
+                self.store.add(fragment)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """Print the milestone table, findings, what was not collected, and the run file."""
+        records = self.store.records()
+        if not records:
+            return
+        terminalreporter.section("edgebench")
+        terminalreporter.write_line(milestone_table(records, self._columns()))
+        session = self._session()
+        if session is not None:
+            self._findings(terminalreporter, session, records)
+            if session.matrix.excluded:
+                terminalreporter.write_line("")
+                terminalreporter.write_line("not collected (the runtime cannot run the variant):")
+                for variant_id, reason in session.matrix.excluded:
+                    terminalreporter.write_line(f"  {variant_id}: {reason}")
+        gate_lines = gate_summary(records)
+        if gate_lines:
+            terminalreporter.write_line("")
+            for line in gate_lines:
+                terminalreporter.write_line(line)
+        failed = sum(1 for r in records if r.errors)
+        terminalreporter.write_line("")
+        terminalreporter.write_line(
+            f"edgebench: {len(records)} records ({failed} with errors) written to {self.store.path}"
+        )
+
+    def _findings(
+        self, terminalreporter: Any, session: EdgebenchSession, records: list[Any]
+    ) -> None:
+        """Slower-than-fp32 variants with their likely causes, and bit limits; also into the run file."""
+        slow = slowdowns(records, cpu_flags())
+        settings = session.settings
+        limit_threshold = settings.thresholds.get("bit-limit", settings.max_accuracy_drop)
+        limits = bit_limits(records, limit_threshold)
+        self.store.header["findings"] = {
+            "slower_than_fp32": [
+                {
+                    "model": s.record.model,
+                    "recipe": s.record.recipe,
+                    "runtime": s.record.runtime,
+                    "threads": s.record.threads,
+                    "ratio": s.ratio,
+                    "causes": list(s.causes),
+                }
+                for s in slow
+            ],
+            "bit_limits": limits,
+        }
+        self.store.flush()
+        if slow:
+            terminalreporter.write_line("")
+            terminalreporter.write_line(f"slower than fp32 (p50 at least {SLOWER_RATIO:.2f}x):")
+            for item in slow:
+                terminalreporter.write_line(f"  {item.line()}")
+        if limits:
+            terminalreporter.write_line("")
+            terminalreporter.write_line(
+                f"bit limits (lowest width within {limit_threshold} points):"
+            )
+            for item in limits:
+                drops = ", ".join(
+                    f"{b}:{'n/a' if d is None else f'{d:.2f}'}" for b, d in item["drops"].items()
+                )
+                limit = (
+                    f"{item['bit_limit']} bits" if item["bit_limit"] else "no width stays within"
+                )
+                terminalreporter.write_line(
+                    f"  {item['model']} {item['dataset']} {item['recipe']} on {item['runtime']}: "
+                    f"{limit} (drop in points by bits: {drops})"
+                )

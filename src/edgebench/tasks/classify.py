@@ -1,0 +1,56 @@
+"""Classification: top-1 accuracy of the arg-max over integer labels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from edgebench.instruments.accuracy import accuracy_drop_points, top1_accuracy
+
+if TYPE_CHECKING:
+    from edgebench.data.datasets import Dataset
+
+
+class ClassifyTask:
+    """Top-1 accuracy; the model's output is one score per class."""
+
+    name = "classify"
+    headline = "accuracy"
+
+    def check_outputs(self, outputs: np.ndarray, dataset: Dataset) -> str | None:
+        """A class count that differs from the dataset's."""
+        scores = np.asarray(outputs).reshape(len(outputs), -1)
+        if dataset.num_classes is not None and scores.shape[1] != dataset.num_classes:
+            return (
+                f"model has {scores.shape[1]} outputs but dataset {dataset.name} has "
+                f"{dataset.num_classes} classes"
+            )
+        return None
+
+    def evaluate(
+        self,
+        predict: Callable[[np.ndarray], np.ndarray],
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+    ) -> dict[str, float]:
+        """``{"accuracy": top-1 in [0, 1]}``."""
+        return {"accuracy": top1_accuracy(predict, x, y, batch_size)}
+
+    def drop_points(self, baseline: float, value: float) -> float:
+        """Percentage points lost from ``baseline`` to ``value``."""
+        return accuracy_drop_points(baseline, value)
+
+    def training_loss(self, model: Any) -> Any:
+        """Sparse categorical cross-entropy on the model's (softmax) outputs."""
+        return "sparse_categorical_crossentropy"
+
+    def fine_tune_loss(self, model: Any) -> Any:
+        """Sparse categorical cross-entropy, from logits unless the model ends in softmax."""
+        from edgebench.build.tfcompat import import_keras
+
+        last = model.layers[-1]
+        from_logits = getattr(getattr(last, "activation", None), "__name__", "") != "softmax"
+        return import_keras().losses.SparseCategoricalCrossentropy(from_logits=from_logits)

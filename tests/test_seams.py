@@ -1,0 +1,132 @@
+"""Each extension point is one module plus a registration: toys registered from outside
+the package (tests/toys) run through a real bench session end to end."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from edgebench.meters.registry import unregister_meter
+from edgebench.runtimes.registry import unregister_runtime
+from edgebench.targets.registry import unregister_target
+from edgebench.tasks.registry import unregister_task
+
+HERE = Path(__file__).parent
+REPO = HERE.parent
+pytest.importorskip("ai_edge_litert.interpreter")
+pytest.importorskip("sklearn.datasets")
+
+CONFTEST = """
+pytest_plugins = ["fixtures.bench"]
+import toy_runtime, toy_target, toy_task
+from edgebench.measurements import Measurement, MeasureColumn
+from edgebench.meters import register_meter
+from edgebench.runtimes import register_runtime
+from edgebench.targets import register_target
+from edgebench.tasks import register_task
+
+register_runtime(toy_runtime.SPEC)
+register_target(toy_target.SPEC)
+register_task(toy_task.SPEC)
+register_meter("toy", "toy_meter:make")
+
+
+def artifact_kib(context):
+    return {"artifact_kib": context.artifact.file_bytes / 1024}, {}
+
+
+def pytest_edgebench_measurements(config):
+    return [Measurement("size", (MeasureColumn("artifact_kib", "Artifact [KiB]", "{:.1f}"),),
+                        artifact_kib, fields=("artifact_kib",))]
+"""
+
+
+@pytest.fixture
+def toy_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    for name in ("bench", "fixtures"):
+        shutil.copytree(
+            REPO / name, pytester.path / name, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    for toy in (HERE / "toys").glob("toy_*.py"):
+        shutil.copy(toy, pytester.path)
+    (pytester.path / "models").mkdir()
+    shutil.copy(HERE / "data" / "digits_mlp.tflite", pytester.path / "models")
+    pytester.makeconftest(CONFTEST)
+    pytester.makeini(
+        "[pytest]\nedgebench_devices =\n    toybox: threads=1; meter=toy; target=journal\n"
+    )
+    pytester.syspathinsert()
+    monkeypatch.setenv("EDGEBENCH_CACHE", str(pytester.path / "cache"))
+    monkeypatch.setenv("TOY_JOURNAL", str(pytester.path / "journal.jsonl"))
+    yield pytester
+    unregister_runtime("toylite")
+    unregister_target("journal")
+    unregister_task("top2")
+    unregister_meter("toy")
+
+
+def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return project.runpytest(
+        "bench",
+        "--model",
+        "models/digits_mlp.tflite",
+        "--device",
+        "toybox",
+        "--energy-seconds",
+        "0.5",
+        "--rounds",
+        "20",
+        "--warmup",
+        "2",
+        "-p",
+        "no:cacheprovider",
+        *args,
+    )
+
+
+def test_a_toy_runtime_target_task_meter_and_measurement_run_end_to_end(toy_project):
+    top1 = run(toy_project, "--runtimes", "toylite", "--edgebench-json", "top1.json")
+    top1.assert_outcomes(passed=5)  # accuracy, latency, memory, energy, size
+    top2 = run(
+        toy_project, "--runtimes", "toylite", "--task", "top2", "--edgebench-json", "top2.json"
+    )
+    top2.assert_outcomes(passed=5)
+    top2.stdout.re_match_lines([r"\| Model .*\| Artifact \[KiB\] .*"])
+    (one,) = json.loads((toy_project.path / "top1.json").read_text())["records"]
+    (two,) = json.loads((toy_project.path / "top2.json").read_text())["records"]
+    # the runtime: rows named after it, and LiteRT underneath
+    assert one["runtime"] == "toylite" and one["runtime_impl"] in (
+        "ai_edge_litert",
+        "tflite_runtime",
+    )
+    # the task: top-2 is at least top-1, and it is what the second run recorded
+    assert 0.5 < one["accuracy"] < 1.0 and one["accuracy"] <= two["accuracy"] <= 1.0
+    assert two["accuracy"] > one["accuracy"]  # a 10-class MLP misses some top-1 in 360 images
+    # the target: the memory jobs went through it, with the toy runtime's factory path
+    jobs = [
+        json.loads(line) for line in (toy_project.path / "journal.jsonl").read_text().splitlines()
+    ]
+    assert {j["runtime_spec"]["factory"] for j in jobs} == {"toy_runtime:make"}
+    assert any(j["artifact"] is None for j in jobs) and any(j["artifact"] for j in jobs)
+    assert one["memory_over_baseline_mb"] is not None and one["memory_over_baseline_mb"] >= 0
+    # the meter: read in the sampler process, 2.5 W idle and busy, so nothing net
+    assert one["meter"] == "toy" and one["power_avg_w"] == pytest.approx(2.5)
+    assert one["energy_per_image_mj"] > 0 and one["energy_net_per_image_mj"] == pytest.approx(
+        0, abs=1e-6
+    )
+    # the measurement: its field in the record's extra columns
+    assert one["extra"]["artifact_kib"] == pytest.approx(one["file_bytes"] / 1024)
+
+
+def test_unknown_registered_names_are_usage_errors(toy_project):
+    result = run(toy_project, "--task", "nope")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown task 'nope'; known: classify, top2*"])
+    result = run(toy_project, "--runtimes", "nope")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*unknown runtime(s) *'nope'*; known: litert, onnxruntime, toylite"]
+    )

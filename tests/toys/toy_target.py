@@ -1,0 +1,28 @@
+"""A target that writes every job it runs to a journal, then runs it in a fresh worker."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from edgebench.targets.local_worker import run_worker
+from edgebench.targets.registry import TargetSpec
+
+
+class JournalTarget:
+    """Journals each job (``$TOY_JOURNAL``) and runs it in a fresh local worker."""
+
+    name = "journal"
+    fresh_process = True
+
+    def __init__(self, timeout_s: float = 60.0) -> None:
+        self.timeout_s = timeout_s
+
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        with open(os.environ["TOY_JOURNAL"], "a") as journal:
+            journal.write(json.dumps(job) + "\n")
+        return run_worker(job, self.timeout_s)
+
+
+SPEC = TargetSpec("journal", "toy_target:JournalTarget", "journals jobs, then a fresh worker")
