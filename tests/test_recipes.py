@@ -95,3 +95,78 @@ def test_parse_recipes_drops_duplicates_keeping_order(registry):
 def test_registering_a_kind_twice_is_an_error(registry):
     with pytest.raises(UsageError, match="registered twice"):
         registry.register(registry.kinds["fp32"])
+
+
+def test_ft_after_prune_or_cluster_is_bound_when_parsed():
+    from edgebench.recipes.core import FineTuned
+    from edgebench.thresholds import threshold_for
+
+    registry = default_registry()
+    recipe = parse_recipe("prune0.5+ft2+int8", registry)
+    assert recipe.id == "prune0.5+ft2+int8"
+    bound, export = recipe.steps
+    assert isinstance(bound, FineTuned) and bound.token == "prune0.5+ft2"
+    assert bound.fine_tune.epochs == 2 and export.token == "int8"
+    # ft after a step that does not train in a wrapper stays a step of its own
+    assert [s.token for s in parse_recipe("sprune0.3+ft5", registry).steps] == ["sprune0.3", "ft5"]
+    # the ft family still selects a threshold, before the pruning family
+    assert threshold_for(parse_recipe("prune0.5+ft2", registry), {"ft": 3.0}, 1.0).points == 3.0
+
+
+def test_recipes_describe_their_group_sweep_and_kernels():
+    from edgebench.recipes import describe_recipe
+
+    registry = default_registry()
+    groups = {
+        text: parse_recipe(text, registry).group
+        for text in (
+            "fp32",
+            "int8",
+            "ort-qdq-pc",
+            "dfq4-asym-pc",
+            "prune0.5+ft2",
+            "sprune0.3+int8",
+            "cluster16",
+            "qat",
+            "ft3+int8",
+        )
+    }
+    assert groups == {
+        "fp32": "fp32",
+        "int8": "quantization",
+        "ort-qdq-pc": "quantization",
+        "dfq4-asym-pc": "data-free",
+        "prune0.5+ft2": "pruning",
+        "sprune0.3+int8": "structured pruning",
+        "cluster16": "clustering",
+        "qat": "qat",
+        "ft3+int8": "other",
+    }
+    sweep = parse_recipe("prune0.4+ft2+int8", registry).sweep()
+    assert (sweep.name, sweep.value, sweep.series, sweep.pattern) == (
+        "sparsity",
+        0.4,
+        "+ft2+int8",
+        "prune*+ft2+int8",
+    )
+    bits = parse_recipe("prune0.5+dfq4-asym-pc", registry).sweep(axis="bits")
+    assert (bits.value, bits.before, bits.series, bits.pattern) == (
+        4.0,
+        "prune0.5",
+        "asym-pc",
+        "prune0.5+dfq*-asym-pc",
+    )
+    assert (
+        parse_recipe("prune0.5+dfq4-asym-pc", registry).sweep(axis="bits", first_only=True) is None
+    )
+    assert [
+        parse_recipe(t, registry).integer_kernels
+        for t in ("int8", "dyn8", "ort-dyn", "fp16", "int16x8", "dfq8-sym-pc")
+    ] == [True, True, True, False, False, False]
+    spec = parse_recipe("sprune0.3+int8", registry).describe()
+    assert spec["group"] == "structured pruning" and spec["sweep"] == {
+        "name": "fraction",
+        "value": 0.3,
+    }
+    assert [s["step"] for s in spec["steps"]] == ["sprune0.3", "int8"] and spec["bits"] == 8
+    assert describe_recipe("mystep3") is None  # a third party's step: the report says "other"

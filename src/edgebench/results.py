@@ -72,6 +72,8 @@ class Record:
     gzip_bytes: int | None = None
     lzma_bytes: int | None = None
     packed_bytes: int | None = None
+    #: the parsed recipe: its group, weight bits, steps and swept parameter.
+    recipe_spec: dict[str, Any] | None = None
     #: what each compression step did: scheme, bits, calibration, tensor statistics, ...
     compression: list[dict[str, Any]] | None = None
     #: each kernel tensor in the artifact file: name, shape, fraction of zeros, distinct values.

@@ -163,6 +163,7 @@ class EdgebenchSession:
             "file_bytes": artifact.file_bytes,
             "gzip_bytes": artifact.gzip_bytes,
             "lzma_bytes": artifact.lzma_bytes,
+            "recipe_spec": variant.recipe.describe(),
             "compression": artifact.steps,
             "weight_tensors": artifact.weight_tensors,
             **packed_size(artifact.steps),

@@ -91,7 +91,7 @@ def threshold_for(
 ) -> Threshold:
     """The threshold that applies to ``recipe``."""
     keys = [recipe.id]
-    keys += [step.family for step in reversed(recipe.steps) if step.family]
+    keys += [family for step in reversed(recipe.steps) for family in reversed(step.families())]
     bits = recipe.bits
     if bits is not None:
         keys.append(f"{bits}bit")

@@ -163,19 +163,12 @@ class ArtifactBuilder:
     def _model_chain(self, source: ModelSource, dataset: Dataset, recipe: Recipe) -> FloatModel:
         """The Keras model after the recipe's model steps; each prefix is its own cache entry.
 
-        A ``ft<E>`` right after a step that trains inside a wrapper (prune, cluster) sets
-        that step's fine-tuning epochs instead of running on its own.
+        (A ``ft<E>`` after prune or cluster is bound into that step when the recipe is
+        parsed, so ``prune0.5+ft2`` is one step and one cache entry.)
         """
-        from edgebench.recipes.training_steps import FineTune, WrappedTraining
-
         model = self.float_model(source, dataset)
-        steps = list(recipe.model_steps)
-        i = 0
-        while i < len(steps):
-            step = steps[i]
-            fine_tune = steps[i + 1] if i + 1 < len(steps) else None
-            bound = isinstance(step, WrappedTraining) and isinstance(fine_tune, FineTune)
-            token = f"{step.token}+{fine_tune.token}" if bound else step.token
+        for step in recipe.model_steps:
+            token = step.token
             parent = model
             key = cache_key(
                 pipeline=PIPELINE_VERSION,
@@ -190,7 +183,6 @@ class ArtifactBuilder:
                 folder: Path,
                 step: Any = step,
                 parent: FloatModel = parent,
-                epochs: Any = fine_tune if bound else None,
                 token: str = token,
             ) -> dict[str, Any]:
                 from edgebench.build.keras_graph import count_macs
@@ -199,14 +191,9 @@ class ArtifactBuilder:
                 self._log(f"applying {token} to {source.id}")
                 keras_model = load_keras_model(parent.path, parent.kind)
                 context = self._context(source, dataset, recipe)
-                if epochs is not None:
-                    keras_model, meta = step.fine_tuned(keras_model, context, epochs.epochs)
-                else:
-                    keras_model, meta = step.transform(keras_model, context)
+                keras_model, meta = step.transform(keras_model, context)
                 save_keras_model(keras_model, folder / "model.keras")
                 described = {**step.describe(), **meta}
-                if epochs is not None:
-                    described["step"] = token
                 return {
                     "params": int(keras_model.count_params()),
                     "trainable_params": _trainable(keras_model),
@@ -218,7 +205,6 @@ class ArtifactBuilder:
             model = FloatModel(
                 key, entry.file("model.keras"), "keras", entry.meta.get("params"), entry.meta
             )
-            i += 2 if bound else 1
         return model
 
     def _context(self, source: ModelSource, dataset: Dataset, recipe: Recipe) -> _Context:

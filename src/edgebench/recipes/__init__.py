@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+from edgebench.errors import UsageError
 from edgebench.recipes.baseline import FLOAT32, Float32
 from edgebench.recipes.core import (
     ALL_FORMATS,
@@ -29,6 +32,17 @@ BUILTIN_STEP_KINDS: tuple[StepKind, ...] = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
+def describe_recipe(text: str) -> Recipe | None:
+    """A recipe string of a saved record, parsed with the built-in steps (``None`` for a
+    recipe of steps this process does not know, such as a third party's): the report
+    reads groups, sweeps and bits from it rather than from the string."""
+    try:
+        return parse_recipe(text, default_registry())
+    except UsageError:
+        return None
+
+
 def default_registry() -> StepRegistry:
     """A registry holding the built-in step kinds."""
     registry = StepRegistry()
@@ -48,6 +62,7 @@ __all__ = [
     "StepKind",
     "StepRegistry",
     "default_registry",
+    "describe_recipe",
     "expand_ranges",
     "parse_recipe",
     "parse_recipes",

@@ -17,6 +17,7 @@ class Float32(Step):
     stage: ClassVar[Stage] = "export"
     formats: ClassVar[frozenset[str]] = ALL_FORMATS
     family: ClassVar[str] = "fp32"
+    group: ClassVar[str] = "fp32"
 
     @property
     def token(self) -> str:

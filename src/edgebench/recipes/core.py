@@ -74,6 +74,15 @@ class Step:
     needs_keras: ClassVar[bool] = True
     #: whether the step reads calibration samples (their count is then part of the cache key).
     uses_calibration: ClassVar[bool] = False
+    #: the report group rows are grouped by (``quantization``, ``pruning``, ...).
+    group: ClassVar[str] = "other"
+    #: the parameter a sweep of this step varies: (short name, axis label), e.g.
+    #: ``("sparsity", "sparsity")``; ``None`` for steps that are not swept.
+    sweep_axis: ClassVar[tuple[str, str] | None] = None
+    #: whether the step makes the runtime run integer (int8) kernels.
+    integer_kernels: ClassVar[bool] = False
+    #: whether a following ``ft<E>`` sets this step's own fine-tuning (bound at parse time).
+    binds_fine_tune: ClassVar[bool] = False
 
     @property
     def token(self) -> str:  # pragma: no cover - every subclass overrides it
@@ -84,6 +93,26 @@ class Step:
     def bits(self) -> int | None:
         """Weight bit width this step leaves (``None``: float, or not a quantizer)."""
         return None
+
+    @property
+    def sweep_value(self) -> float | None:
+        """The value of the swept parameter (``None`` when the step is not swept)."""
+        return None
+
+    @property
+    def sweep_prefix(self) -> str:
+        """The start of the token that names the swept value (``prune0.5`` of
+        ``prune0.5-poly``); the rest of the recipe names the series."""
+        return ""
+
+    @property
+    def sweep_pattern(self) -> str:
+        """:attr:`sweep_prefix` with the value as ``*`` (``dfq*-`` for ``dfq4-``)."""
+        return ""
+
+    def families(self) -> tuple[str, ...]:
+        """The threshold families of this step, outermost last."""
+        return (self.family,) if self.family else ()
 
     def describe(self) -> dict[str, Any]:
         """Metadata recorded with every artifact the step produces."""
@@ -102,6 +131,57 @@ class Step:
         (possible only for steps with ``needs_keras = False``).
         """
         raise NotImplementedError(f"{self.token} is not an export step")
+
+
+@dataclass(frozen=True)
+class FineTuned(Step):
+    """A step that trains inside a wrapper (prune, cluster) with the epochs of the ``ft<E>``
+    that follows it: ``prune0.5+ft2`` is one step, bound when the recipe is parsed."""
+
+    inner: Step
+    fine_tune: Step
+
+    @property
+    def token(self) -> str:
+        return f"{self.inner.token}+{self.fine_tune.token}"
+
+    @property
+    def family(self) -> str:  # type: ignore[override]
+        return self.inner.family
+
+    @property
+    def group(self) -> str:  # type: ignore[override]
+        return self.inner.group
+
+    @property
+    def sweep_axis(self) -> tuple[str, str] | None:  # type: ignore[override]
+        return self.inner.sweep_axis
+
+    @property
+    def sweep_value(self) -> float | None:
+        return self.inner.sweep_value
+
+    @property
+    def sweep_prefix(self) -> str:
+        return self.inner.sweep_prefix
+
+    @property
+    def sweep_pattern(self) -> str:
+        return self.inner.sweep_pattern
+
+    @property
+    def bits(self) -> int | None:
+        return self.inner.bits
+
+    def families(self) -> tuple[str, ...]:
+        return (*self.inner.families(), *self.fine_tune.families())
+
+    def describe(self) -> dict[str, Any]:
+        return {**self.inner.describe(), "step": self.token}
+
+    def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
+        """The inner step, fine-tuned for the bound epochs."""
+        return self.inner.fine_tuned(model, context, self.fine_tune.epochs)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -135,6 +215,22 @@ class StepRegistry:
                 return kind.parse(match)
         known = "; ".join(f"{k.example} ({k.help})" for k in self.kinds.values())
         raise UsageError(f"unknown recipe step {token!r}; known steps: {known}")
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Where a recipe sits in a sweep: ``name`` and ``label`` of the axis, the ``value``,
+    the index of the swept step, the recipe before it (``before``) and the rest of the
+    recipe after the swept value (``series``: the sweep's other settings, ``asym-pc``)."""
+
+    name: str
+    label: str
+    value: float
+    index: int
+    before: str
+    series: str
+    #: the recipe with the swept value as ``*`` (``dfq*-asym-pc``): the sweep's name.
+    pattern: str
 
 
 @dataclass(frozen=True)
@@ -177,6 +273,44 @@ class Recipe:
         widths = [step.bits for step in self.steps if step.bits is not None]
         return min(widths) if widths else None
 
+    @property
+    def group(self) -> str:
+        """The report group of the recipe: its first step's (``fp32`` for the baseline)."""
+        return "fp32" if self.is_baseline else self.steps[0].group
+
+    @property
+    def integer_kernels(self) -> bool:
+        """Whether any step makes the runtime run int8 kernels."""
+        return any(step.integer_kernels for step in self.steps)
+
+    def sweep(self, axis: str | None = None, first_only: bool = False) -> Sweep | None:
+        """The first swept step of the recipe (of sweep axis ``axis`` when given; the first
+        step only with ``first_only``), or ``None``."""
+        done: list[str] = []
+        for index, step in enumerate(self.steps):
+            swept = step.sweep_axis is not None and step.sweep_value is not None
+            if swept and (axis is None or step.sweep_axis[0] == axis):  # type: ignore[index]
+                name, label = step.sweep_axis  # type: ignore[misc]
+                before = "+".join(done)
+                series = self.id[len("+".join([*done, step.sweep_prefix])) :]
+                pattern = "+".join([*done, step.sweep_pattern]) + series
+                return Sweep(name, label, step.sweep_value, index, before, series, pattern)  # type: ignore[arg-type]
+            if first_only:
+                return None
+            done.append(step.token)
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        """The structured recipe, as the record carries it."""
+        sweep = self.sweep()
+        return {
+            "id": self.id,
+            "group": self.group,
+            "bits": self.bits,
+            "steps": [step.describe() for step in self.steps],
+            "sweep": None if sweep is None else {"name": sweep.name, "value": sweep.value},
+        }
+
     def supports(self, artifact_format: str) -> bool:
         """Whether the recipe can be expressed as an artifact of ``artifact_format``."""
         step = self.export_step
@@ -194,7 +328,7 @@ def parse_recipe(text: str, registry: StepRegistry) -> Recipe:
     tokens = text.split("+")
     if any(not t for t in tokens):
         raise UsageError(f"malformed recipe {text!r}: empty step between '+' signs")
-    steps = tuple(registry.parse_step(t) for t in tokens)
+    steps = _bind_fine_tuning(tuple(registry.parse_step(t) for t in tokens))
     exports = [i for i, s in enumerate(steps) if s.stage == "export"]
     if len(exports) > 1:
         raise UsageError(
@@ -206,6 +340,17 @@ def parse_recipe(text: str, registry: StepRegistry) -> Recipe:
             f"recipe {text!r}: the export step {steps[exports[0]].token!r} must come last"
         )
     return Recipe(steps)
+
+
+def _bind_fine_tuning(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """``prune0.5`` followed by ``ft2`` becomes one :class:`FineTuned` step."""
+    bound: list[Step] = []
+    for step in steps:
+        if bound and step.family == "ft" and bound[-1].binds_fine_tune:
+            bound[-1] = FineTuned(bound[-1], step)
+        else:
+            bound.append(step)
+    return tuple(bound)
 
 
 _RANGE = re.compile(r"(\d+)\.\.(\d+)")

@@ -44,6 +44,8 @@ class DataFreeQuantization(Step):
 
     stage: ClassVar[Stage] = "model"
     family: ClassVar[str] = "dfq"
+    group: ClassVar[str] = "data-free"
+    sweep_axis: ClassVar[tuple[str, str] | None] = ("bits", "weight bits")
 
     @property
     def token(self) -> str:
@@ -53,6 +55,18 @@ class DataFreeQuantization(Step):
     @property
     def bits(self) -> int | None:
         return self.weight_bits
+
+    @property
+    def sweep_value(self) -> float | None:
+        return float(self.weight_bits)
+
+    @property
+    def sweep_prefix(self) -> str:
+        return f"dfq{self.weight_bits}-"
+
+    @property
+    def sweep_pattern(self) -> str:
+        return "dfq*-"
 
     def describe(self) -> dict[str, Any]:
         return {

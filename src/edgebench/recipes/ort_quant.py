@@ -76,6 +76,8 @@ class OrtDynamic(Step):
     stage: ClassVar[Stage] = "export"
     formats: ClassVar[frozenset[str]] = frozenset({"onnx"})
     family: ClassVar[str] = "ort-dyn"
+    group: ClassVar[str] = "quantization"
+    integer_kernels: ClassVar[bool] = True
     needs_keras: ClassVar[bool] = False
 
     @property
@@ -123,6 +125,8 @@ class OrtStatic(Step):
     formats: ClassVar[frozenset[str]] = frozenset({"onnx"})
     needs_keras: ClassVar[bool] = False
     uses_calibration: ClassVar[bool] = True
+    group: ClassVar[str] = "quantization"
+    integer_kernels: ClassVar[bool] = True
 
     @property
     def token(self) -> str:

@@ -43,6 +43,7 @@ class TFLiteQuantization(Step):
 
     stage: ClassVar[Stage] = "export"
     formats: ClassVar[frozenset[str]] = frozenset({"tflite"})
+    group: ClassVar[str] = "quantization"
 
     @property
     def token(self) -> str:
@@ -51,6 +52,10 @@ class TFLiteQuantization(Step):
     @property
     def family(self) -> str:  # type: ignore[override]
         return self.scheme
+
+    @property
+    def integer_kernels(self) -> bool:  # type: ignore[override]
+        return self.scheme in ("dyn8", "int8", "int8io")
 
     @property
     def bits(self) -> int | None:

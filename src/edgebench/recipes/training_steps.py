@@ -113,7 +113,10 @@ def _kernel_sparsity(model: Any) -> dict[str, float]:
 
 
 class WrappedTraining(Step):
-    """A step that fine-tunes inside a tfmot wrapper; a following ``ft<E>`` sets its epochs."""
+    """A step that fine-tunes inside a tfmot wrapper; a following ``ft<E>`` sets its epochs
+    (bound when the recipe is parsed: ``recipes.core.FineTuned``)."""
+
+    binds_fine_tune: ClassVar[bool] = True
 
     def fine_tuned(
         self, model: Any, context: BuildContext, epochs: int
@@ -144,10 +147,24 @@ class Prune(WrappedTraining):
     sparsity: float
     schedule: str = "constant"
     family: ClassVar[str] = "prune"
+    group: ClassVar[str] = "pruning"
+    sweep_axis: ClassVar[tuple[str, str] | None] = ("sparsity", "sparsity")
 
     @property
     def token(self) -> str:
         return f"prune{self.sparsity:g}" + ("-poly" if self.schedule == "poly" else "")
+
+    @property
+    def sweep_value(self) -> float | None:
+        return self.sparsity
+
+    @property
+    def sweep_prefix(self) -> str:
+        return f"prune{self.sparsity:g}"
+
+    @property
+    def sweep_pattern(self) -> str:
+        return "prune*"
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "sparsity": self.sparsity, "schedule": self.schedule}
@@ -200,6 +217,7 @@ class Cluster(WrappedTraining):
     clusters: int
     init: str = "kmeans++"
     family: ClassVar[str] = "cluster"
+    group: ClassVar[str] = "clustering"
 
     @property
     def token(self) -> str:
@@ -241,10 +259,24 @@ class StructuredPrune(Step):
     fraction: float
     criterion: str = "l1"
     family: ClassVar[str] = "sprune"
+    group: ClassVar[str] = "structured pruning"
+    sweep_axis: ClassVar[tuple[str, str] | None] = ("fraction", "structured pruning fraction")
 
     @property
     def token(self) -> str:
         return f"sprune{self.fraction:g}" + ("" if self.criterion == "l1" else f"-{self.criterion}")
+
+    @property
+    def sweep_value(self) -> float | None:
+        return self.fraction
+
+    @property
+    def sweep_prefix(self) -> str:
+        return f"sprune{self.fraction:g}"
+
+    @property
+    def sweep_pattern(self) -> str:
+        return "sprune*"
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "fraction": self.fraction, "criterion": self.criterion}
@@ -266,6 +298,7 @@ class QuantizationAwareTraining(Step):
     epochs: int = DEFAULT_FINE_TUNE_EPOCHS
     stage: ClassVar[Stage] = "export"
     family: ClassVar[str] = "qat"
+    group: ClassVar[str] = "qat"
 
     @property
     def token(self) -> str:

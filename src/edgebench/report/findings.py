@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edgebench.recipes import describe_recipe
 from edgebench.results import Record
 
 #: a variant counts as slower when its p50 is this much above the fp32 p50 of the same row.
@@ -69,7 +69,8 @@ def tflite_causes(
 
 def cpu_causes(recipe: str, flags: Iterable[str]) -> list[str]:
     """A CPU without int8 dot-product instructions gains little from int8 kernels."""
-    if re.search(r"int8|ort-q|dyn", recipe) and not VNNI_FLAGS & set(flags):
+    parsed = describe_recipe(recipe)
+    if parsed is not None and parsed.integer_kernels and not VNNI_FLAGS & set(flags):
         return [
             "this CPU has no VNNI/dot-product instructions (avx512_vnni, avx_vnni, asimddp), so int8 kernels gain little"
         ]
@@ -157,19 +158,17 @@ def slowdowns(
     return found
 
 
-_BITS = re.compile(r"dfq(\d)-")
-
-
 def bit_limits(records: Sequence[Record], threshold: float | None) -> list[dict[str, Any]]:
     """For each data-free sweep (same model/dataset/runtime/scheme, several bit widths), the
     lowest bit width from which every wider measured width stays within ``threshold``."""
     groups: dict[tuple[str, ...], dict[int, float | None]] = defaultdict(dict)
     for r in records:
-        match = _BITS.search(r.recipe)
-        if not match:
+        parsed = describe_recipe(r.recipe)
+        sweep = None if parsed is None else parsed.sweep(axis="bits")
+        if sweep is None:
             continue
-        family = _BITS.sub("dfq*-", r.recipe, count=1)
-        groups[(r.model, r.dataset, r.runtime, r.device, family)][int(match[1])] = r.accuracy_drop
+        key = (r.model, r.dataset, r.runtime, r.device, sweep.pattern)
+        groups[key][int(sweep.value)] = r.accuracy_drop
     limits = []
     for (model, dataset, runtime, device, family), drops in sorted(groups.items()):
         if len(drops) < 2:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from edgebench.recipes import describe_recipe
 from edgebench.report.tables import grouped, one_thread_count
 from edgebench.results import Record
 
@@ -85,18 +86,16 @@ def plot_all(records: Sequence[Record], out: Path) -> list[str]:
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize=7)
             written.append(_save(fig, out, f"{stem}-threads.png"))
-        for pattern, label, name in (
-            (r"^dfq(\d)-", "weight bits", "bits"),
-            (r"^prune(\d*\.?\d+)", "sparsity", "sparsity"),
-            (r"^sprune(\d*\.?\d+)", "structured pruning fraction", "fraction"),
-        ):
+        for name in ("bits", "sparsity", "fraction"):
             series: dict[str, list[tuple[float, float, float]]] = {}
+            label = name
             for r in picked:
-                match = re.match(pattern, r.recipe)
-                if match and r.file_bytes:
-                    rest = r.recipe[match.end() :] or "-"
-                    series.setdefault(rest, []).append(
-                        (float(match[1]), r.accuracy * 100, r.file_bytes / 1024)
+                parsed = describe_recipe(r.recipe)
+                sweep = None if parsed is None else parsed.sweep(axis=name, first_only=True)
+                if sweep is not None and r.file_bytes:
+                    label = sweep.label
+                    series.setdefault(sweep.series or "-", []).append(
+                        (sweep.value, r.accuracy * 100, r.file_bytes / 1024)
                     )
             if not any(len(v) >= 2 for v in series.values()):
                 continue

@@ -5,13 +5,13 @@ Pure functions of records; rendering to Markdown, CSV, HTML or JSON is separate.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from edgebench.measurements import ALL_MEASUREMENTS
+from edgebench.recipes import describe_recipe
 from edgebench.report.columns import (
     COLUMNS,
     NOT_AVAILABLE,
@@ -72,22 +72,9 @@ def fine_tune_epochs(record: Record) -> int | None:
 
 
 def family(recipe: str) -> str:
-    """The recipe family rows are grouped by."""
-    if recipe == "fp32":
-        return "fp32"
-    first = recipe.split("+")[0]
-    for prefix, name in (
-        ("sprune", "structured pruning"),
-        ("prune", "pruning"),
-        ("cluster", "clustering"),
-        ("dfq", "data-free"),
-        ("qat", "qat"),
-    ):
-        if first.startswith(prefix):
-            return name
-    if re.match(r"(dyn8|int8|int8io|fp16|int16x8|ort-)", first):
-        return "quantization"
-    return "other"
+    """The recipe family rows are grouped by (the recipe's group; ``other`` when unknown)."""
+    parsed = describe_recipe(recipe)
+    return "other" if parsed is None else parsed.group
 
 
 def resolve_columns(names: Sequence[str]) -> list[Column]:
