@@ -80,3 +80,16 @@ def test_load_run_roundtrip(tmp_path):
     header, records = load_run(tmp_path / "r.json")
     assert header["provenance"] == {"cpu": "x"}
     assert records[0].accuracy == 0.75 and records[0].variant_key == tuple(VARIANT.values())
+
+
+def test_every_measurement_field_is_a_record_field_with_a_null_reason():
+    from dataclasses import fields
+
+    from edgebench.measurements import ALL_MEASUREMENTS
+    from edgebench.results import DEFAULT_NULL_REASONS, Record
+
+    names = {f.name for f in fields(Record)}
+    for measurement in ALL_MEASUREMENTS:
+        assert measurement.fields and set(measurement.fields) <= names, measurement.name
+        assert all(DEFAULT_NULL_REASONS[f] == measurement.null_reason for f in measurement.fields)
+        assert all(c.field in names for c in measurement.columns)

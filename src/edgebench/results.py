@@ -131,6 +131,11 @@ class Record:
         """(model, dataset, recipe, runtime, device): the row without its thread count."""
         return tuple(getattr(self, k) for k in VARIANT_KEYS)
 
+    @property
+    def row_key(self) -> tuple[Any, ...]:
+        """(model, dataset, recipe, runtime, device, threads): what identifies a row."""
+        return (*self.variant_key, self.threads)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form; every null measurement field carries a reason."""
         data = asdict(self)
@@ -148,6 +153,11 @@ class Record:
         """Rebuild a record from its JSON form (unknown keys are ignored)."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def row_key_of(variant: dict[str, str], threads: int | None) -> tuple[Any, ...]:
+    """The :attr:`Record.row_key` of a variant's key fields (``Variant.key()``) and threads."""
+    return (*(variant[k] for k in VARIANT_KEYS), threads)
 
 
 def make_fragment(
@@ -193,7 +203,7 @@ class RunStore:
                 if record.variant_key == variant_key:
                     _apply(record, fragment)
         else:
-            row_key = (*variant_key, fragment["threads"])
+            row_key = row_key_of(variant, fragment["threads"])
             record = self._rows.get(row_key)
             if record is None:
                 record = Record(**variant, threads=fragment["threads"])

@@ -216,29 +216,20 @@ class EdgebenchSession:
 
     def baseline_row(self, variant: Variant, threads: int) -> list[list[float]]:
         """The latency samples (ms) of the same row in each baseline run that has it."""
-        from edgebench.data.datasets import dataset_id
-        from edgebench.results import load_run
+        from edgebench.results import load_run, row_key_of
 
         def index() -> dict[tuple[Any, ...], list[list[float]]]:
             rows: dict[tuple[Any, ...], list[list[float]]] = {}
             for path in self.settings.baseline:
                 for r in load_run(path)[1]:
                     if r.latency_samples_ms:
-                        key = (r.model, r.dataset, r.recipe, r.runtime, r.threads, r.device)
-                        rows.setdefault(key, []).append(r.latency_samples_ms)
+                        rows.setdefault(r.row_key, []).append(r.latency_samples_ms)
             return rows
 
         if not self.settings.baseline:
             return []
         rows = self._once(("baseline-rows",), index)
-        key = (
-            variant.source.id,
-            dataset_id(variant.dataset),
-            variant.recipe.id,
-            variant.runtime,
-            threads,
-            variant.device,
-        )
+        key = row_key_of(variant.key(), threads)
         return rows.get(key, [])
 
     def baseline_name(self) -> str | None:

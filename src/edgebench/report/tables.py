@@ -224,7 +224,7 @@ def tensor_tables(records: Sequence[Record]) -> list[Table]:
 
 
 def _key(r: Record) -> tuple[Any, ...]:
-    return (r.model, r.dataset, r.recipe, r.runtime, r.threads, r.device)
+    return r.row_key
 
 
 #: the measurements' column declarations by key (``p50``, ``memory``, ...).
