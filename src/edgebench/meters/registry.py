@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 
+from edgebench.errors import UsageError
 from edgebench.meters.base import Meter, MeterUnavailable
+from edgebench.registry import import_path
 
 METER_NAMES: tuple[str, ...] = (
     "auto",
@@ -43,11 +44,10 @@ def registered_meters() -> dict[str, str]:
 def _registered_factories(command: str) -> dict[str, Callable[[], Meter]]:
     factories: dict[str, Callable[[], Meter]] = {}
     for name, path in _registered.items():
-        module, _, attribute = path.partition(":")
         try:
-            factory = getattr(importlib.import_module(module), attribute)
-        except (ImportError, AttributeError) as exc:
-            raise MeterUnavailable(f"meter {name!r}: cannot import {path!r}: {exc}") from exc
+            factory = import_path(path, f"meter {name!r}")
+        except UsageError as exc:
+            raise MeterUnavailable(str(exc)) from exc
         factories[name] = lambda factory=factory: factory(command)
     return factories
 

@@ -9,12 +9,11 @@ board) can import the same runtime from the job it receives.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from edgebench.errors import UsageError
+from edgebench.registry import Registry, import_path
 from edgebench.runtimes.base import Runtime
 
 ENTRY_POINT_GROUP = "edgebench.runtimes"
@@ -37,13 +36,7 @@ class RuntimeSpec:
 
     def load_factory(self) -> Callable[[Mapping[str, Any]], Runtime]:
         """Import the factory (raises ``UsageError`` naming the runtime if it cannot)."""
-        module, _, attribute = self.factory.partition(":")
-        try:
-            return getattr(importlib.import_module(module), attribute)
-        except (ImportError, AttributeError) as exc:
-            raise UsageError(
-                f"runtime {self.name!r}: cannot import its factory {self.factory!r}: {exc}"
-            ) from exc
+        return import_path(self.factory, f"runtime {self.name!r}")
 
 
 def _litert(options: Mapping[str, Any]) -> Runtime:
@@ -72,54 +65,35 @@ BUILTIN_RUNTIMES: tuple[RuntimeSpec, ...] = (
         "ONNX Runtime on --onnx-provider",
     ),
 )
-_registered: dict[str, RuntimeSpec] = {}
+RUNTIMES: Registry[RuntimeSpec] = Registry(
+    "runtime", ENTRY_POINT_GROUP, BUILTIN_RUNTIMES, RuntimeSpec
+)
 
 
 def register_runtime(spec: RuntimeSpec) -> None:
     """Register ``spec`` in this process (a conftest or a plugin does this; packages can
     use the ``edgebench.runtimes`` entry point instead, whose object is a ``RuntimeSpec``)."""
-    _registered[spec.name] = spec
+    RUNTIMES.register(spec)
 
 
 def unregister_runtime(name: str) -> None:
     """Remove a runtime registered with :func:`register_runtime` (for tests)."""
-    _registered.pop(name, None)
-
-
-def _entry_point_runtimes() -> dict[str, RuntimeSpec]:
-    from importlib.metadata import entry_points
-
-    found: dict[str, RuntimeSpec] = {}
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            spec = entry.load()
-        except Exception as exc:  # noqa: BLE001 - a broken plugin is reported, not fatal
-            raise UsageError(f"runtime plugin {entry.name!r} failed to load: {exc}") from exc
-        if not isinstance(spec, RuntimeSpec):
-            raise UsageError(f"runtime plugin {entry.name!r} is not a RuntimeSpec: {spec!r}")
-        found[spec.name] = spec
-    return found
+    RUNTIMES.unregister(name)
 
 
 def runtime_specs() -> dict[str, RuntimeSpec]:
     """Every known runtime by name: built-ins, entry points, then registrations."""
-    specs = {spec.name: spec for spec in BUILTIN_RUNTIMES}
-    specs.update(_entry_point_runtimes())
-    specs.update(_registered)
-    return specs
+    return RUNTIMES.specs()
 
 
 def runtime_names() -> tuple[str, ...]:
     """The names of every known runtime, built-ins first."""
-    return tuple(runtime_specs())
+    return RUNTIMES.names()
 
 
 def runtime_spec(name: str) -> RuntimeSpec:
     """The spec of ``name``; an unknown name is a ``UsageError`` listing the known ones."""
-    specs = runtime_specs()
-    if name not in specs:
-        raise UsageError(f"unknown runtime {name!r}; known: {', '.join(specs)}")
-    return specs[name]
+    return RUNTIMES.get(name)
 
 
 def artifact_format(name: str) -> str:

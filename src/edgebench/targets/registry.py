@@ -4,12 +4,11 @@ conftest registers with :func:`register_target`. A device profile names its targ
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from edgebench.errors import UsageError
+from edgebench.registry import Registry, import_path
 from edgebench.targets.base import Target
 
 ENTRY_POINT_GROUP = "edgebench.targets"
@@ -27,13 +26,7 @@ class TargetSpec:
 
     def load_factory(self) -> Callable[..., Target]:
         """Import the factory (``UsageError`` naming the target if it cannot)."""
-        module, _, attribute = self.factory.partition(":")
-        try:
-            return getattr(importlib.import_module(module), attribute)
-        except (ImportError, AttributeError) as exc:
-            raise UsageError(
-                f"target {self.name!r}: cannot import its factory {self.factory!r}: {exc}"
-            ) from exc
+        return import_path(self.factory, f"target {self.name!r}")
 
 
 BUILTIN_TARGETS: tuple[TargetSpec, ...] = (
@@ -48,45 +41,27 @@ BUILTIN_TARGETS: tuple[TargetSpec, ...] = (
         "this process (no isolation: no memory figures)",
     ),
 )
-_registered: dict[str, TargetSpec] = {}
+TARGETS: Registry[TargetSpec] = Registry("target", ENTRY_POINT_GROUP, BUILTIN_TARGETS, TargetSpec)
 
 
 def register_target(spec: TargetSpec) -> None:
     """Register ``spec`` in this process (packages can use the entry point instead)."""
-    _registered[spec.name] = spec
+    TARGETS.register(spec)
 
 
 def unregister_target(name: str) -> None:
     """Remove a target registered with :func:`register_target` (for tests)."""
-    _registered.pop(name, None)
-
-
-def target_specs() -> dict[str, TargetSpec]:
-    """Every known target by name: built-ins, entry points, then registrations."""
-    from importlib.metadata import entry_points
-
-    specs = {spec.name: spec for spec in BUILTIN_TARGETS}
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            spec = entry.load()
-        except Exception as exc:  # noqa: BLE001 - a broken plugin is reported, not fatal
-            raise UsageError(f"target plugin {entry.name!r} failed to load: {exc}") from exc
-        specs[spec.name] = spec
-    specs.update(_registered)
-    return specs
+    TARGETS.unregister(name)
 
 
 def target_names() -> tuple[str, ...]:
     """Names of every known target."""
-    return tuple(target_specs())
+    return TARGETS.names()
 
 
 def target_spec(name: str) -> TargetSpec:
     """The spec of ``name``; an unknown name lists the known ones."""
-    specs = target_specs()
-    if name not in specs:
-        raise UsageError(f"unknown target {name!r}; known: {', '.join(specs)}")
-    return specs[name]
+    return TARGETS.get(name)
 
 
 def make_target(name: str, **options: Any) -> Target:

@@ -3,11 +3,10 @@ conftest registers with :func:`register_task`."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edgebench.errors import UsageError
+from edgebench.registry import Registry, import_path
 from edgebench.tasks.base import Task
 
 ENTRY_POINT_GROUP = "edgebench.tasks"
@@ -25,48 +24,30 @@ class TaskSpec:
 
     def load_factory(self) -> Callable[[], Task]:
         """Import the factory (``UsageError`` naming the task if it cannot)."""
-        module, _, attribute = self.factory.partition(":")
-        try:
-            return getattr(importlib.import_module(module), attribute)
-        except (ImportError, AttributeError) as exc:
-            raise UsageError(
-                f"task {self.name!r}: cannot import its factory {self.factory!r}: {exc}"
-            ) from exc
+        return import_path(self.factory, f"task {self.name!r}")
 
 
 BUILTIN_TASKS: tuple[TaskSpec, ...] = (
     TaskSpec("classify", "edgebench.tasks.classify:ClassifyTask", "top-1 accuracy"),
 )
-_registered: dict[str, TaskSpec] = {}
+TASKS: Registry[TaskSpec] = Registry("task", ENTRY_POINT_GROUP, BUILTIN_TASKS, TaskSpec)
 
 
 def register_task(spec: TaskSpec) -> None:
     """Register ``spec`` in this process (packages can use the entry point instead)."""
-    _registered[spec.name] = spec
+    TASKS.register(spec)
 
 
 def unregister_task(name: str) -> None:
     """Remove a task registered with :func:`register_task` (for tests)."""
-    _registered.pop(name, None)
+    TASKS.unregister(name)
 
 
 def task_specs() -> dict[str, TaskSpec]:
     """Every known task by name: built-ins, entry points, then registrations."""
-    from importlib.metadata import entry_points
-
-    specs = {spec.name: spec for spec in BUILTIN_TASKS}
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            specs[entry.name] = entry.load()
-        except Exception as exc:  # noqa: BLE001 - a broken plugin is reported, not fatal
-            raise UsageError(f"task plugin {entry.name!r} failed to load: {exc}") from exc
-    specs.update(_registered)
-    return specs
+    return TASKS.specs()
 
 
 def make_task(name: str = DEFAULT_TASK) -> Task:
     """The task called ``name``; an unknown name lists the known ones."""
-    specs = task_specs()
-    if name not in specs:
-        raise UsageError(f"unknown task {name!r}; known: {', '.join(specs)}")
-    return specs[name].load_factory()()
+    return TASKS.get(name).load_factory()()
