@@ -130,3 +130,14 @@ def test_unknown_registered_names_are_usage_errors(toy_project):
     result.stderr.fnmatch_lines(
         ["*unknown runtime(s) *'nope'*; known: litert, onnxruntime, toylite"]
     )
+
+
+def test_a_device_naming_an_unknown_target_is_a_usage_error(toy_project):
+    toy_project.makeini(
+        "[pytest]\nedgebench_devices =\n    lab: threads=1; target=carrier-pigeon\n"
+    )
+    result = run(toy_project, "--device", "lab")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*unknown target 'carrier-pigeon'; known: worker, inprocess, journal*"]
+    )

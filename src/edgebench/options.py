@@ -393,8 +393,9 @@ def check_options(get: Getter, base: Path, profiles: dict[str, DeviceProfile]) -
     """Validate the options that need no model, dataset or recipe registry, so a wrong
     value is one clean line when pytest reads the command line."""
     from edgebench.devices import parse_threads, resolve_profile
+    from edgebench.targets.registry import target_spec
 
-    resolve_profile(get("edgebench_device"), profiles)
+    target_spec(resolve_profile(get("edgebench_device"), profiles).target)
     if get("edgebench_threads"):
         parse_threads(get("edgebench_threads"))
     for name, kind, minimum in NUMBERS:

@@ -182,6 +182,7 @@ class EdgebenchSession:
         """The task the session's models are scored on."""
         return self._once(("task", self.settings.task), lambda: make_task(self.settings.task))
 
+    @property
     def target(self) -> Target:
         """The target that runs this device's jobs in a fresh process (the profile's)."""
         return self._once(
@@ -200,7 +201,7 @@ class EdgebenchSession:
             dataset=self.dataset(variant.dataset),
             runtime=self.runtime(variant.runtime),
             task=self.task,
-            target=self.target(),
+            target=self.target,
             settings=self.settings,
             once=self._once,
             input_sample=lambda session: self.latency_input(variant, session),
