@@ -8,7 +8,7 @@ A test id reads like the row it produces:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from edgebench.build.sources import ModelFile, ModelSource
 from edgebench.data.datasets import dataset_id
@@ -25,11 +25,14 @@ class Variant:
     recipe: Recipe
     runtime: str
     device: str
+    #: whether the id names the device (when a session measures on several devices).
+    show_device: bool = field(default=False, compare=False)
 
     @property
     def id(self) -> str:
-        """``model-dataset-recipe-runtime``."""
-        return f"{self.source.id}-{dataset_id(self.dataset)}-{self.recipe.id}-{self.runtime}"
+        """``model-dataset-recipe-runtime`` (``...-runtime-device`` with several devices)."""
+        base = f"{self.source.id}-{dataset_id(self.dataset)}-{self.recipe.id}-{self.runtime}"
+        return f"{base}-{self.device}" if self.show_device else base
 
     @property
     def artifact_format(self) -> str:
@@ -90,34 +93,52 @@ def exclusion_reason(source: ModelSource, recipe: Recipe, runtime: str) -> str |
     return None
 
 
+@dataclass(frozen=True)
+class DeviceAxis:
+    """One device of the matrix: its name, thread counts, and the cores of this machine
+    when the device is this machine (``None`` for a board: its rows are not skipped here)."""
+
+    name: str
+    threads: tuple[int, ...]
+    local_cores: int | None
+
+
 def build_matrix(
     sources: Sequence[ModelSource],
     datasets: Sequence[str],
     recipes: Sequence[Recipe],
     runtimes: Sequence[str],
-    device: str,
-    threads: Sequence[int],
-    cores: int,
+    device: str | Sequence[DeviceAxis],
+    threads: Sequence[int] = (),
+    cores: int | None = None,
 ) -> Matrix:
-    """Every runnable variant x thread count; thread counts above ``cores`` are skipped."""
+    """Every runnable variant x thread count on each device (``device`` is one name with
+    ``threads`` and ``cores``, or several :class:`DeviceAxis`); thread counts above this
+    machine's cores are skipped for the devices that are this machine."""
+    devices = (
+        [DeviceAxis(device, tuple(threads), cores)] if isinstance(device, str) else list(device)
+    )
+    several = len(devices) > 1
     variants: list[Variant] = []
     cases: list[LatencyCase] = []
     excluded: list[tuple[str, str]] = []
-    for source in sources:
-        for dataset in datasets:
-            for recipe in recipes:
-                for runtime in runtimes:
-                    variant = Variant(source, dataset, recipe, runtime, device)
-                    reason = exclusion_reason(source, recipe, runtime)
-                    if reason is not None:
-                        excluded.append((variant.id, reason))
-                        continue
-                    variants.append(variant)
-                    for count in threads:
-                        skip = (
-                            f"{count} threads > {cores} usable cores on this machine"
-                            if count > cores
-                            else None
-                        )
-                        cases.append(LatencyCase(variant, count, skip))
+    for axis in devices:
+        for source in sources:
+            for dataset in datasets:
+                for recipe in recipes:
+                    for runtime in runtimes:
+                        variant = Variant(source, dataset, recipe, runtime, axis.name, several)
+                        reason = exclusion_reason(source, recipe, runtime)
+                        if reason is not None:
+                            excluded.append((variant.id, reason))
+                            continue
+                        variants.append(variant)
+                        for count in axis.threads:
+                            cores_here = axis.local_cores
+                            skip = (
+                                f"{count} threads > {cores_here} usable cores on this machine"
+                                if cores_here is not None and count > cores_here
+                                else None
+                            )
+                            cases.append(LatencyCase(variant, count, skip))
     return Matrix(tuple(variants), tuple(cases), tuple(excluded))

@@ -36,9 +36,36 @@ class DeviceProfile:
     meter: str = "auto"
     memory_baseline: str = "idle-worker"
     hosts: tuple[str, ...] = field(default=())
-    #: where jobs that need a fresh process run (memory, ``--isolate``): a registered
-    #: target (``worker``: a fresh local process; see ``edgebench.targets``).
-    target: str = "worker"
+    #: where the device's jobs run: a registered target; empty: ``ssh`` when the profile has
+    #: hosts, else ``worker`` (a fresh local process; see ``edgebench.targets``).
+    target: str = ""
+    #: the board's Python (a venv with numpy and the runtimes), for remote targets.
+    python: str = "python3"
+    #: an ssh_config file to use instead of ``~/.ssh/config`` (empty: ssh's default).
+    ssh_config: str = ""
+    #: the cache folder on the board (empty: ``~/.cache/edgebench-device``).
+    cache: str = ""
+
+    @property
+    def target_name(self) -> str:
+        """The target that runs this device's jobs."""
+        return self.target or ("ssh" if self.hosts else "worker")
+
+    @property
+    def remote(self) -> bool:
+        """Whether the device is reached over the network (its hosts measure, not this machine)."""
+        return bool(self.hosts)
+
+    def target_options(self) -> dict[str, Any]:
+        """Keyword options for the target's factory (the hosts and how to reach them)."""
+        if not self.hosts:
+            return {}
+        return {
+            "hosts": self.hosts,
+            "python": self.python,
+            "ssh_config": self.ssh_config or None,
+            "cache": self.cache or None,
+        }
 
     def thread_counts(self, cores: int | None = None) -> tuple[int, ...]:
         """The thread counts to benchmark (``1`` and all cores when unset)."""
@@ -72,7 +99,17 @@ BUILTIN_PROFILES: dict[str, DeviceProfile] = {
         DeviceProfile("x86-laptop", "an x86-64 laptop", (1, 2, 4, 8), "rapl", "idle-worker"),
     )
 }
-PROFILE_FIELDS = ("description", "threads", "meter", "memory_baseline", "hosts", "target")
+PROFILE_FIELDS = (
+    "description",
+    "threads",
+    "meter",
+    "memory_baseline",
+    "hosts",
+    "target",
+    "python",
+    "ssh_config",
+    "cache",
+)
 
 
 def parse_threads(value: Any) -> tuple[int, ...]:
@@ -102,7 +139,16 @@ def _profile_from_mapping(
         if key == "threads":
             changes[key] = parse_threads(value)
         elif key == "hosts":
-            changes[key] = tuple(value.split(",") if isinstance(value, str) else value)
+            from edgebench.targets.hosts import parse_host
+
+            hosts = value.split(",") if isinstance(value, str) else value
+            changes[key] = tuple(h.strip() for h in hosts if h.strip())
+            for host in changes[key]:
+                parse_host(host)  # refuses anything that is not a plain name, now
+        elif key in ("python", "cache"):
+            from edgebench.targets.hosts import check_remote_path
+
+            changes[key] = check_remote_path(str(value).strip(), f"device profile {name!r}: {key}")
         else:
             changes[key] = str(value)
     return replace(profile, **changes)
@@ -154,6 +200,12 @@ def load_profiles(
             profile = parse_ini_profile(line, profiles)
             profiles[profile.name] = profile
     return profiles
+
+
+def resolve_profiles(names: str, profiles: dict[str, DeviceProfile]) -> tuple[DeviceProfile, ...]:
+    """The profiles of a ``--device a,b`` list, in order, without repeats."""
+    chosen = [n.strip() for n in names.split(",") if n.strip()] or ["host"]
+    return tuple(resolve_profile(n, profiles) for n in dict.fromkeys(chosen))
 
 
 def resolve_profile(name: str, profiles: dict[str, DeviceProfile]) -> DeviceProfile:

@@ -34,3 +34,8 @@ class InferenceError(EdgebenchError):
 class NotApplicable(EdgebenchError):
     """A recipe that cannot apply to this model (e.g. structured pruning of a model with
     no prunable convolution); its tests are skipped with the reason."""
+
+
+class DeviceUnreachable(EdgebenchError):
+    """A board that cannot be reached or logged into (refused, timed out, key refused), or
+    whose link dropped; the message names the host and the cause."""

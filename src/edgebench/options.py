@@ -43,7 +43,11 @@ class Option:
 
 OPTIONS: tuple[Option, ...] = (
     Option(
-        "--device", "edgebench_device", "host", "device profile to run (see 'edgebench devices')"
+        "--device",
+        "edgebench_device",
+        "host",
+        "device profile(s) to measure on, comma list (see 'edgebench devices'); a profile with "
+        "hosts= is measured on its boards over SSH, every device's rows in one run",
     ),
     Option(
         "--model",
@@ -310,13 +314,14 @@ def resolve_settings(
     from edgebench.build.sources import resolve_models
     from edgebench.build.zoo import load_architectures
     from edgebench.data.datasets import validate_spec
-    from edgebench.devices import parse_threads, resolve_profile
+    from edgebench.devices import parse_threads, resolve_profiles
     from edgebench.provenance import usable_cores
     from edgebench.recipes import default_registry, parse_recipes, split_variants
     from edgebench.settings import Settings
     from edgebench.thresholds import parse_assignments, pyproject_thresholds
 
-    profile = resolve_profile(get("edgebench_device"), profiles)
+    devices = resolve_profiles(get("edgebench_device"), profiles)
+    profile = devices[0]
     registry = default_registry()
     if register_steps is not None:
         register_steps(registry)
@@ -366,6 +371,8 @@ def resolve_settings(
         worker_timeout_s=_number(get, "edgebench_worker_timeout", float, 1.0),
         thresholds=thresholds,
         task=_task(get("edgebench_task")),
+        devices=devices,
+        explicit_threads=parse_threads(raw_threads) if raw_threads else (),
         verbose=verbose,
     )
     return settings, {"architectures": architectures, "registry": registry}
@@ -392,10 +399,11 @@ def _task(name: str) -> str:
 def check_options(get: Getter, base: Path, profiles: dict[str, DeviceProfile]) -> None:
     """Validate the options that need no model, dataset or recipe registry, so a wrong
     value is one clean line when pytest reads the command line."""
-    from edgebench.devices import parse_threads, resolve_profile
+    from edgebench.devices import parse_threads, resolve_profiles
     from edgebench.targets.registry import target_spec
 
-    target_spec(resolve_profile(get("edgebench_device"), profiles).target)
+    for device in resolve_profiles(get("edgebench_device"), profiles):
+        target_spec(device.target_name)
     if get("edgebench_threads"):
         parse_threads(get("edgebench_threads"))
     for name, kind, minimum in NUMBERS:

@@ -35,6 +35,7 @@ DEFAULT_NULL_REASONS: dict[str, str] = {
     "trainable_params": "trainable parameters are known for Keras models only",
     "packed_bytes": "only data-free low-bit (dfq) recipes have a packed size; the file size is the size",
     "latency_vs_baseline": "no baseline row to compare with (see latency_gate)",
+    "device_host": "measured on this machine (the device profile has no hosts)",
     **{
         f: "not re-timed by the latency gate (no baseline, a new row, passed at the first "
         "timing, or no latency test ran)"
@@ -72,6 +73,10 @@ class Record:
     gzip_bytes: int | None = None
     lzma_bytes: int | None = None
     packed_bytes: int | None = None
+    #: the board that measured the row (``user@host[:port]``; ``None``: this machine).
+    device_host: str | None = None
+    #: the measuring machine, read there: CPU, cores, kernel, versions, governor, temperature.
+    device_facts: dict[str, Any] | None = None
     #: the parsed recipe: its group, weight bits, steps and swept parameter.
     recipe_spec: dict[str, Any] | None = None
     #: what each compression step did: scheme, bits, calibration, tensor statistics, ...

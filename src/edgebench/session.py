@@ -18,9 +18,10 @@ from edgebench.build.artifacts import Artifact
 from edgebench.build.cache import ArtifactCache
 from edgebench.build.pipeline import ArtifactBuilder
 from edgebench.build.zoo import Architecture
-from edgebench.cases import LatencyCase, Matrix, Variant, build_matrix
+from edgebench.cases import DeviceAxis, LatencyCase, Matrix, Variant, build_matrix
 from edgebench.data.datasets import Dataset, load_dataset
 from edgebench.data.preprocess import first_input
+from edgebench.devices import DeviceProfile
 from edgebench.errors import EdgebenchError
 from edgebench.measurements.base import MeasureContext
 from edgebench.recipes import Recipe, StepRegistry, parse_recipe
@@ -59,6 +60,16 @@ def packed_size(steps: list[dict[str, Any]]) -> dict[str, Any]:
     return {"packed_bytes": packed[-1]} if packed else {}
 
 
+def device_axis(profile: DeviceProfile, settings: Settings) -> DeviceAxis:
+    """A device of the matrix: ``--threads`` or the profile's thread counts; a device that
+    is this machine skips counts above its cores, a board's rows are never skipped here."""
+    if profile.remote:
+        threads = settings.explicit_threads or profile.threads or (1,)
+        return DeviceAxis(profile.name, tuple(threads), None)
+    threads = settings.explicit_threads or profile.thread_counts(settings.cores)
+    return DeviceAxis(profile.name, tuple(threads), settings.cores)
+
+
 class EdgebenchSession:
     """State shared by the benchmark tests of one pytest process."""
 
@@ -83,9 +94,7 @@ class EdgebenchSession:
             settings.datasets,
             settings.recipes,
             settings.runtimes,
-            settings.profile.name,
-            settings.threads,
-            settings.cores,
+            [device_axis(p, settings) for p in settings.device_profiles()],
         )
         self._memo: dict[tuple[Any, ...], Any] = {}
         self._p50s: dict[tuple[str, int], float] = {}
@@ -164,6 +173,7 @@ class EdgebenchSession:
             "gzip_bytes": artifact.gzip_bytes,
             "lzma_bytes": artifact.lzma_bytes,
             "recipe_spec": variant.recipe.describe(),
+            **self.device_facts(variant.device),
             "compression": artifact.steps,
             "weight_tensors": artifact.weight_tensors,
             **packed_size(artifact.steps),
@@ -184,13 +194,38 @@ class EdgebenchSession:
 
     @property
     def target(self) -> Target:
-        """The target that runs this device's jobs in a fresh process (the profile's)."""
-        return self._once(
-            ("target", self.settings.profile.target),
-            lambda: make_target(
-                self.settings.profile.target, timeout_s=self.settings.worker_timeout_s
-            ),
-        )
+        """The target of the session's first device."""
+        return self.target_for(self.settings.profile.name)
+
+    def target_for(self, device: str) -> Target:
+        """The target that runs ``device``'s jobs (the profile's; ``ssh`` for boards)."""
+        profile = self.settings.device(device)
+
+        def make() -> Target:
+            return make_target(
+                profile.target_name,
+                timeout_s=self.settings.worker_timeout_s,
+                **profile.target_options(),
+            )
+
+        return self._once(("target", device), make)
+
+    def is_remote(self, variant: Variant) -> bool:
+        """Whether ``variant`` is measured on a board rather than on this machine."""
+        return bool(getattr(self.target_for(variant.device), "remote", False))
+
+    def device_facts(self, device: str) -> dict[str, Any]:
+        """Facts of the machine that measures ``device``'s rows, read there (once)."""
+        from edgebench.device_facts import collect
+
+        def read() -> dict[str, Any]:
+            target = self.target_for(device)
+            if getattr(target, "remote", False):
+                facts = target.run({"kind": "facts"})
+                return {"device_host": facts.pop("host", None), "device_facts": facts}
+            return {"device_host": None, "device_facts": collect()}
+
+        return self._once(("device-facts", device), read)
 
     def context(self, case: LatencyCase) -> MeasureContext:
         """What a measurement of ``case`` may use (see ``measurements.base``)."""
@@ -201,7 +236,7 @@ class EdgebenchSession:
             dataset=self.dataset(variant.dataset),
             runtime=self.runtime(variant.runtime),
             task=self.task,
-            target=self.target,
+            target=self.target_for(variant.device),
             settings=self.settings,
             once=self._once,
             input_sample=lambda session: self.latency_input(variant, session),

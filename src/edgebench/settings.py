@@ -47,11 +47,23 @@ class Settings:
     gate_retries: int = 8
     expect_speedup: dict[str, float] = field(default_factory=dict)
     task: str = "classify"
+    #: every device of ``--device a,b`` (``profile`` is the first).
+    devices: tuple[DeviceProfile, ...] = ()
+    #: ``--threads`` when given (otherwise each device's own thread counts).
+    explicit_threads: tuple[int, ...] = ()
+
+    def device_profiles(self) -> tuple[DeviceProfile, ...]:
+        """The devices of the session, in order."""
+        return self.devices or (self.profile,)
+
+    def device(self, name: str) -> DeviceProfile:
+        """The profile of device ``name``."""
+        return next(p for p in self.device_profiles() if p.name == name)
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as recorded in the run file."""
         return {
-            "device": self.profile.name,
+            "device": ",".join(p.name for p in self.device_profiles()),
             "models": [s.id for s in self.sources],
             "datasets": list(self.datasets),
             "variants": [r.id for r in self.recipes],

@@ -1,5 +1,10 @@
-"""The isolated measurement worker: ``python -m edgebench.worker`` reads one JSON job on
-stdin and writes one JSON result on stdout.
+"""The measurement worker: ``python -m edgebench.worker`` reads one JSON job on stdin and
+writes one JSON result on stdout. The job is the wire format of every target (a fresh local
+process, or a board over SSH, where this module is shipped with the few it imports).
+
+Job kinds (``kind``): ``measure`` (the default: peak memory and timing, below), ``predict``
+(the model's outputs for an ``.npy`` of inputs, for accuracy on the device's own kernels)
+and ``facts`` (``edgebench.device_facts``).
 
 It imports numpy and one runtime, nothing else of weight (no TensorFlow, no pytest),
 so its peak memory is the runtime's and the model's. Job fields: ``runtime``
@@ -23,7 +28,18 @@ from edgebench.instruments.timing import time_directly
 
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
-    """Measure one job; see the module docstring."""
+    """Run one job; see the module docstring."""
+    kind = job.get("kind", "measure")
+    if kind == "facts":
+        from edgebench.device_facts import collect
+
+        return collect()
+    if kind == "predict":
+        return predict(job)
+    return measure(job)
+
+
+def _runtime(job: dict[str, Any]) -> Any:
     from edgebench.runtimes.registry import RuntimeSpec, runtime_spec
 
     # A job names a registered runtime; it may carry the spec (name, format, factory) of
@@ -34,6 +50,24 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     reason = runtime.unavailable_reason()  # imports the runtime module, nothing more
     if reason:
         raise RuntimeUnavailable(reason)
+    return runtime
+
+
+def predict(job: dict[str, Any]) -> dict[str, Any]:
+    """The model's outputs for every input of ``job["inputs"]`` (an ``.npy`` file), in
+    batches of ``batch_size``, saved to ``job["outputs"]`` (``.npy``)."""
+    runtime = _runtime(job)
+    session = runtime.load(Path(job["artifact"]), int(job.get("threads", 1)))
+    x = np.load(job["inputs"], allow_pickle=False)
+    batch = max(1, int(job.get("batch_size", 1)))
+    outputs = [np.asarray(session.run(x[i : i + batch])) for i in range(0, len(x), batch)]
+    np.save(job["outputs"], np.concatenate(outputs), allow_pickle=False)
+    return {"outputs": job["outputs"], "samples": len(x)}
+
+
+def measure(job: dict[str, Any]) -> dict[str, Any]:
+    """Peak memory and the timing loop of one artifact (or the idle runtime)."""
+    runtime = _runtime(job)
     import_peak, source = peak_kib()
     result: dict[str, Any] = {"import_peak_kib": import_peak, "source": source}
     if not job.get("artifact"):

@@ -41,6 +41,12 @@ def measure_energy(context: MeasureContext) -> tuple[dict[str, Any], dict[str, s
     """Power and energy per image over a window of steady inference (values, null reasons)."""
     from edgebench.instruments.energy import energy_window, idle_power
 
+    if getattr(context.target, "remote", False):
+        reason = (
+            f"not measured: the row runs on a board ({context.case.variant.device}) and its "
+            "meter is not read there yet"
+        )
+        return {}, {name: reason for name in FIELDS}
     session = context.load()  # a broken artifact fails here, meter or not
     invoke = session.bind(context.input_sample(session))
     meter, reason = _probe_meter(context)

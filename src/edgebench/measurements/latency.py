@@ -32,7 +32,10 @@ def isolated_latency(context: MeasureContext) -> tuple[dict[str, Any], dict[str,
     result = context.target.run(context.job())
     values = latency_values(result["samples_s"])
     values["warmup_rounds"] = context.settings.warmup
-    values["latency_timer"] = "isolated worker (edgebench.worker), 1 invoke per round, batch 1"
+    where = f" on {result['host']}" if result.get("host") else ""
+    values["latency_timer"] = (
+        f"isolated worker{where} (edgebench.worker), 1 invoke per round, batch 1"
+    )
     return values, {}
 
 

@@ -36,6 +36,11 @@ BUILTIN_TARGETS: tuple[TargetSpec, ...] = (
         "a fresh local python -m edgebench.worker per job (memory, --isolate)",
     ),
     TargetSpec(
+        "ssh",
+        "edgebench.targets.ssh:SSHTarget",
+        "a board over SSH (execnet): hosts=, python=, ssh_config=, cache= from the profile",
+    ),
+    TargetSpec(
         "inprocess",
         "edgebench.targets.inprocess:InProcessTarget",
         "this process (no isolation: no memory figures)",

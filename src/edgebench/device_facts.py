@@ -1,0 +1,113 @@
+"""Facts about the machine a measurement runs on, read on that machine (stdlib only: this
+module is shipped to boards). Each reader returns ``None`` where the fact is not there."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+SYS = Path("/sys")
+PROC = Path("/proc")
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
+
+
+def cpu_model() -> str | None:
+    """The CPU model name (``/proc/cpuinfo``; on ARM boards the device-tree model too)."""
+    text = _read(PROC / "cpuinfo") or ""
+    for key in ("model name", "Hardware", "Model", "cpu model"):
+        for line in text.splitlines():
+            if line.split(":")[0].strip() == key:
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or None
+
+
+def board_model() -> str | None:
+    """``/proc/device-tree/model`` (e.g. ``Raspberry Pi 5 Model B Rev 1.0``), where it exists."""
+    model = _read(PROC / "device-tree" / "model")
+    return model.rstrip("\x00") if model else None
+
+
+def governor() -> str | None:
+    """The cpufreq governor of cpu0."""
+    return _read(SYS / "devices/system/cpu/cpu0/cpufreq/scaling_governor")
+
+
+def frequency_mhz() -> float | None:
+    """The current frequency of cpu0 in MHz."""
+    value = _read(SYS / "devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")
+    return int(value) / 1000 if value and value.isdigit() else None
+
+
+def temperature_c() -> float | None:
+    """The highest thermal-zone temperature in degrees Celsius."""
+    readings = []
+    for zone in sorted((SYS / "class/thermal").glob("thermal_zone*")):
+        value = _read(zone / "temp")
+        if value and value.lstrip("-").isdigit():
+            readings.append(int(value) / 1000)
+    return max(readings) if readings else None
+
+
+def throttled() -> dict[str, Any] | None:
+    """``vcgencmd get_throttled`` on a Raspberry Pi: the raw flags and whether the board is
+    throttled or capped now (bits 1, 2) or was since boot (bits 17, 18)."""
+    if shutil.which("vcgencmd") is None:
+        return None
+    try:
+        out = subprocess.run(
+            ["vcgencmd", "get_throttled"], capture_output=True, text=True, timeout=5
+        ).stdout
+        flags = int(out.strip().split("=", 1)[1], 16)
+    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+        return None
+    return {
+        "flags": hex(flags),
+        "throttled_now": bool(flags & 0b110),
+        "throttled_since_boot": bool(flags & (0b110 << 16)),
+    }
+
+
+def package_version(name: str) -> str | None:
+    """An installed distribution's version (``None`` when not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def collect() -> dict[str, Any]:
+    """Every fact, as the record's ``device_facts`` holds them."""
+    uname = platform.uname()
+    return {
+        "hostname": uname.node,
+        "cpu": cpu_model(),
+        "board": board_model(),
+        "machine": uname.machine,
+        "cores": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "kernel": uname.release,
+        "python": platform.python_version(),
+        "python_executable": sys.executable,
+        "numpy": package_version("numpy"),
+        "ai-edge-litert": package_version("ai-edge-litert"),
+        "tflite-runtime": package_version("tflite-runtime"),
+        "onnxruntime": package_version("onnxruntime"),
+        "governor": governor(),
+        "frequency_mhz": frequency_mhz(),
+        "temperature_c": temperature_c(),
+        "throttled": throttled(),
+    }

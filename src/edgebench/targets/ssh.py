@@ -1,0 +1,223 @@
+"""The ``ssh`` target: jobs run on a board over SSH, through execnet.
+
+execnet (pytest-dev's, under pytest-xdist) starts the board's Python over the system
+``ssh`` (so ``~/.ssh/config``, keys, agents and ``ProxyJump`` work) and ships
+:mod:`edgebench.targets.remote_agent` to it; the agent keeps a content-addressed cache on
+the board and runs every job in a fresh ``python -m edgebench.worker`` there, from the
+runner bundle (:mod:`edgebench.targets.bundle`). Files (artifacts, test inputs) go over
+once, keyed by sha256; timing happens on the board, never across the link.
+
+A profile with several hosts is a pool of identical boards: each process takes one (an
+xdist worker ``gwN`` takes host ``N mod len(hosts)``), and a lock file per host on this
+machine makes sure two measurements never run on one board at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from edgebench.errors import DeviceUnreachable, InferenceError, RuntimeUnavailable
+from edgebench.targets.hosts import SSHHost, check_remote_path, parse_host
+
+#: seconds ssh may take to connect before the board counts as unreachable.
+CONNECT_TIMEOUT_S = 15
+#: how long to wait for a job's answer beyond the worker's own timeout on the board.
+ANSWER_GRACE_S = 30
+LOCK_DIR = Path(
+    os.environ.get("EDGEBENCH_LOCK_DIR", Path(tempfile.gettempdir()) / "edgebench-locks")
+)
+_RUNTIME_HINTS = {
+    "onnxruntime": "pip install onnxruntime",
+    "litert": "pip install ai-edge-litert (or tflite-runtime)",
+}
+
+
+def _worker_index() -> int:
+    match = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
+    return int(match[1]) if match else 0
+
+
+class _FileDigests:
+    """sha256 of local files, remembered by (path, size, mtime)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, int, int], str] = {}
+
+    def sha256(self, path: Path) -> str:
+        stat = path.stat()
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        if key not in self._known:
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            self._known[key] = digest.hexdigest()
+        return self._known[key]
+
+
+class SSHTarget:
+    """Runs jobs on one board of the profile's hosts."""
+
+    name = "ssh"
+    fresh_process = True
+    remote = True
+
+    def __init__(
+        self,
+        timeout_s: float = 120.0,
+        hosts: tuple[str, ...] = (),
+        python: str = "python3",
+        ssh_config: str | None = None,
+        cache: str | None = None,
+    ) -> None:
+        if not hosts:
+            raise DeviceUnreachable("the ssh target needs hosts= in the device profile")
+        pool = [parse_host(h) for h in hosts]
+        self.host: SSHHost = pool[_worker_index() % len(pool)]
+        self.python = check_remote_path(python, "python")
+        self.cache = check_remote_path(cache, "cache") if cache else None
+        self.ssh_config = ssh_config
+        self.timeout_s = timeout_s
+        self.uploaded = 0  # files sent to the board by this process
+        self.uploaded_bytes = 0
+        self._gateway: Any = None
+        self._channel: Any = None
+        self._failure: str | None = None
+        self._digests = _FileDigests()
+        self._lock = threading.Lock()
+
+    @property
+    def label(self) -> str:
+        """The board this process measures on."""
+        return self.host.label
+
+    # -- the connection ---------------------------------------------------------------
+
+    def _spec(self) -> str:
+        options = ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={CONNECT_TIMEOUT_S}"]
+        spec = f"ssh={' '.join([*options, *self.host.ssh_args()])}//python={self.python}"
+        if self.ssh_config:
+            spec += f"//ssh_config={self.ssh_config}"
+        return spec
+
+    def _call(self, *message: Any, timeout: float = 60.0) -> Any:
+        try:
+            self._channel.send(message)
+            answer = self._channel.receive(timeout)
+        except Exception as exc:  # execnet raises its own types for a dropped link
+            self._drop()
+            raise DeviceUnreachable(
+                f"{self.label}: the link dropped ({type(exc).__name__}: {exc})"
+            ) from exc
+        status, value = answer[0], answer[1]
+        if status == "ok":
+            return value
+        if status == "worker-failed":
+            raise _worker_error(self.label, value)
+        raise InferenceError(f"{self.label}: {value}")
+
+    def _drop(self) -> None:
+        gateway, self._gateway, self._channel = self._gateway, None, None
+        if gateway is not None:
+            with contextlib.suppress(Exception):  # it is gone already
+                gateway.exit()
+
+    def connect(self) -> dict[str, Any]:
+        """Start the agent on the board (once) and install the runner; the board's facts
+        (Python, machine, cache folder). An unreachable board raises ``DeviceUnreachable``
+        now and for every later job of this process (so its rows fail fast)."""
+        if self._failure:
+            raise DeviceUnreachable(self._failure)
+        if self._channel is not None:
+            return self.hello
+        import execnet
+
+        from edgebench.targets import remote_agent
+        from edgebench.targets.bundle import runner_sources
+
+        try:
+            self._gateway = execnet.makegateway(self._spec())
+            self._channel = self._gateway.remote_exec(remote_agent)
+        except Exception as exc:  # HostNotFound, OSError, ...: one line with the cause
+            self._drop()
+            cause = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            self._failure = f"{self.label}: cannot reach the board over ssh ({cause})"
+            raise DeviceUnreachable(self._failure) from exc
+        try:
+            self.hello = self._call("hello", self.cache, timeout=CONNECT_TIMEOUT_S * 2)
+        except DeviceUnreachable as exc:
+            self._failure = (
+                f"{self.label}: ssh works but {self.python} did not start the agent ({exc}); "
+                "is python= the board's Python 3.9+?"
+            )
+            raise DeviceUnreachable(self._failure) from exc
+        sha, sources = runner_sources()
+        if not self._call("runner", sha, None):
+            self._call("runner", sha, sources)
+        return self.hello
+
+    def close(self) -> None:
+        """End the agent and the connection."""
+        if self._channel is not None:
+            with contextlib.suppress(DeviceUnreachable):
+                self._call("close", timeout=5)
+        self._drop()
+
+    # -- files and jobs ------------------------------------------------------------------
+
+    def _remote_file(self, path: Path) -> str:
+        """The board's path of ``path``, sent once (content-addressed)."""
+        sha = self._digests.sha256(path)
+        suffix = "".join(path.suffixes[-1:])
+        found = self._call("has", sha, suffix)
+        if found:
+            return found
+        data = path.read_bytes()
+        stored = self._call("put", sha, suffix, data, timeout=max(60.0, len(data) / 1e5))
+        self.uploaded += 1
+        self.uploaded_bytes += len(data)
+        return stored
+
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Run ``job`` on the board (files in it sent first); a predict job's outputs come
+        back into a local ``.npy`` whose path replaces ``outputs``."""
+        from filelock import FileLock
+
+        LOCK_DIR.mkdir(parents=True, exist_ok=True)
+        lock_name = re.sub(r"[^A-Za-z0-9_.-]", "_", self.label) + ".lock"
+        with self._lock, FileLock(str(LOCK_DIR / lock_name)):
+            self.connect()
+            remote = dict(job)
+            for key in ("artifact", "inputs"):
+                if remote.get(key):
+                    remote[key] = self._remote_file(Path(remote[key]))
+            local_outputs = remote.pop("outputs", None)
+            answer = self._call(
+                "job", remote, self.timeout_s, timeout=self.timeout_s + ANSWER_GRACE_S
+            )
+        result = dict(answer["result"])
+        if local_outputs is not None and "outputs_bytes" in answer:
+            Path(local_outputs).write_bytes(answer["outputs_bytes"])
+            result["outputs"] = local_outputs
+        result["host"] = self.label
+        return result
+
+
+def _worker_error(label: str, message: str) -> Exception:
+    """A failed worker on the board as the error a local one would raise; a runtime that is
+    not installed there says what to install on the board."""
+    if "is not installed" in message or "No module named" in message:
+        for runtime, hint in _RUNTIME_HINTS.items():
+            if runtime in message.lower() or (runtime == "litert" and "lite" in message.lower()):
+                return RuntimeUnavailable(
+                    f"{label}: {runtime} is not installed on the board: {hint} there"
+                )
+        return RuntimeUnavailable(f"{label}: {message}")
+    return InferenceError(f"{label}: measurement {message}")
