@@ -154,6 +154,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(reporter, "edgebench-reporter")
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Close the connections to boards (an xdist worker closes its own)."""
+    found = session.config.stash.get(SESSION_KEY, None)
+    if found is not None and not isinstance(found, UsageError):
+        found.close()
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     """One line: edgebench version and device."""
     device = option_value(config, "edgebench_device")
@@ -231,6 +238,14 @@ def summary_columns(config: pytest.Config) -> list[Any]:
     from edgebench.report.columns import SUMMARY_COLUMNS, field_column
 
     base = [c for c in SUMMARY_COLUMNS if c not in ("accuracy", "drop")]
+    session = config.stash.get(SESSION_KEY, None)
+    several = (
+        session is not None
+        and not isinstance(session, UsageError)
+        and len(session.settings.device_profiles()) > 1
+    )
+    if several:
+        base.insert(1, "device")  # a laptop-vs-board table
     extra = [
         field_column(c.field, c.header, c.fmt) for m in measurements(config) for c in m.columns
     ]

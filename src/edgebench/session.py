@@ -210,6 +210,29 @@ class EdgebenchSession:
 
         return self._once(("target", device), make)
 
+    def _targets(self) -> dict[str, Target]:
+        """The targets made so far, by device."""
+        return {
+            key[1]: value[1]
+            for key, value in self._memo.items()
+            if key[0] == "target" and value[0] == "ok"
+        }
+
+    def transfers(self) -> dict[str, dict[str, Any]]:
+        """What this process sent to each board: ``{device: {host, files, bytes}}``."""
+        return {
+            device: {"host": target.label, "files": target.uploaded, "bytes": target.uploaded_bytes}
+            for device, target in self._targets().items()
+            if getattr(target, "remote", False)
+        }
+
+    def close(self) -> None:
+        """Close the connections to boards."""
+        for target in self._targets().values():
+            close = getattr(target, "close", None)
+            if close is not None:
+                close()
+
     def is_remote(self, variant: Variant) -> bool:
         """Whether ``variant`` is measured on a board rather than on this machine."""
         return bool(getattr(self.target_for(variant.device), "remote", False))

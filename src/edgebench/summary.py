@@ -57,6 +57,7 @@ class RunReporter:
         terminalreporter.write_line(milestone_table(records, self._columns()))
         session = self._session()
         if session is not None:
+            self._devices(terminalreporter, session, records)
             self._findings(terminalreporter, session, records)
             if session.matrix.excluded:
                 terminalreporter.write_line("")
@@ -73,6 +74,52 @@ class RunReporter:
         terminalreporter.write_line(
             f"edgebench: {len(records)} records ({failed} with errors) written to {self.store.path}"
         )
+
+    def _devices(
+        self, terminalreporter: Any, session: EdgebenchSession, records: list[Any]
+    ) -> None:
+        """Where each device was measured, what went to the boards, and throttled rows."""
+        lines = []
+        for profile in session.settings.device_profiles():
+            if profile.remote:
+                sent = session.transfers().get(profile.name)
+                if sent is not None:
+                    what = (
+                        f"{sent['files']} file(s), {sent['bytes'] / 1024:.1f} KiB sent to its cache"
+                        if sent["files"]
+                        else "nothing sent (everything was in its cache)"
+                    )
+                    lines.append(f"device {profile.name}: measured on {sent['host']}; {what}")
+            elif profile.name != "host":
+                facts = next(
+                    (
+                        r.device_facts
+                        for r in records
+                        if r.device == profile.name and r.device_facts
+                    ),
+                    {},
+                )
+                board = facts.get("board")
+                lines.append(
+                    f"device {profile.name}: its profile has no hosts, so it was measured on this "
+                    f"machine ({board or facts.get('cpu') or 'CPU unknown'}), not on a "
+                    f"{profile.description or profile.name}"
+                )
+        self.store.header["device_transfers"] = session.transfers()
+        throttled = [
+            r
+            for r in records
+            if ((r.device_facts or {}).get("throttled") or {}).get("throttled_now")
+        ]
+        if throttled:
+            lines.append(
+                "throttled while measured (vcgencmd get_throttled): "
+                + ", ".join(f"{r.device}/{r.recipe}/{r.runtime}/t{r.threads}" for r in throttled)
+            )
+        if lines:
+            terminalreporter.write_line("")
+            for line in lines:
+                terminalreporter.write_line(line)
 
     def _findings(
         self, terminalreporter: Any, session: EdgebenchSession, records: list[Any]

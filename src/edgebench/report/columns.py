@@ -43,6 +43,7 @@ def field_column(field: str, header: str, fmt: str = "{}") -> Column:
 COLUMNS: dict[str, Column] = {
     "model": Column("Model", lambda r: r.model),
     "dataset": Column("Dataset", lambda r: r.dataset),
+    "device": Column("Device", lambda r: r.device),
     "recipe": Column("Recipe", lambda r: r.recipe),
     "runtime": Column("Runtime", lambda r: r.runtime),
     "threads": Column("Threads", lambda r: r.threads),
@@ -90,6 +91,7 @@ def sort_key(record: Record) -> tuple[Any, ...]:
         record.runtime,
         record.recipe != "fp32",
         record.recipe,
+        record.device,
         record.threads if record.threads is not None else -1,
     )
 

@@ -1,0 +1,245 @@
+"""A real board over SSH: an OpenSSH server on 127.0.0.1 with a throwaway key, and a
+"device" venv that holds only numpy and the runtimes (ci/device.py makes both). Skipped,
+with the reason, where sshd cannot start."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).parent.parent
+DATA = Path(__file__).parent / "data"
+sys.path.insert(0, str(REPO / "ci"))
+import device as local_device  # noqa: E402  (ci/device.py)
+
+pytest.importorskip("execnet")
+pytest.importorskip("ai_edge_litert.interpreter")
+pytest.importorskip("onnxruntime")
+pytest.importorskip("sklearn.datasets")
+QUICK = (
+    "--rounds",
+    "20",
+    "--warmup",
+    "2",
+    "--threads",
+    "1",
+    "--meter",
+    "none",
+    "-p",
+    "no:cacheprovider",
+)
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory):
+    """(ssh_config path, port) of a running sshd that accepts this user's throwaway key."""
+    try:
+        process, config, port = local_device.start_sshd(tmp_path_factory.mktemp("sshd"))
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"no local sshd: {exc}")
+    yield config, port
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def device_python() -> str:
+    """The device venv's Python: numpy, ai-edge-litert and onnxruntime, nothing else."""
+    return str(local_device.device_venv())
+
+
+@pytest.fixture
+def lab(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, sshd, device_python):
+    """A project whose ``lab`` device is the local sshd (and its cache a fresh folder)."""
+    config, _ = sshd
+    for name in ("bench", "fixtures"):
+        shutil.copytree(
+            REPO / name, pytester.path / name, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    shutil.copy(REPO / "conftest.py", pytester.path / "conftest.py")
+    (pytester.path / "models").mkdir()
+    for suffix in (".onnx", ".tflite"):
+        shutil.copy(DATA / f"digits_mlp{suffix}", pytester.path / "models")
+    cache = pytester.path / "board-cache"
+
+    def profile(
+        name: str = "lab", hosts: str = "edgebench-device", python: str = device_python
+    ) -> str:
+        return f"    {name}: threads=1; hosts={hosts}; python={python}; ssh_config={config}; cache={cache}\n"
+
+    pytester.makeini("[pytest]\nedgebench_devices =\n" + profile())
+    pytester.profile = profile  # type: ignore[attr-defined]
+    pytester.cache = cache  # type: ignore[attr-defined]
+    monkeypatch.setenv("EDGEBENCH_CACHE", str(pytester.path / "cache"))
+    monkeypatch.setenv("EDGEBENCH_LOCK_DIR", str(pytester.path / "locks"))
+    return pytester
+
+
+def records(project: pytest.Pytester, name: str) -> list[dict]:
+    return json.loads((project.path / name).read_text())["records"]
+
+
+def run_json(project: pytest.Pytester, name: str) -> dict:
+    return json.loads((project.path / name).read_text())
+
+
+def test_the_quick_bench_on_a_board_over_ssh(lab):
+    """Records from the board, accuracy equal to this machine's, memory and latency there,
+    and a second run that sends nothing."""
+    result = lab.runpytest_subprocess(
+        "bench", "--device", "host,lab", "--edgebench-json", "one.json", *QUICK
+    )
+    result.assert_outcomes(passed=16)  # 2 models x 2 devices x (accuracy, latency, memory, energy)
+    result.stdout.fnmatch_lines(
+        [
+            "| Model * | Device * | Recipe *",  # several devices: the table names them
+            "*device lab: measured on edgebench-device; * file(s)*sent to its cache*",
+        ]
+    )
+    rows = {(r["device"], r["runtime"]): r for r in records(lab, "one.json")}
+    assert set(rows) == {
+        ("host", "litert"),
+        ("host", "onnxruntime"),
+        ("lab", "litert"),
+        ("lab", "onnxruntime"),
+    }
+    for runtime in ("litert", "onnxruntime"):
+        board, here = rows[("lab", runtime)], rows[("host", runtime)]
+        assert board["device_host"] == "edgebench-device" and here["device_host"] is None
+        assert board["accuracy"] == here["accuracy"] and board["eval_samples"] == 360
+        assert board["latency_p50_ms"] > 0 and len(board["latency_samples_ms"]) == 20
+        assert "on edgebench-device" in board["latency_timer"]
+        assert board["memory_over_baseline_mb"] > 0 and board["peak_memory_mb"] > 0
+        assert board["device_facts"]["python_executable"].endswith("device-venv/bin/python")
+        assert board["device_facts"]["onnxruntime"] and board["energy_per_image_mj"] is None
+        assert "board" in board["null_reasons"]["energy_per_image_mj"]
+    sent = run_json(lab, "one.json")["device_transfers"]["lab"]
+    assert sent["files"] >= 2  # two artifacts, and the test split at least once
+    # The board has no edgebench: the runner came over the link into the cache.
+    assert list(lab.cache.glob("runner/*/edgebench/worker.py"))
+    again = lab.runpytest_subprocess(
+        "bench", "--device", "lab", "--edgebench-json", "two.json", *QUICK
+    )
+    again.assert_outcomes(passed=8)
+    assert run_json(lab, "two.json")["device_transfers"]["lab"] == {
+        "host": "edgebench-device",
+        "files": 0,
+        "bytes": 0,
+    }
+    again.stdout.fnmatch_lines(["*device lab: measured on edgebench-device; nothing sent*"])
+
+
+def test_an_unreachable_board_fails_its_rows_in_one_line_and_the_others_go_on(lab, sshd):
+    _, port = sshd
+    closed = local_device.free_port()  # nothing listens there
+    lab.makeini(
+        "[pytest]\nedgebench_devices =\n"
+        + lab.profile("gone", hosts=f"ssh://nobody@127.0.0.1:{closed}")
+    )
+    started = time.monotonic()
+    result = lab.runpytest_subprocess(
+        "bench",
+        "--model",
+        "models/digits_mlp.tflite",
+        "--device",
+        "host,gone",
+        "--edgebench-json",
+        "run.json",
+        *QUICK,
+    )
+    result.assert_outcomes(passed=4, failed=4)
+    result.stdout.fnmatch_lines([f"*nobody@127.0.0.1:{closed}: cannot reach the board over ssh*"])
+    assert time.monotonic() - started < 120
+    by_device = {r["device"]: r for r in records(lab, "run.json")}
+    assert by_device["host"]["accuracy"] is not None and not by_device["host"]["errors"]
+    assert any("cannot reach the board" in e for e in by_device["gone"]["errors"])
+
+
+def test_a_runtime_missing_on_the_board_skips_its_rows_with_the_install_line(lab):
+    python = str(local_device.device_venv(without=("onnxruntime",)))
+    lab.makeini("[pytest]\nedgebench_devices =\n" + lab.profile(python=python))
+    result = lab.runpytest_subprocess(
+        "bench", "--device", "lab", "--edgebench-json", "run.json", "-rs", *QUICK
+    )
+    # litert rows measured; the onnxruntime rows that run the model skip (its energy row is
+    # null with the reason that a board's meter is not read yet, and passes)
+    result.assert_outcomes(passed=5, skipped=3)
+    rows = {r["runtime"]: r for r in records(lab, "run.json")}
+    assert rows["litert"]["accuracy"] is not None and rows["onnxruntime"]["accuracy"] is None
+    result.stdout.fnmatch_lines(
+        ["*onnxruntime is not installed on the board: pip install onnxruntime there*"]
+    )
+
+
+def test_a_worker_killed_on_the_board_fails_its_row(lab):
+    """SIGKILL to the worker of a long latency row: that row fails with the signal, the
+    next row runs."""
+    killed: list[int] = []
+
+    def kill_the_worker() -> None:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not killed:
+            for pid in os.listdir("/proc"):
+                try:
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                    environ = Path(f"/proc/{pid}/environ").read_bytes()
+                except OSError:
+                    continue
+                # the board's worker: run from the runner bundle in the board's cache
+                if b"edgebench.worker" in cmdline and str(lab.cache).encode() in environ:
+                    os.kill(int(pid), signal.SIGKILL)
+                    killed.append(int(pid))
+                    return
+            time.sleep(0.05)
+
+    # Latency only, with enough rounds that the worker is still timing when it is killed.
+    thread = threading.Thread(target=kill_the_worker, daemon=True)
+    thread.start()
+    result = lab.runpytest_subprocess(
+        "bench",
+        "--model",
+        "models/digits_mlp.tflite",
+        "--device",
+        "lab",
+        "-k",
+        "latency",
+        "--edgebench-json",
+        "run.json",
+        "--rounds",
+        "3000000",
+        "--warmup",
+        "0",
+        "--threads",
+        "1",
+        "-p",
+        "no:cacheprovider",
+    )
+    thread.join(5)
+    assert killed
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*edgebench-device: measurement worker exited with status -9*"])
+
+
+def test_host_strings_with_shell_metacharacters_are_refused_and_nothing_runs(lab, tmp_path):
+    marker = tmp_path / "pwned"
+    for hosts, python in (
+        (f"pi@x$(touch${{IFS}}{marker})", "python3"),
+        ("edgebench-device", f"/usr/bin/python3`touch {marker}`"),
+        ("-oProxyCommand=touch", "python3"),
+    ):
+        lab.makeini("[pytest]\nedgebench_devices =\n" + lab.profile(hosts=hosts, python=python))
+        result = lab.runpytest_subprocess("bench", "--device", "lab", *QUICK)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stderr.str()
+        result.stderr.fnmatch_lines(
+            ["*only letters, digits*" if "`" in python else "*plain names*"]
+        )
+    assert not marker.exists()
