@@ -243,3 +243,27 @@ def test_host_strings_with_shell_metacharacters_are_refused_and_nothing_runs(lab
             ["*only letters, digits*" if "`" in python else "*plain names*"]
         )
     assert not marker.exists()
+
+
+def test_devices_check_prints_one_line_per_host(sshd, device_python, tmp_path):
+    config, _ = sshd
+    closed = local_device.free_port()
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nedgebench_devices =\n"
+        f"    lab: threads=1; hosts=edgebench-device,ssh://nobody@127.0.0.1:{closed}; "
+        f"python={device_python}; ssh_config={config}; cache={tmp_path / 'board'}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "edgebench", "devices", "--check", "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr  # one host failed
+    lines = [
+        line for line in done.stdout.splitlines() if line.startswith(("lab edgebench", "lab ssh"))
+    ]
+    assert lines[0].startswith("lab edgebench-device: ok; Python ")
+    assert "ai-edge-litert 2.3" in lines[0] and "onnxruntime 1." in lines[0]
+    assert "cannot reach the board over ssh (ssh: connect to host 127.0.0.1 port" in lines[1]
+    assert "Connection refused" in lines[1]

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from tabulate import tabulate
 
@@ -51,7 +52,42 @@ def cmd_devices(args: argparse.Namespace) -> int:
         for p in profiles.values()
     ]
     print(tabulate(rows, headers=["Device", "Threads", "Meter", "Memory baseline", "Description"]))
+    if args.check:
+        return check_hosts(profiles.values())
     return 0
+
+
+def check_hosts(profiles: Any) -> int:
+    """One line per host of every profile with hosts: reachable, Python, numpy, runtimes and
+    versions, CPU, cores, governor, temperature (read on the board); 1 if any failed."""
+    from edgebench.errors import EdgebenchError
+    from edgebench.targets.ssh import SSHTarget
+
+    failed = 0
+    for profile in profiles:
+        for host in profile.hosts:
+            options = {**profile.target_options(), "hosts": (host,)}
+            target = SSHTarget(timeout_s=60, **options)
+            try:
+                facts = target.run({"kind": "facts"})
+            except EdgebenchError as exc:
+                failed += 1
+                print(f"{profile.name} {host}: FAILED {exc}")
+                continue
+            finally:
+                target.close()
+            runtimes = ", ".join(
+                f"{name} {facts[name]}"
+                for name in ("ai-edge-litert", "tflite-runtime", "onnxruntime")
+                if facts.get(name)
+            )
+            print(
+                f"{profile.name} {host}: ok; Python {facts['python']}, numpy {facts['numpy']}, "
+                f"{runtimes or 'no runtime installed'}; {facts['board'] or facts['cpu']} "
+                f"({facts['machine']}, {facts['cores']} cores); governor {facts['governor']}, "
+                f"{facts['temperature_c']} C, throttled {facts['throttled']}"
+            )
+    return 1 if failed else 0
 
 
 def cmd_meters(args: argparse.Namespace) -> int:
@@ -163,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     devices.add_argument(
         "--root", default=".", help="project folder with pytest.ini/pyproject.toml"
+    )
+    devices.add_argument(
+        "--check",
+        action="store_true",
+        help="connect to every host of every profile over SSH and print what each board has",
     )
     devices.set_defaults(func=cmd_devices)
     meters = sub.add_parser(

@@ -147,8 +147,7 @@ class SSHTarget:
             self._channel = self._gateway.remote_exec(remote_agent)
         except Exception as exc:  # HostNotFound, OSError, ...: one line with the cause
             self._drop()
-            cause = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            self._failure = f"{self.label}: cannot reach the board over ssh ({cause})"
+            self._failure = f"{self.label}: cannot reach the board over ssh ({self._ssh_cause()})"
             raise DeviceUnreachable(self._failure) from exc
         try:
             self.hello = self._call("hello", self.cache, timeout=CONNECT_TIMEOUT_S * 2)
@@ -162,6 +161,28 @@ class SSHTarget:
         if not self._call("runner", sha, None):
             self._call("runner", sha, sources)
         return self.hello
+
+    def _ssh_cause(self) -> str:
+        """ssh's own words for why it cannot log in (execnet does not keep them): the last
+        line of ``ssh ... true`` (an argument list, no local shell)."""
+        import subprocess
+
+        config = ["-F", self.ssh_config] if self.ssh_config else []
+        options = ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={CONNECT_TIMEOUT_S}"]
+        try:
+            done = subprocess.run(
+                ["ssh", *config, *options, *self.host.ssh_args(), "true"],
+                capture_output=True,
+                text=True,
+                timeout=CONNECT_TIMEOUT_S * 2,
+                stdin=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"ssh: {exc}"
+        lines = done.stderr.strip().splitlines()
+        if done.returncode == 0:
+            return f"ssh logs in, but {self.python} did not start the agent"
+        return lines[-1] if lines else f"ssh exited with status {done.returncode}"
 
     def close(self) -> None:
         """End the agent and the connection."""
