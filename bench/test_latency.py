@@ -23,6 +23,7 @@ def test_latency(edgebench, edgebench_case, edgebench_record, benchmark, timing)
     failure = None
     with edgebench_record.measuring(variant, threads) as row:
         row.facts.update(edgebench.variant_facts(variant))
+        row.values.update(edgebench.row_host(variant))
         invoke = None
 
         # on a board, or with --isolate, the row's target times it (a fresh worker there)

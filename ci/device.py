@@ -93,7 +93,9 @@ def start_sshd(folder: Path) -> tuple[subprocess.Popen, Path, int]:
         raise RuntimeError("sshd did not listen within 10 s")
     client = folder / "ssh_config"
     client.write_text(
-        f"Host edgebench-device\n  HostName 127.0.0.1\n  Port {port}\n  User {getpass.getuser()}\n"
+        # the alias, and 127.0.0.1 itself (a host written as ssh://user@127.0.0.1:PORT)
+        f"Host edgebench-device 127.0.0.1\n  HostName 127.0.0.1\n  Port {port}\n"
+        f"  User {getpass.getuser()}\n"
         f"  IdentityFile {folder / 'client_key'}\n  IdentitiesOnly yes\n"
         "  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n"
     )

@@ -267,3 +267,36 @@ def test_devices_check_prints_one_line_per_host(sshd, device_python, tmp_path):
     assert "ai-edge-litert 2.3" in lines[0] and "onnxruntime 1." in lines[0]
     assert "cannot reach the board over ssh (ssh: connect to host 127.0.0.1 port" in lines[1]
     assert "Connection refused" in lines[1]
+
+
+def test_a_fleet_spreads_rows_over_its_boards_under_xdist(lab, sshd):
+    """Two hosts (two names of the local sshd) and -n 2: each xdist worker measures on its
+    own board, latency is timed on the boards (not null under -n), each row names its board."""
+    _, port = sshd
+    lab.makeini(
+        "[pytest]\nedgebench_devices =\n"
+        + lab.profile(
+            hosts=f"edgebench-device,ssh://{os.environ.get('USER', 'root')}@127.0.0.1:{port}"
+        )
+    )
+    pytest.importorskip("xdist")
+    result = lab.runpytest_subprocess(
+        "bench",
+        "--device",
+        "lab",
+        "-n",
+        "2",
+        "--dist",
+        "loadgroup",
+        "--edgebench-json",
+        "run.json",
+        *QUICK,
+    )
+    result.assert_outcomes(passed=8)
+    rows = records(lab, "run.json")
+    assert all(r["latency_p50_ms"] is not None for r in rows)  # timed on the board, not here
+    assert {r["device_host"] for r in rows} <= {
+        "edgebench-device",
+        f"{os.environ.get('USER', 'root')}@127.0.0.1:{port}",
+    }
+    assert all(r["device_host"] for r in rows)

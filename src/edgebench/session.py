@@ -233,6 +233,12 @@ class EdgebenchSession:
             if close is not None:
                 close()
 
+    def row_host(self, variant: Variant) -> dict[str, Any]:
+        """``device_host``: the board of the pool that this process measures on (a row's
+        field: under xdist, rows of one variant may run on different boards)."""
+        target = self.target_for(variant.device)
+        return {"device_host": target.label} if getattr(target, "remote", False) else {}
+
     def is_remote(self, variant: Variant) -> bool:
         """Whether ``variant`` is measured on a board rather than on this machine."""
         return bool(getattr(self.target_for(variant.device), "remote", False))
@@ -245,8 +251,9 @@ class EdgebenchSession:
             target = self.target_for(device)
             if getattr(target, "remote", False):
                 facts = target.run({"kind": "facts"})
-                return {"device_host": facts.pop("host", None), "device_facts": facts}
-            return {"device_host": None, "device_facts": collect()}
+                facts.pop("host", None)
+                return {"device_facts": facts}
+            return {"device_facts": collect()}
 
         return self._once(("device-facts", device), read)
 
