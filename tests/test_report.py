@@ -158,3 +158,24 @@ def test_report_command_writes_tables_plots_and_comparison(tmp_path, capsys):
     assert not (out / "m2.md").exists()
     assert main(["report", "--runs-dir", str(tmp_path / "none"), "--out", str(out)]) == 2
     assert "no run files" in capsys.readouterr().err
+
+
+def test_several_devices_get_their_own_tables_and_a_comparison():
+    from dataclasses import replace
+
+    host = [rec("fp32", 1, latency_p50_ms=2.0), rec("int8", 1, latency_p50_ms=1.0)]
+    board = [replace(r, device="lab-pi", latency_p50_ms=r.latency_p50_ms * 5) for r in host]
+    titles = [table.title for table in t.milestone_tables(host + board)]
+    assert titles == [
+        "m on digits, litert on host (threads 1)",
+        "m on digits, litert on lab-pi (threads 1)",
+    ]
+    assert [table.title for table in t.milestone_tables(host)] == [
+        "m on digits, litert (threads 1)"
+    ]
+    (table,) = t.device_tables(host + board)
+    assert table.title == "Devices compared: m on digits"
+    assert table.headers[:5] == ["Recipe", "Runtime", "Threads", "p50 [ms] host", "p50 [ms] lab-pi"]
+    assert table.rows[0][:5] == ["fp32", "litert", "1", "2.000", "10.000"]
+    assert table.rows[1][:5] == ["int8", "litert", "1", "1.000", "5.000"]
+    assert t.device_tables(host) == []  # one device: no comparison

@@ -150,6 +150,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             tables = [
                 *t.milestone_tables(records, columns),
                 *t.thread_scaling_tables(records),
+                *t.device_tables(records),
                 *t.quantization_tables(records),
                 *t.tensor_tables(records),
             ]

@@ -87,11 +87,52 @@ def resolve_columns(names: Sequence[str]) -> list[Column]:
 
 
 def grouped(records: Sequence[Record]) -> dict[tuple[str, str, str], list[Record]]:
-    """Records by (model, dataset, runtime)."""
+    """Records by (model, dataset, runtime); with several devices the runtime part reads
+    ``runtime on device`` (a table never mixes two devices' rows)."""
+    several = len({r.device for r in records}) > 1
     groups: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
     for record in records:
-        groups[(record.model, record.dataset, record.runtime)].append(record)
+        runtime = f"{record.runtime} on {record.device}" if several else record.runtime
+        groups[(record.model, record.dataset, runtime)].append(record)
     return dict(sorted(groups.items()))
+
+
+def device_tables(records: Sequence[Record]) -> list[Table]:
+    """With several devices: per model and dataset, one row per recipe x runtime x threads
+    and, per device, p50, memory over base, energy per image and accuracy."""
+    devices = sorted({r.device for r in records})
+    if len(devices) < 2:
+        return []
+    figures = [COLUMNS_BY_KEY[k] for k in ("p50", "memory", "energy", "accuracy")]
+    by_model: dict[tuple[str, str], dict[tuple[Any, ...], dict[str, Record]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    for r in records:
+        by_model[(r.model, r.dataset)][(r.recipe, r.runtime, r.threads)][r.device] = r
+    tables = []
+    for (model, dataset), rows in sorted(by_model.items()):
+        body = []
+        for (recipe, runtime, threads), per_device in sorted(
+            rows.items(),
+            key=lambda kv: (
+                kv[0][1],
+                FAMILY_ORDER.index(family(kv[0][0])),
+                kv[0][0],
+                kv[0][2] or 0,
+            ),
+        ):
+            cells = [recipe, runtime, NOT_AVAILABLE if threads is None else str(threads)]
+            for column in figures:
+                for device in devices:
+                    record = per_device.get(device)
+                    value = None if record is None else getattr(record, column.field)
+                    cells.append(NOT_AVAILABLE if value is None else column.fmt.format(value))
+            body.append(cells)
+        headers = ["Recipe", "Runtime", "Threads"] + [
+            f"{column.header} {device}" for column in figures for device in devices
+        ]
+        tables.append(Table(f"Devices compared: {model} on {dataset}", headers, body))
+    return tables
 
 
 def one_thread_count(records: Sequence[Record]) -> list[Record]:
