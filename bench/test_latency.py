@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import pytest
 
+from edgebench.device_facts import temperature_c
 from edgebench.gates import gate_with_retries, latency_gate, retry_pauses
 from edgebench.instruments.latency import time_directly, time_invoke
 from edgebench.measurements import LATENCY
+from edgebench.measurements.latency import temperatures
 
 
 def test_latency(edgebench, edgebench_case, edgebench_record, benchmark, timing):
@@ -37,7 +39,9 @@ def test_latency(edgebench, edgebench_case, edgebench_record, benchmark, timing)
                     row.values.update(values)
                 return values["latency_samples_ms"]
             if first:
+                before = temperature_c()
                 values, reasons = time_invoke(benchmark, invoke, timing.rounds, timing.warmup)
+                values.update(temperatures(before, temperature_c()))
                 row.values.update(values)
                 row.null_reasons.update(reasons)
                 return values.get("latency_samples_ms")

@@ -37,6 +37,10 @@ DEFAULT_NULL_REASONS: dict[str, str] = {
     "latency_vs_baseline": "no baseline row to compare with (see latency_gate)",
     "device_host": "measured on this machine (the device profile has no hosts)",
     **{
+        f: "no thermal zone readable on the machine that measured the row, or no latency test ran"
+        for f in ("temperature_before_c", "temperature_after_c")
+    },
+    **{
         f: "not re-timed by the latency gate (no baseline, a new row, passed at the first "
         "timing, or no latency test ran)"
         for f in ("latency_gate_attempts", "latency_gate_ratios")
@@ -103,6 +107,9 @@ class Record:
     #: per statistic: current/baseline ratio with its bootstrap interval and the tolerance.
     latency_vs_baseline: dict[str, Any] | None = None
     throughput_ips: float | None = None
+    #: the hottest thermal zone just before and just after the timed loop, in degrees C.
+    temperature_before_c: float | None = None
+    temperature_after_c: float | None = None
     latency_timer: str | None = None
     accuracy: float | None = None
     baseline_accuracy: float | None = None

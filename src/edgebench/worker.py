@@ -83,7 +83,11 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
     result["peak_reset"] = can_reset
     if can_reset:
         reset_peak()
+    from edgebench.device_facts import temperature_c
+
+    result["temperature_before_c"] = temperature_c()
     samples = time_directly(invoke, int(job.get("rounds", 1)), int(job.get("warmup", 0)))
+    result["temperature_after_c"] = temperature_c()
     inference_peak, _ = peak_kib()
     result["inference_peak_kib"] = inference_peak
     result["peak_kib"] = max(load_peak or 0, inference_peak or 0) if can_reset else inference_peak

@@ -25,12 +25,20 @@ FIELDS: tuple[str, ...] = (
 )
 
 
+def temperatures(before: float | None, after: float | None) -> dict[str, Any]:
+    """``temperature_before_c``/``temperature_after_c`` of the timed loop (where readable)."""
+    return {"temperature_before_c": before, "temperature_after_c": after}
+
+
 def isolated_latency(context: MeasureContext) -> tuple[dict[str, Any], dict[str, str]]:
     """Latency timed by the target's worker: the same warm-up and rounds, raw samples back."""
     from edgebench.instruments.latency import latency_values
 
     result = context.target.run(context.job())
     values = latency_values(result["samples_s"])
+    values.update(
+        temperatures(result.get("temperature_before_c"), result.get("temperature_after_c"))
+    )
     values["warmup_rounds"] = context.settings.warmup
     where = f" on {result['host']}" if result.get("host") else ""
     values["latency_timer"] = (
