@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import lay_out_project
+
 REPO = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"
 # In-process pytester runs drop modules first imported inside them; C extensions
@@ -25,14 +27,7 @@ QUICK = ("--rounds", "20", "--warmup", "2", "-p", "no:cacheprovider")
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A project laid out like edgebench's: bench/, fixtures/, conftest.py, models/ with the tiny models."""
-    for name in ("bench", "fixtures"):
-        shutil.copytree(
-            REPO / name, pytester.path / name, ignore=shutil.ignore_patterns("__pycache__")
-        )
-    shutil.copy(REPO / "conftest.py", pytester.path / "conftest.py")
-    (pytester.path / "models").mkdir()
-    for suffix in (".onnx", ".tflite"):
-        shutil.copy(DATA / f"digits_mlp{suffix}", pytester.path / "models")
+    lay_out_project(pytester.path)
     pytester.makeini("[pytest]\n")
     monkeypatch.setenv("EDGEBENCH_CACHE", str(pytester.path / "cache"))
     return pytester

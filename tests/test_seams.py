@@ -13,6 +13,7 @@ from edgebench.meters.registry import unregister_meter
 from edgebench.runtimes.registry import unregister_runtime
 from edgebench.targets.registry import unregister_target
 from edgebench.tasks.registry import unregister_task
+from tests.conftest import lay_out_project
 
 HERE = Path(__file__).parent
 REPO = HERE.parent
@@ -46,14 +47,9 @@ def pytest_edgebench_measurements(config):
 
 @pytest.fixture
 def toy_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    for name in ("bench", "fixtures"):
-        shutil.copytree(
-            REPO / name, pytester.path / name, ignore=shutil.ignore_patterns("__pycache__")
-        )
+    lay_out_project(pytester.path, suffixes=(".tflite",), conftest=False)
     for toy in (HERE / "toys").glob("toy_*.py"):
         shutil.copy(toy, pytester.path)
-    (pytester.path / "models").mkdir()
-    shutil.copy(HERE / "data" / "digits_mlp.tflite", pytester.path / "models")
     pytester.makeconftest(CONFTEST)
     pytester.makeini(
         "[pytest]\nedgebench_devices =\n    toybox: threads=1; meter=toy; target=journal\n"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import lay_out_project
 
 REPO = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"
@@ -61,14 +62,7 @@ def device_python() -> str:
 def lab(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, sshd, device_python):
     """A project whose ``lab`` device is the local sshd (and its cache a fresh folder)."""
     config, _ = sshd
-    for name in ("bench", "fixtures"):
-        shutil.copytree(
-            REPO / name, pytester.path / name, ignore=shutil.ignore_patterns("__pycache__")
-        )
-    shutil.copy(REPO / "conftest.py", pytester.path / "conftest.py")
-    (pytester.path / "models").mkdir()
-    for suffix in (".onnx", ".tflite"):
-        shutil.copy(DATA / f"digits_mlp{suffix}", pytester.path / "models")
+    lay_out_project(pytester.path)
     cache = pytester.path / "board-cache"
 
     def profile(
