@@ -294,3 +294,19 @@ def test_a_fleet_spreads_rows_over_its_boards_under_xdist(lab, sshd):
         f"{os.environ.get('USER', 'root')}@127.0.0.1:{port}",
     }
     assert all(r["device_host"] for r in rows)
+
+
+def test_the_board_reads_its_own_meter(lab):
+    """A command meter runs on the board (here: a command that prints 3.5 W), idle and
+    during inference, and the energy fields come back from there."""
+    result = lab.runpytest_subprocess(
+        "bench", "--model", "models/digits_mlp.tflite", "--device", "lab", "-k", "energy",
+        "--meter", "command", "--meter-command", "echo 3.5", "--energy-seconds", "0.5",
+        "--edgebench-json", "run.json", "--rounds", "20", "--warmup", "2", "--threads", "1",
+        "-p", "no:cacheprovider",
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)
+    (row,) = records(lab, "run.json")
+    assert (row["meter"], row["device_host"]) == ("command", "edgebench-device")
+    assert row["power_avg_w"] == pytest.approx(3.5) and row["power_idle_w"] == pytest.approx(3.5)
+    assert row["energy_images"] > 0 and row["energy_net_per_image_mj"] == pytest.approx(0, abs=1e-6)

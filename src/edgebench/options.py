@@ -372,6 +372,7 @@ def resolve_settings(
         thresholds=thresholds,
         task=_task(get("edgebench_task")),
         devices=devices,
+        meter_option=get("edgebench_meter"),
         explicit_threads=parse_threads(raw_threads) if raw_threads else (),
         verbose=verbose,
     )

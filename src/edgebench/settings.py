@@ -49,12 +49,18 @@ class Settings:
     task: str = "classify"
     #: every device of ``--device a,b`` (``profile`` is the first).
     devices: tuple[DeviceProfile, ...] = ()
+    #: ``--meter`` when given (otherwise each device's own meter).
+    meter_option: str = ""
     #: ``--threads`` when given (otherwise each device's own thread counts).
     explicit_threads: tuple[int, ...] = ()
 
     def device_profiles(self) -> tuple[DeviceProfile, ...]:
         """The devices of the session, in order."""
         return self.devices or (self.profile,)
+
+    def meter_for(self, device: str) -> str:
+        """The meter of ``device``: ``--meter``, else the device profile's."""
+        return self.meter_option or self.device(device).meter
 
     def device(self, name: str) -> DeviceProfile:
         """The profile of device ``name``."""

@@ -3,8 +3,9 @@ writes one JSON result on stdout. The job is the wire format of every target (a 
 process, or a board over SSH, where this module is shipped with the few it imports).
 
 Job kinds (``kind``): ``measure`` (the default: peak memory and timing, below), ``predict``
-(the model's outputs for an ``.npy`` of inputs, for accuracy on the device's own kernels)
-and ``facts`` (``edgebench.device_facts``).
+(the model's outputs for an ``.npy`` of inputs, for accuracy on the device's own kernels),
+``energy`` (the machine's own power meter around idle or inference) and ``facts``
+(``edgebench.device_facts``).
 
 It imports numpy and one runtime, nothing else of weight (no TensorFlow, no pytest),
 so its peak memory is the runtime's and the model's. Job fields: ``runtime``
@@ -36,6 +37,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         return collect()
     if kind == "predict":
         return predict(job)
+    if kind == "energy":
+        return energy(job)
     return measure(job)
 
 
@@ -63,6 +66,35 @@ def predict(job: dict[str, Any]) -> dict[str, Any]:
     outputs = [np.asarray(session.run(x[i : i + batch])) for i in range(0, len(x), batch)]
     np.save(job["outputs"], np.concatenate(outputs), allow_pickle=False)
     return {"outputs": job["outputs"], "samples": len(x)}
+
+
+def energy(job: dict[str, Any]) -> dict[str, Any]:
+    """Power on this machine's meter (``meter``, ``meter_command``): idle for ``seconds``
+    without an artifact, else a window of steady inference (random inputs of the model's
+    shape) with ``idle_w`` subtracted. A meter that cannot be read here answers
+    ``{"unavailable": reason}``."""
+    from edgebench.instruments.energy import energy_window, idle_power
+    from edgebench.meters.base import MeterUnavailable
+    from edgebench.meters.registry import make_meter
+
+    command = str(job.get("meter_command") or "")
+    try:
+        meter = make_meter(str(job["meter"]), command)
+        if meter is None:
+            return {"unavailable": "--meter none"}
+        seconds = float(job["seconds"])
+        if not job.get("artifact"):
+            return idle_power(meter.name, command, meter.period_s, seconds)
+        session = _runtime(job).load(Path(job["artifact"]), int(job["threads"]))
+        shape = tuple(d if d is not None else 1 for d in session.input_shape)
+        sample = np.random.default_rng(0).random((1, *shape), dtype=np.float32)
+        values = energy_window(
+            meter.name, command, meter.period_s, seconds, session.bind(sample), job["idle_w"]
+        )
+    except MeterUnavailable as exc:
+        return {"unavailable": str(exc)}
+    values.update(meter=meter.name, meter_scope=meter.scope, meter_period_s=meter.period_s)
+    return values
 
 
 def measure(job: dict[str, Any]) -> dict[str, Any]:

@@ -37,16 +37,36 @@ def _probe_meter(context: MeasureContext) -> tuple[Any, str | None]:
     return context.once(("meter",), probe)
 
 
+def _on_the_board(context: MeasureContext) -> tuple[dict[str, Any], dict[str, str]]:
+    """The board reads its own meter (``energy`` jobs): idle once per device, then a
+    window of steady inference of the row."""
+    settings = context.settings
+    device = context.case.variant.device
+    energy_job = {
+        "kind": "energy",
+        "meter": settings.meter_for(device),
+        "meter_command": settings.meter_command,
+        "seconds": settings.energy_seconds,
+    }
+    idle = context.once(
+        ("idle-power", device), lambda: context.target.run({**context.job(idle=True), **energy_job})
+    )
+    result = idle
+    if "unavailable" not in idle:
+        row_job = {**context.job(), **energy_job, "idle_w": idle["power_idle_w"]}
+        result = context.target.run(row_job)
+    if "unavailable" in result:
+        reason = f"no meter on the board ({device}): {result['unavailable']}"
+        return {}, {name: reason for name in FIELDS}
+    return {name: result[name] for name in FIELDS if name in result}, {}
+
+
 def measure_energy(context: MeasureContext) -> tuple[dict[str, Any], dict[str, str]]:
     """Power and energy per image over a window of steady inference (values, null reasons)."""
     from edgebench.instruments.energy import energy_window, idle_power
 
     if getattr(context.target, "remote", False):
-        reason = (
-            f"not measured: the row runs on a board ({context.case.variant.device}) and its "
-            "meter is not read there yet"
-        )
-        return {}, {name: reason for name in FIELDS}
+        return _on_the_board(context)
     session = context.load()  # a broken artifact fails here, meter or not
     invoke = session.bind(context.input_sample(session))
     meter, reason = _probe_meter(context)
