@@ -310,3 +310,48 @@ def test_the_board_reads_its_own_meter(lab):
     assert (row["meter"], row["device_host"]) == ("command", "edgebench-device")
     assert row["power_avg_w"] == pytest.approx(3.5) and row["power_idle_w"] == pytest.approx(3.5)
     assert row["energy_images"] > 0 and row["energy_net_per_image_mj"] == pytest.approx(0, abs=1e-6)
+
+
+def test_a_dropped_link_fails_the_row_and_the_next_rows_reconnect(lab):
+    """The ssh client dies while the board times a long row: that row fails with the host
+    and the cause, and the memory row after it reconnects and is measured."""
+    killed: list[int] = []
+
+    def drop_the_link() -> None:
+        import psutil
+
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            procs = list(psutil.process_iter(["cmdline", "create_time"]))
+            # the long latency row: a worker on the board that has been timing for 2 s
+            timing = any(
+                "edgebench.worker" in (p.info["cmdline"] or [])
+                and time.time() - p.info["create_time"] > 2
+                for p in procs
+            )
+            clients = [
+                p
+                for p in procs
+                if (p.info["cmdline"] or [""])[0] == "ssh"
+                and "edgebench-device" in p.info["cmdline"]
+            ]
+            if timing and clients:
+                for client in clients:
+                    client.kill()
+                    killed.append(client.pid)
+                return
+            time.sleep(0.1)
+
+    thread = threading.Thread(target=drop_the_link, daemon=True)
+    thread.start()
+    result = lab.runpytest_subprocess(
+        "bench", "--model", "models/digits_mlp.tflite", "--device", "lab", "-k", "latency or memory",
+        "--meter", "none", "--edgebench-json", "run.json", "--rounds", "3000000", "--warmup", "0",
+        "--threads", "1", "-p", "no:cacheprovider",
+    )  # fmt: skip
+    thread.join(5)
+    assert killed
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*edgebench-device: the link dropped*"])
+    (row,) = records(lab, "run.json")
+    assert row["memory_over_baseline_mb"] is not None and row["latency_p50_ms"] is None

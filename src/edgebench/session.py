@@ -22,7 +22,7 @@ from edgebench.cases import DeviceAxis, LatencyCase, Matrix, Variant, build_matr
 from edgebench.data.datasets import Dataset, load_dataset
 from edgebench.data.preprocess import first_input
 from edgebench.devices import DeviceProfile
-from edgebench.errors import EdgebenchError
+from edgebench.errors import DeviceUnreachable, EdgebenchError
 from edgebench.measurements.base import MeasureContext
 from edgebench.recipes import Recipe, StepRegistry, parse_recipe
 from edgebench.runtimes import InferenceSession, Runtime, make_runtime
@@ -104,6 +104,8 @@ class EdgebenchSession:
         if key not in self._memo:
             try:
                 self._memo[key] = ("ok", compute())
+            except DeviceUnreachable:
+                raise  # a dropped link may come back; the target remembers a board it cannot reach
             except EdgebenchError as exc:
                 self._memo[key] = ("error", exc)
         status, value = self._memo[key]
