@@ -355,3 +355,47 @@ def test_a_dropped_link_fails_the_row_and_the_next_rows_reconnect(lab):
     result.stdout.fnmatch_lines(["*edgebench-device: the link dropped*"])
     (row,) = records(lab, "run.json")
     assert row["memory_over_baseline_mb"] is not None and row["latency_p50_ms"] is None
+
+
+def test_a_meter_read_on_this_machine_while_the_board_runs(lab, tmp_path):
+    """meter_at=host: a command on this machine (a USB meter's reader) is sampled while the
+    board runs its inference loop."""
+    reader = tmp_path / "usbmeter"
+    reader.write_text("#!/bin/sh\necho 4.25\n")
+    reader.chmod(0o755)
+    lab.makeini(
+        "[pytest]\nedgebench_devices =\n" + lab.profile().rstrip("\n") + "; meter_at=host\n"
+    )
+    result = lab.runpytest_subprocess(
+        "bench", "--model", "models/digits_mlp.tflite", "--device", "lab", "-k", "energy",
+        "--meter", "command", "--meter-command", str(reader), "--energy-seconds", "0.5",
+        "--edgebench-json", "run.json", "--threads", "1", "-p", "no:cacheprovider",
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)
+    (row,) = records(lab, "run.json")
+    assert row["meter"] == "command (read on this machine)"
+    assert row["power_avg_w"] == pytest.approx(4.25) and row["energy_images"] > 0
+    assert row["energy_window_s"] == pytest.approx(0.5, rel=0.2)
+
+
+def test_a_refused_key_and_a_hanging_worker_fail_their_rows_with_the_cause(lab, sshd):
+    _, port = sshd
+    lab.makeini(
+        "[pytest]\nedgebench_devices =\n"
+        + lab.profile("refused", hosts=f"ssh://nobody@127.0.0.1:{port}")
+    )
+    refused = lab.runpytest_subprocess(
+        "bench", "--model", "models/digits_mlp.tflite", "--device", "refused", *QUICK
+    )
+    refused.assert_outcomes(failed=4)
+    refused.stdout.fnmatch_lines(
+        ["*nobody@127.0.0.1:*: cannot reach the board over ssh (*Permission denied*"]
+    )
+    lab.makeini("[pytest]\nedgebench_devices =\n" + lab.profile())
+    hang = lab.runpytest_subprocess(
+        "bench", "--model", "models/digits_mlp.tflite", "--device", "lab", "-k", "latency",
+        "--worker-timeout", "2", "--rounds", "300000000", "--warmup", "0", "--threads", "1",
+        "-p", "no:cacheprovider",
+    )  # fmt: skip
+    hang.assert_outcomes(failed=1)
+    hang.stdout.fnmatch_lines(["*edgebench-device: measurement worker timed out after 2 s*"])

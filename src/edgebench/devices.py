@@ -45,6 +45,9 @@ class DeviceProfile:
     ssh_config: str = ""
     #: the cache folder on the board (empty: ``~/.cache/edgebench-device``).
     cache: str = ""
+    #: where the meter is read for a board: ``board`` (its own sensors or a command run
+    #: there) or ``host`` (a USB meter read on this machine while the board runs).
+    meter_at: str = "board"
 
     @property
     def target_name(self) -> str:
@@ -109,6 +112,7 @@ PROFILE_FIELDS = (
     "python",
     "ssh_config",
     "cache",
+    "meter_at",
 )
 
 
@@ -145,6 +149,12 @@ def _profile_from_mapping(
             changes[key] = tuple(h.strip() for h in hosts if h.strip())
             for host in changes[key]:
                 parse_host(host)  # refuses anything that is not a plain name, now
+        elif key == "meter_at":
+            if value not in ("board", "host"):
+                raise UsageError(
+                    f"device profile {name!r}: meter_at must be board or host, got {value!r}"
+                )
+            changes[key] = value
         elif key in ("python", "cache"):
             from edgebench.targets.hosts import check_remote_path
 

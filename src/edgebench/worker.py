@@ -39,6 +39,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         return predict(job)
     if kind == "energy":
         return energy(job)
+    if kind == "loop":
+        return loop(job)
     return measure(job)
 
 
@@ -95,6 +97,18 @@ def energy(job: dict[str, Any]) -> dict[str, Any]:
         return {"unavailable": str(exc)}
     values.update(meter=meter.name, meter_scope=meter.scope, meter_period_s=meter.period_s)
     return values
+
+
+def loop(job: dict[str, Any]) -> dict[str, Any]:
+    """Steady inference for ``seconds`` (random inputs of the model's shape), for a meter
+    read elsewhere: the images and the loop's own duration."""
+    from edgebench.instruments.energy import run_for
+
+    session = _runtime(job).load(Path(job["artifact"]), int(job["threads"]))
+    shape = tuple(d if d is not None else 1 for d in session.input_shape)
+    sample = np.random.default_rng(0).random((1, *shape), dtype=np.float32)
+    images, start, end = run_for(float(job["seconds"]), session.bind(sample))
+    return {"images": images, "seconds": end - start}
 
 
 def measure(job: dict[str, Any]) -> dict[str, Any]:

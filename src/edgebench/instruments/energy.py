@@ -163,12 +163,15 @@ def energy_window(
     command: str,
     period_s: float,
     seconds: float,
-    invoke: Callable[[], object],
+    invoke: Callable[[], object] | None,
     idle_w: float,
+    loop: Callable[[], tuple[int, float, float]] | None = None,
 ) -> dict[str, Any]:
-    """Record fields for a window of steady inference."""
+    """Record fields for a window of steady inference: ``invoke`` run here for ``seconds``,
+    or ``loop()`` (another machine's inference loop; it returns the images and this
+    machine's monotonic start and end around it)."""
     samples, kind, (images, start, end) = sample_window(
-        meter_name, command, period_s, lambda: run_for(seconds, invoke)
+        meter_name, command, period_s, loop or (lambda: run_for(seconds, invoke))
     )
     energy, mean, peak = integrate(clip_window(samples, start, end), kind)
     window = end - start

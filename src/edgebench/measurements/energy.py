@@ -61,11 +61,47 @@ def _on_the_board(context: MeasureContext) -> tuple[dict[str, Any], dict[str, st
     return {name: result[name] for name in FIELDS if name in result}, {}
 
 
+def _read_here_while_the_board_runs(
+    context: MeasureContext,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A meter on this machine (a USB meter between the board and its supply, read by a
+    ``command``) sampled while the board runs a ``loop`` job; idle while the board rests.
+    The window is the board's loop duration ending when its answer arrived, so the job's
+    start-up (process, model load) is not in it."""
+    import time
+
+    from edgebench.instruments.energy import energy_window, idle_power
+
+    meter, reason = _probe_meter(context)
+    if meter is None:
+        return {}, {name: str(reason) for name in FIELDS}
+    name, command, period = meter.name, context.settings.meter_command, meter.period_s
+    seconds = context.settings.energy_seconds
+    device = context.case.variant.device
+    idle = context.once(("idle-power", device), lambda: idle_power(name, command, period, seconds))
+    job = {**context.job(), "kind": "loop", "seconds": seconds}
+    board: dict[str, Any] = {}
+
+    def loop() -> tuple[int, float, float]:
+        board.update(context.target.run(job))
+        end = time.monotonic()
+        # the board's loop ended just before its answer arrived: the window is its duration
+        # before now (off by the answer's way back over the link, milliseconds)
+        return int(board["images"]), end - float(board["seconds"]), end
+
+    values = energy_window(name, command, period, seconds, None, idle["power_idle_w"], loop)
+    values.update(meter=f"{meter.name} (read on this machine)", meter_scope=meter.scope)
+    values["meter_period_s"] = period
+    return values, {}
+
+
 def measure_energy(context: MeasureContext) -> tuple[dict[str, Any], dict[str, str]]:
     """Power and energy per image over a window of steady inference (values, null reasons)."""
     from edgebench.instruments.energy import energy_window, idle_power
 
     if getattr(context.target, "remote", False):
+        if context.settings.device(context.case.variant.device).meter_at == "host":
+            return _read_here_while_the_board_runs(context)
         return _on_the_board(context)
     session = context.load()  # a broken artifact fails here, meter or not
     invoke = session.bind(context.input_sample(session))
