@@ -179,3 +179,16 @@ def test_several_devices_get_their_own_tables_and_a_comparison():
     assert table.rows[0][:5] == ["fp32", "litert", "1", "2.000", "10.000"]
     assert table.rows[1][:5] == ["int8", "litert", "1", "1.000", "5.000"]
     assert t.device_tables(host) == []  # one device: no comparison
+
+
+def test_rows_measured_while_throttled_are_named_in_the_report():
+    hot = rec(
+        "fp32",
+        1,
+        device_host="pi@rpi5-a",
+        device_facts={"throttled": {"flags": "0x50005", "throttled_now": True}},
+    )
+    cool = rec("int8", 1, device_facts={"throttled": {"flags": "0x0", "throttled_now": False}})
+    assert t.throttled_notes([hot, cool, rec("fp32", 2)]) == [
+        "throttled while measured: m fp32 on litert, host (pi@rpi5-a), t1 (flags 0x50005)"
+    ]

@@ -155,7 +155,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                 *t.tensor_tables(records),
             ]
             images = [] if args.no_plots else _plots(records, out, run.stem)
-            document = render(tables, args.format, t.recommendations(records), images)
+            notes = [*t.throttled_notes(records), *t.recommendations(records)]
+            document = render(tables, args.format, notes, images)
             target = out / f"{run.stem}.{args.format}"
             target.write_text(document)
             written.append(target)

@@ -315,6 +315,18 @@ def comparison_table(a: Sequence[Record], b: Sequence[Record], name_a: str, name
     return Table(f"Comparison: {name_a} -> {name_b}", headers, rows)
 
 
+def throttled_notes(records: Sequence[Record]) -> list[str]:
+    """A line per row measured while its board reported throttling (``vcgencmd
+    get_throttled``): its figures are not the board's normal speed."""
+    return [
+        f"throttled while measured: {r.model} {r.recipe} on {r.runtime}, {r.device}"
+        f"{' (' + r.device_host + ')' if r.device_host else ''}, t{r.threads} "
+        f"(flags {(r.device_facts or {})['throttled']['flags']})"
+        for r in records
+        if ((r.device_facts or {}).get("throttled") or {}).get("throttled_now")
+    ]
+
+
 def recommendations(records: Sequence[Record]) -> list[str]:
     """Per model and runtime: the fastest and the smallest variant within its accuracy threshold."""
     lines = []
