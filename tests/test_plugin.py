@@ -543,3 +543,20 @@ def test_same_run_speedup_gate(project):
             r".*digits_mlp.onnx-digits-ort-dyn-onnxruntime-t1: [0-9.]+x faster than fp32 .*expected at least 50.00x"
         ]
     )
+
+
+def test_a_profile_without_hosts_says_it_ran_on_this_machine(project):
+    result = project.runpytest(
+        "bench", "--device", "rpi4", "--model", "models/digits_mlp.tflite", "--threads", "1",
+        "-k", "latency", "--edgebench-json", "run.json", *QUICK,
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "device rpi4: its profile has no hosts, so it was measured on this machine (*), not on a Raspberry Pi 4*"
+        ]
+    )
+    (record,) = run_json(project)["records"]
+    assert record["device"] == "rpi4" and record["device_host"] is None
+    assert "no hosts" in record["null_reasons"]["device_host"]
+    assert record["device_facts"]["cpu"] and record["device_facts"]["cores"] >= 1
