@@ -215,18 +215,36 @@ def test_random_dataset_measures_latency_only(project):
         assert record["null_reasons"]["accuracy"] == "dataset 'random' has no labels"
 
 
-def test_missing_dataset_skips_with_how_to_get_it(project):
-    result = project.runpytest(
-        "bench", "--dataset", "npz:nowhere.npz", "--threads", "1", "-rs", *QUICK
+def test_a_named_dataset_file_that_is_not_there_is_a_usage_error(project):
+    result = project.runpytest("bench", "--dataset", "npz:nowhere.npz", "--threads", "1", *QUICK)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: edgebench: --dataset npz:nowhere.npz: no such file *nowhere.npz"]
     )
-    result.assert_outcomes(skipped=8)
-    result.stdout.fnmatch_lines(["SKIPPED*npz dataset *nowhere.npz does not exist"])
+    assert "Traceback" not in result.stdout.str() and "ERROR collecting" not in result.stdout.str()
+
+
+def test_a_session_that_measured_nothing_is_not_green(project):
+    """Everything skipped (here: thread counts above the cores) is exit 1 with the reason,
+    unless --allow-empty-run."""
+    args = ("bench", "--threads", "4096", "--edgebench-json", "run.json", *QUICK)
+    result = project.runpytest(*args, "-k", "latency or measure")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        ["*edgebench: nothing was measured: every edgebench test was skipped*"]
+    )
+    assert project.runpytest(*args, "-k", "latency or measure", "--allow-empty-run").ret == 0
 
 
 def test_bad_option_values_are_usage_errors(project):
     result = project.runpytest("bench", "--variants", "int3")
-    assert result.ret != 0
-    result.stdout.fnmatch_lines(["*unknown recipe step 'int3'*"])
+    # said once, as a usage error, not as a collection error in each bench module
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: edgebench: unknown recipe step 'int3'*"])
+    assert "ERROR collecting" not in result.stdout.str() and "Traceback" not in result.stdout.str()
+    result = project.runpytest("bench", "--model", "models/nothere.onnx")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert len([line for line in result.stderr.lines if line.startswith("ERROR:")]) == 1
     result = project.runpytest("bench", "--threads", "zero")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
 

@@ -190,6 +190,13 @@ OPTIONS: tuple[Option, ...] = (
         "the run records each sweep's bit limit",
     ),
     Option(
+        "--allow-empty-run",
+        "edgebench_allow_empty",
+        "false",
+        "exit 0 even when every edgebench test was skipped and nothing was measured "
+        "(for exploratory runs; a CI gate that measured nothing fails by default)",
+    ),
+    Option(
         "--task",
         "edgebench_task",
         "classify",
@@ -332,7 +339,7 @@ def resolve_settings(
             raise UsageError(f"unknown sweep {sweep!r}; known: {', '.join(SWEEPS)}")
         variants += [v for recipe in SWEEPS[sweep] for v in (recipe, f"{recipe}+int8")]
     recipes = parse_recipes(variants, registry)
-    datasets = [validate_spec(s) for s in _comma_list(get("edgebench_dataset"))]
+    datasets = [validate_spec(s, base) for s in _comma_list(get("edgebench_dataset"))]
     runtimes = _runtimes(get("edgebench_runtimes"))
     raw_threads = get("edgebench_threads")
     cores = usable_cores()

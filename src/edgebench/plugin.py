@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from edgebench.session import EdgebenchSession
 
 SESSION_KEY = pytest.StashKey["EdgebenchSession | UsageError"]()
+#: a usage error found while parametrizing, raised once after collection.
+COLLECT_ERROR_KEY = pytest.StashKey[str]()
 STORE_KEY = pytest.StashKey["RunStore"]()
 PROFILES_KEY = pytest.StashKey["dict[str, DeviceProfile]"]()
 
@@ -150,7 +152,13 @@ def pytest_configure(config: pytest.Config) -> None:
             found = config.stash.get(SESSION_KEY, None)
             return None if found is None or isinstance(found, UsageError) else found
 
-        reporter = RunReporter(config.stash[STORE_KEY], lambda: summary_columns(config), session)
+        reporter = RunReporter(
+            config.stash[STORE_KEY],
+            lambda: summary_columns(config),
+            session,
+            allow_empty=option_value(config, "edgebench_allow_empty").lower()
+            in ("1", "true", "yes"),
+        )
         config.pluginmanager.register(reporter, "edgebench-reporter")
 
 
@@ -190,9 +198,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "edgebench_measurement" in names:
         chosen = measurements(metafunc.config)
         metafunc.parametrize("edgebench_measurement", [pytest.param(m, id=m.name) for m in chosen])
-    if not {"edgebench_case", "edgebench_variant", "edgebench_speedup_case"} & set(names):
+    wanted = {"edgebench_case", "edgebench_variant", "edgebench_speedup_case"} & set(names)
+    if not wanted:
         return
-    session = get_session(metafunc.config)
+    try:
+        session = get_session(metafunc.config)
+    except pytest.UsageError as exc:
+        # said once, after collection (not as a collection error per test module)
+        metafunc.config.stash[COLLECT_ERROR_KEY] = str(exc)
+        for name in sorted(wanted):
+            metafunc.parametrize(name, [])
+        return
     matrix = session.matrix
     if "edgebench_speedup_case" in names:
         expected = session.settings.expect_speedup
@@ -215,8 +231,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect the speedup test when no --expect-speedup gives it a case (rather than
-    report an empty parameter set as a skip)."""
+    """Raise a usage error found while parametrizing (one line); deselect the speedup test
+    when no --expect-speedup gives it a case (rather than report an empty parameter set)."""
+    if COLLECT_ERROR_KEY in config.stash:
+        raise pytest.UsageError(config.stash[COLLECT_ERROR_KEY])
 
     def unparametrized(item: pytest.Item) -> bool:
         marker = item.get_closest_marker("skip")

@@ -35,10 +35,13 @@ class RunReporter:
         store: RunStore,
         columns: Callable[[], list[Any]],
         session: Callable[[], EdgebenchSession | None],
+        allow_empty: bool = False,
     ) -> None:
         self.store = store
         self._columns = columns
         self._session = session
+        self.allow_empty = allow_empty
+        self.empty_reason: str | None = None
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         """Merge the fragments of a finished test into the run file."""
@@ -48,8 +51,25 @@ class RunReporter:
             if key == FRAGMENT_KEY:
                 self.store.add(fragment)
 
+    def pytest_sessionfinish(self, session: Any, exitstatus: int) -> None:
+        """A bench session in which nothing was measured (every test skipped or
+        deselected) does not exit 0 unless ``--allow-empty-run``: a CI gate given a wrong
+        path must not pass green."""
+        if self._session() is None or self.allow_empty or exitstatus != 0:
+            return
+        if any(_measured(r) for r in self.store.records()):
+            return
+        self.empty_reason = (
+            "nothing was measured: every edgebench test was skipped or deselected (see the "
+            "skip reasons, -rs); --allow-empty-run accepts that"
+        )
+        session.exitstatus = 1
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Print the milestone table, findings, what was not collected, and the run file."""
+        if self.empty_reason:
+            terminalreporter.section("edgebench")
+            terminalreporter.write_line(f"edgebench: {self.empty_reason}", red=True)
         records = self.store.records()
         if not records:
             return
@@ -165,3 +185,11 @@ class RunReporter:
                     f"  {item['model']} {item['dataset']} {item['recipe']} on {item['runtime']}: "
                     f"{limit} (drop in points by bits: {drops})"
                 )
+
+
+def _measured(record: Any) -> bool:
+    """Whether a record holds any figure a test measured."""
+    return any(
+        getattr(record, name) is not None
+        for name in ("latency_p50_ms", "accuracy", "peak_memory_mb", "power_avg_w")
+    ) or bool(record.extra)

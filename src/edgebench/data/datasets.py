@@ -329,10 +329,16 @@ def dataset_id(spec: str) -> str:
     return spec
 
 
-def validate_spec(spec: str) -> str:
-    """Check a dataset spec without loading it; returns it stripped."""
+def validate_spec(spec: str, base_dir: Path | None = None) -> str:
+    """Check a dataset spec without loading it; returns it stripped. With ``base_dir``, an
+    ``npz:PATH`` that names no file is a usage error (the user named it: it is not a
+    dataset that is merely unavailable offline)."""
     spec = spec.strip()
     if spec.startswith("npz:") and spec[4:]:
+        path = Path(spec[4:]).expanduser()
+        path = path if path.is_absolute() or base_dir is None else base_dir / path
+        if base_dir is not None and not path.is_file():
+            raise UsageError(f"--dataset {spec}: no such file {path}")
         return spec
     if spec not in BUILTIN_DATASETS:
         known = ", ".join([*BUILTIN_DATASETS, "npz:PATH"])
