@@ -100,7 +100,9 @@ class EdgebenchSession:
         self._p50s: dict[tuple[str, int], float] = {}
 
     def _once(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        """Compute once per process; a failure is remembered and raised again."""
+        """Compute once per process; a failure is remembered and raised again, except a
+        board that dropped its link (the next row may reconnect; a board that cannot be
+        reached at all is remembered by its target)."""
         if key not in self._memo:
             try:
                 self._memo[key] = ("ok", compute())
