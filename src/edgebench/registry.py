@@ -40,6 +40,7 @@ class Registry(Generic[S]):
         self._builtins = {spec.name: spec for spec in builtins}
         self._spec_type = spec_type
         self._registered: dict[str, S] = {}
+        self._installed: dict[str, S] | None = None  # entry points: scanned once a process
 
     def register(self, spec: S) -> None:
         """Register ``spec`` in this process."""
@@ -50,6 +51,12 @@ class Registry(Generic[S]):
         self._registered.pop(name, None)
 
     def _entry_points(self) -> dict[str, S]:
+        """The entries of installed packages (the group is read once per process)."""
+        if self._installed is None:
+            self._installed = self._scan_entry_points()
+        return self._installed
+
+    def _scan_entry_points(self) -> dict[str, S]:
         from importlib.metadata import entry_points
 
         found: dict[str, S] = {}
