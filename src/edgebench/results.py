@@ -122,7 +122,7 @@ class Record:
     memory_baseline_mb: float | None = None
     memory_over_baseline_mb: float | None = None
     memory_source: str | None = None
-    #: fresh workers per memory figure (the median peak counts), for the row and the baseline.
+    #: idle + row pairs of fresh workers per memory figure (the median difference counts).
     memory_repeats: int | None = None
     power_max_w: float | None = None
     power_avg_w: float | None = None

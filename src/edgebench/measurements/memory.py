@@ -1,6 +1,6 @@
 """Peak memory: a fresh process on the row's target loads only the runtime and the
-artifact; the idle baseline (the runtime alone) is measured the same way, once per
-runtime and session, and subtracted."""
+artifact; the idle baseline (the runtime alone) is measured the same way right before it,
+and subtracted; of three such pairs the median difference counts."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ FIELDS: tuple[str, ...] = (
 )
 #: inference rounds in the memory worker (enough to reach the steady peak).
 MAX_ROUNDS = 100
-#: fresh workers per memory figure (the median one counts).
+#: idle + row pairs of fresh workers per memory figure (the median difference counts).
 REPEATS = 3
 
 
@@ -33,22 +33,19 @@ def measure_memory(context: MeasureContext) -> tuple[dict[str, Any], dict[str, s
             f"target {target.name!r} runs jobs in the pytest process: its peak memory "
             "is not the model's"
         )
-    runtime = context.case.variant.runtime
-    baseline = context.once(
-        ("memory-baseline", target.name, runtime),
-        lambda: median_run(target, context.job(idle=True)),
+    idle_job = context.job(idle=True)
+    row_job = context.job(min(context.settings.rounds, MAX_ROUNDS))
+    # Idle and row back to back, REPEATS times; the median difference counts. A baseline
+    # read once per session would carry that moment's state of the machine into every row
+    # of the runtime (one low reading shifted all ONNX Runtime rows by 2 MiB in CI).
+    pairs = [(target.run(idle_job), target.run(row_job)) for _ in range(REPEATS)]
+    measured = sorted(
+        (memory_fields(row, idle) for idle, row in pairs),
+        key=lambda values: values["memory_over_baseline_mb"],
     )
-    result = median_run(target, context.job(min(context.settings.rounds, MAX_ROUNDS)))
-    values = memory_fields(result, baseline)
+    values = measured[len(measured) // 2]
     values["memory_repeats"] = REPEATS
     return values, {}
-
-
-def median_run(target: Any, job: dict[str, Any]) -> dict[str, Any]:
-    """The result with the median peak of :data:`REPEATS` fresh workers: one process's peak
-    moves by a MiB or two (allocator arenas), the median of three much less."""
-    results = sorted((target.run(job) for _ in range(REPEATS)), key=lambda r: r["peak_kib"] or 0)
-    return results[len(results) // 2]
 
 
 MEMORY = Measurement(
