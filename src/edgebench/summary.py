@@ -100,9 +100,10 @@ class RunReporter:
     ) -> None:
         """Where each device was measured, what went to the boards, and throttled rows."""
         lines = []
+        transfers = session.transfers()
         for profile in session.settings.device_profiles():
             if profile.remote:
-                sent = session.transfers().get(profile.name)
+                sent = transfers.get(profile.name)
                 if sent is not None:
                     what = (
                         f"{sent['files']} file(s), {sent['bytes'] / 1024:.1f} KiB sent to its cache"
@@ -125,7 +126,7 @@ class RunReporter:
                     f"machine ({board or facts.get('cpu') or 'CPU unknown'}), not on a "
                     f"{profile.description or profile.name}"
                 )
-        self.store.header["device_transfers"] = session.transfers()
+        self.store.header["device_transfers"] = transfers
         throttled = [
             r
             for r in records

@@ -68,11 +68,16 @@ def _runtime(job: dict[str, Any]) -> Any:
     return runtime
 
 
+def _load(runtime: Any, job: dict[str, Any]) -> Any:
+    """The job's artifact loaded with its thread count (the runtime imported before, so a
+    measurement can read the peak in between)."""
+    return runtime.load(Path(job["artifact"]), int(job.get("threads", 1)))
+
+
 def predict(job: dict[str, Any]) -> dict[str, Any]:
     """The model's outputs for every input of ``job["inputs"]`` (an ``.npy`` file), in
     batches of ``batch_size``, saved to ``job["outputs"]`` (``.npy``)."""
-    runtime = _runtime(job)
-    session = runtime.load(Path(job["artifact"]), int(job.get("threads", 1)))
+    session = _load(_runtime(job), job)
     x = np.load(job["inputs"], allow_pickle=False)
     batch = max(1, int(job.get("batch_size", 1)))
     outputs = [np.asarray(session.run(x[i : i + batch])) for i in range(0, len(x), batch)]
@@ -97,7 +102,7 @@ def energy(job: dict[str, Any]) -> dict[str, Any]:
         seconds = float(job["seconds"])
         if not job.get("artifact"):
             return idle_power(meter.name, command, meter.period_s, seconds)
-        session = _runtime(job).load(Path(job["artifact"]), int(job["threads"]))
+        session = _load(_runtime(job), job)
         values = energy_window(
             meter.name,
             command,
@@ -117,7 +122,7 @@ def loop(job: dict[str, Any]) -> dict[str, Any]:
     read elsewhere: the images and the loop's own duration."""
     from edgebench.instruments.energy import run_for
 
-    session = _runtime(job).load(Path(job["artifact"]), int(job["threads"]))
+    session = _load(_runtime(job), job)
     images, start, end = run_for(float(job["seconds"]), session.bind(input_sample(session)))
     return {"images": images, "seconds": end - start}
 
@@ -131,7 +136,7 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
         result["peak_kib"] = import_peak
         return result
     can_reset = reset_peak()
-    session = runtime.load(Path(job["artifact"]), int(job["threads"]))
+    session = _load(runtime, job)
     invoke = session.bind(input_sample(session))
     load_peak, _ = peak_kib()
     result["load_peak_kib"] = load_peak

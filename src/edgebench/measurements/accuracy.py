@@ -54,13 +54,14 @@ def remote_outputs(context: MeasureContext, x: np.ndarray, batch_size: int) -> n
     import tempfile
     from pathlib import Path
 
-    folder = Path(tempfile.mkdtemp(prefix="edgebench-predict-"))
-    inputs = folder / "inputs.npy"
-    np.save(inputs, np.ascontiguousarray(x), allow_pickle=False)
-    job = {**context.job(), "kind": "predict", "inputs": str(inputs), "batch_size": batch_size}
-    job["outputs"] = str(folder / "outputs.npy")
-    result = context.target.run(job)
-    return np.load(result["outputs"], allow_pickle=False)
+    with tempfile.TemporaryDirectory(prefix="edgebench-predict-") as name:
+        folder = Path(name)
+        inputs = folder / "inputs.npy"
+        np.save(inputs, np.ascontiguousarray(x), allow_pickle=False)
+        job = {**context.job(), "kind": "predict", "inputs": str(inputs), "batch_size": batch_size}
+        job["outputs"] = str(folder / "outputs.npy")
+        result = context.target.run(job)
+        return np.load(result["outputs"], allow_pickle=False)
 
 
 def precomputed(outputs: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
