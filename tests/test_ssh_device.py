@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.conftest import lay_out_project
@@ -84,6 +85,38 @@ def records(project: pytest.Pytester, name: str) -> list[dict]:
 
 def run_json(project: pytest.Pytester, name: str) -> dict:
     return json.loads((project.path / name).read_text())
+
+
+def kill_when(
+    select: Callable[[list[psutil.Process]], list[psutil.Process]], killed: list[int]
+) -> threading.Thread:
+    """A thread that SIGKILLs the processes ``select`` picks (as soon as it picks any, within
+    90 s) and notes their pids in ``killed``."""
+
+    def watch() -> None:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            chosen = select(list(psutil.process_iter(["cmdline", "create_time"])))
+            if chosen:
+                for process in chosen:
+                    process.kill()
+                    killed.append(process.pid)
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def board_workers(procs: list[psutil.Process], older_than_s: float = 0.0) -> list[psutil.Process]:
+    """Worker processes (``python -m edgebench.worker``) running for longer than ``older_than_s``."""
+    return [
+        p
+        for p in procs
+        if "edgebench.worker" in (p.info["cmdline"] or [])
+        and time.time() - p.info["create_time"] > older_than_s
+    ]
 
 
 def test_the_quick_bench_on_a_board_over_ssh(lab):
@@ -179,25 +212,14 @@ def test_a_worker_killed_on_the_board_fails_its_row(lab):
     next row runs."""
     killed: list[int] = []
 
-    def kill_the_worker() -> None:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and not killed:
-            for pid in os.listdir("/proc"):
-                try:
-                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-                    environ = Path(f"/proc/{pid}/environ").read_bytes()
-                except OSError:
-                    continue
-                # the board's worker: run from the runner bundle in the board's cache
-                if b"edgebench.worker" in cmdline and str(lab.cache).encode() in environ:
-                    os.kill(int(pid), signal.SIGKILL)
-                    killed.append(int(pid))
-                    return
-            time.sleep(0.05)
+    def the_boards_worker(procs: list[psutil.Process]) -> list[psutil.Process]:
+        # run from the runner bundle in the board's cache (its PYTHONPATH says so)
+        return [
+            p for p in board_workers(procs) if str(lab.cache) in p.environ().get("PYTHONPATH", "")
+        ]
 
     # Latency only, with enough rounds that the worker is still timing when it is killed.
-    thread = threading.Thread(target=kill_the_worker, daemon=True)
-    thread.start()
+    thread = kill_when(the_boards_worker, killed)
     result = lab.runpytest_subprocess(
         "bench",
         "--model",
@@ -317,33 +339,17 @@ def test_a_dropped_link_fails_the_row_and_the_next_rows_reconnect(lab):
     and the cause, and the memory row after it reconnects and is measured."""
     killed: list[int] = []
 
-    def drop_the_link() -> None:
-        import psutil
+    def the_ssh_client_while_timing(procs: list[psutil.Process]) -> list[psutil.Process]:
+        # the long latency row: a worker on the board that has been timing for 2 s
+        if not board_workers(procs, older_than_s=2):
+            return []
+        return [
+            p
+            for p in procs
+            if (p.info["cmdline"] or [""])[0] == "ssh" and "edgebench-device" in p.info["cmdline"]
+        ]
 
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            procs = list(psutil.process_iter(["cmdline", "create_time"]))
-            # the long latency row: a worker on the board that has been timing for 2 s
-            timing = any(
-                "edgebench.worker" in (p.info["cmdline"] or [])
-                and time.time() - p.info["create_time"] > 2
-                for p in procs
-            )
-            clients = [
-                p
-                for p in procs
-                if (p.info["cmdline"] or [""])[0] == "ssh"
-                and "edgebench-device" in p.info["cmdline"]
-            ]
-            if timing and clients:
-                for client in clients:
-                    client.kill()
-                    killed.append(client.pid)
-                return
-            time.sleep(0.1)
-
-    thread = threading.Thread(target=drop_the_link, daemon=True)
-    thread.start()
+    thread = kill_when(the_ssh_client_while_timing, killed)
     result = lab.runpytest_subprocess(
         "bench", "--model", "models/digits_mlp.tflite", "--device", "lab", "-k", "latency or memory",
         "--meter", "none", "--edgebench-json", "run.json", "--rounds", "3000000", "--warmup", "0",
