@@ -247,6 +247,11 @@ def test_bad_option_values_are_usage_errors(project):
     assert len([line for line in result.stderr.lines if line.startswith("ERROR:")]) == 1
     result = project.runpytest("bench", "--threads", "zero")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result = project.runpytest("bench", "--train-epochs", "0")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: edgebench: edgebench_train_epochs must be at least 1*"])
+    result = project.runpytest("bench", "--fine-tune-epochs", "two")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
 
 
 def test_xdist_workers_do_not_time_latency(project):

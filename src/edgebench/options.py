@@ -110,6 +110,20 @@ OPTIONS: tuple[Option, ...] = (
         "training samples used to calibrate full-integer and static quantization",
     ),
     Option(
+        "--train-epochs",
+        "edgebench_train_epochs",
+        "",
+        "train zoo models for exactly this many epochs (default: the architecture's epochs as "
+        "a ceiling under a bound of optimizer steps, with early stopping on a validation split)",
+    ),
+    Option(
+        "--fine-tune-epochs",
+        "edgebench_fine_tune_epochs",
+        "",
+        "fine-tuning epochs of prune, cluster and qat steps whose recipe names none "
+        "(default 2; an explicit +ftE or qatE in the recipe wins)",
+    ),
+    Option(
         "--isolate",
         "edgebench_isolate",
         "false",
@@ -235,6 +249,17 @@ def _number(get: Getter, name: str, kind: type, minimum: float) -> Any:
     if value < minimum:
         raise UsageError(f"{name} must be at least {minimum}, got {raw!r}")
     return value
+
+
+#: numeric options that may be left empty (``None``): (name, type, smallest allowed value).
+OPTIONAL_NUMBERS: tuple[tuple[str, type, float], ...] = (
+    ("edgebench_train_epochs", int, 1),
+    ("edgebench_fine_tune_epochs", int, 0),
+)
+
+
+def _optional_number(get: Getter, name: str, kind: type, minimum: float) -> Any:
+    return _number(get, name, kind, minimum) if get(name) else None
 
 
 def _flag(get: Getter, name: str) -> bool:
@@ -366,6 +391,8 @@ def resolve_settings(
         cores=cores,
         seed=_number(get, "edgebench_seed", int, 0),
         calibration_samples=_number(get, "edgebench_calibration_samples", int, 1),
+        train_epochs=_optional_number(get, "edgebench_train_epochs", int, 1),
+        fine_tune_epochs=_optional_number(get, "edgebench_fine_tune_epochs", int, 0),
         eval_batch_size=_number(get, "edgebench_eval_batch_size", int, 1),
         isolate=_flag(get, "edgebench_isolate"),
         meter=get("edgebench_meter") or profile.meter,
@@ -416,6 +443,8 @@ def check_options(get: Getter, base: Path, profiles: dict[str, DeviceProfile]) -
         parse_threads(get("edgebench_threads"))
     for name, kind, minimum in NUMBERS:
         _number(get, name, kind, minimum)
+    for name, kind, minimum in OPTIONAL_NUMBERS:
+        _optional_number(get, name, kind, minimum)
     _flag(get, "edgebench_isolate")
     _runtimes(get("edgebench_runtimes"))
     _tolerances(get("edgebench_max_slowdown"))

@@ -85,6 +85,7 @@ def get_session(config: pytest.Config) -> EdgebenchSession:
     if SESSION_KEY not in config.stash:
         from edgebench.build.cache import ArtifactCache
         from edgebench.session import EdgebenchSession
+        from edgebench.terminal import progress_for
 
         try:
             settings, parts = resolve_settings(
@@ -102,6 +103,7 @@ def get_session(config: pytest.Config) -> EdgebenchSession:
                 parts["architectures"],
                 parts["registry"],
                 ArtifactCache.from_environment(Path(config.rootpath)),
+                progress_for(config),
             )
         except UsageError as exc:
             config.stash[SESSION_KEY] = exc

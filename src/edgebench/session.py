@@ -24,6 +24,7 @@ from edgebench.data.preprocess import first_input
 from edgebench.devices import DeviceProfile
 from edgebench.errors import DeviceUnreachable, EdgebenchError
 from edgebench.measurements.base import MeasureContext
+from edgebench.progress import NULL_PROGRESS, Progress
 from edgebench.recipes import Recipe, StepRegistry, parse_recipe
 from edgebench.runtimes import InferenceSession, Runtime, make_runtime
 from edgebench.settings import Settings
@@ -79,6 +80,7 @@ class EdgebenchSession:
         architectures: dict[str, Architecture],
         registry: StepRegistry,
         cache: ArtifactCache,
+        progress: Progress = NULL_PROGRESS,
     ) -> None:
         self.settings = settings
         self.registry = registry
@@ -88,6 +90,9 @@ class EdgebenchSession:
             seed=settings.seed,
             verbose=settings.verbose,
             calibration_samples=settings.calibration_samples,
+            train_epochs=settings.train_epochs,
+            fine_tune_epochs=settings.fine_tune_epochs,
+            progress=progress,
         )
         self.matrix: Matrix = build_matrix(
             settings.sources,

@@ -36,6 +36,10 @@ class Settings:
     seed: int = 0
     verbose: bool = False
     calibration_samples: int = 200
+    #: ``--train-epochs`` (``None``: the step budget decides).
+    train_epochs: int | None = None
+    #: ``--fine-tune-epochs`` (``None``: 2, or what the recipe names).
+    fine_tune_epochs: int | None = None
     thresholds: dict[str, float | None] = field(default_factory=dict)
     isolate: bool = False
     worker_timeout_s: float = 120.0
@@ -90,6 +94,8 @@ class Settings:
             "expect_speedup": dict(self.expect_speedup),
             "worker_timeout_s": self.worker_timeout_s,
             "calibration_samples": self.calibration_samples,
+            "train_epochs": self.train_epochs,
+            "fine_tune_epochs": self.fine_tune_epochs,
             "thresholds": dict(self.thresholds),
             "task": self.task,
         }

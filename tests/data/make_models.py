@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edgebench.build.budget import plan_training, training_settings
 from edgebench.build.convert import keras_to_onnx, keras_to_tflite
 from edgebench.build.tfcompat import import_keras
-from edgebench.build.training import fit_classifier
+from edgebench.build.training import compile_for_training, fit, seed_everything
 from edgebench.data.datasets import load_digits
 
 HERE = Path(__file__).parent
@@ -28,16 +29,20 @@ def main() -> None:
     x = keras.layers.Dense(32, activation="relu")(x)
     outputs = keras.layers.Dense(10, activation="softmax")(x)
     model = keras.Model(inputs, outputs, name="digits_mlp")
-    result = fit_classifier(
-        model,
-        data.x_train,
-        data.y_train,
-        data.x_test,
-        data.y_test,
+    budget = plan_training(
+        len(data.x_train),
+        training_settings({"learning_rate": 5e-3, "validation_fraction": 0}),
         epochs=30,
-        batch_size=32,
-        learning_rate=5e-3,
+    )
+    seed_everything(0)
+    compile_for_training(model, "sparse_categorical_crossentropy", budget)
+    result = fit(
+        model,
+        budget,
+        (data.x_train, data.y_train),
+        test=(data.x_test, data.y_test),
         seed=0,
+        title="digits_mlp",
     )
     print(f"Keras test accuracy {result.test_accuracy:.4f}")
     model.save(HERE / "digits_mlp.keras")

@@ -20,19 +20,26 @@ from typing import Any
 import numpy as np
 
 from edgebench.build.artifacts import Artifact, describe_artifact
+from edgebench.build.budget import (
+    plan_training,
+    split_validation,
+    training_settings,
+    validation_size,
+)
 from edgebench.build.cache import ArtifactCache, cache_key, tree_sha256
 from edgebench.build.sources import ModelFile, ModelSource
 from edgebench.build.zoo import Architecture, ZooSpec
 from edgebench.data.datasets import Dataset, random_inputs
 from edgebench.data.preprocess import adapt_images
 from edgebench.errors import ConversionError, UsageError
+from edgebench.progress import NULL_PROGRESS, Progress
 from edgebench.provenance import package_versions
 from edgebench.recipes import Float32, Recipe
 
 BUILD_TOOLS: tuple[str, ...] = ("tensorflow", "tf-keras", "tf2onnx", "onnx", "onnxruntime", "numpy")
 DEFAULT_CALIBRATION_SAMPLES = 200
 #: bumped when what an entry holds changes, so older cache entries are rebuilt.
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 FORMAT_SUFFIX = {"tflite": ".tflite", "onnx": ".onnx"}
 
 
@@ -58,8 +65,16 @@ class ArtifactBuilder:
         seed: int = 0,
         verbose: bool = False,
         calibration_samples: int = DEFAULT_CALIBRATION_SAMPLES,
+        train_epochs: int | None = None,
+        fine_tune_epochs: int | None = None,
+        progress: Progress = NULL_PROGRESS,
     ) -> None:
         self.cache = cache
+        #: ``--train-epochs``: exact training epochs instead of the step budget.
+        self.train_epochs = train_epochs
+        #: ``--fine-tune-epochs``: epochs of a training step whose recipe names none.
+        self.fine_tune_epochs = fine_tune_epochs
+        self.progress = progress
         self.architectures = architectures
         self.seed = seed
         self.verbose = verbose
@@ -78,7 +93,12 @@ class ArtifactBuilder:
         params = spec.builder_params(architecture)
         input_shape = architecture.input_shape_for(dataset.sample_shape)
         num_classes = dataset.num_classes or 10
-        training = architecture.training if dataset.labelled else {"epochs": 0}
+        budget = None
+        if dataset.labelled:
+            assert dataset.x_train is not None
+            budget = plan_training(
+                len(dataset.x_train), architecture.training, epochs=self.train_epochs
+            )
         key = cache_key(
             pipeline=PIPELINE_VERSION,
             kind="zoo-float",
@@ -88,7 +108,7 @@ class ArtifactBuilder:
             input_shape=input_shape,
             num_classes=num_classes,
             dataset=dataset.fingerprint,
-            training=training,
+            training=None if budget is None else budget.as_record(),
             seed=self.seed,
             tools=self.tool_versions,
         )
@@ -96,36 +116,49 @@ class ArtifactBuilder:
         def build(folder: Path) -> dict[str, Any]:
             from edgebench.build.keras_io import save_keras_model
             from edgebench.build.tfcompat import import_keras
-            from edgebench.build.training import fit_classifier, seed_everything
+            from edgebench.build.training import (
+                compile_for_training,
+                configure_tensorflow_threads,
+                fit,
+                seed_everything,
+                summary_line,
+            )
+            from edgebench.tasks import make_task
 
             keras = import_keras()
+            threads = configure_tensorflow_threads()
             seed_everything(self.seed)
             model = architecture.module.build(keras, input_shape, num_classes, **params)
             meta: dict[str, Any] = {"input_shape": list(input_shape), "num_classes": num_classes}
-            if dataset.labelled:
-                self._log(
-                    f"training {spec.id} on {dataset.name} for {training['epochs']} epochs "
-                    f"(input {input_shape}, cached afterwards)"
-                )
+            if budget is not None:
                 assert dataset.x_train is not None and dataset.y_train is not None
-                result = fit_classifier(
+                what = f"training {spec.id} on {dataset.name}"
+                self._log(f"{what}: {budget.as_record()} (cached afterwards)")
+                x_all = adapt_images(dataset.x_train, input_shape)
+                train, val = split_validation(len(x_all), budget.validation_samples, self.seed)
+                compile_for_training(model, make_task().training_loss(model), budget)
+                result = fit(
                     model,
-                    adapt_images(dataset.x_train, input_shape),
-                    dataset.y_train,
-                    None if dataset.x_test is None else adapt_images(dataset.x_test, input_shape),
-                    dataset.y_test,
-                    epochs=int(training["epochs"]),
-                    batch_size=int(training["batch_size"]),
-                    learning_rate=float(training["learning_rate"]),
+                    budget,
+                    (x_all[train], dataset.y_train[train]),
+                    validation=(x_all[val], dataset.y_train[val]),
+                    test=None
+                    if dataset.x_test is None or dataset.y_test is None
+                    else (adapt_images(dataset.x_test, input_shape), dataset.y_test),
                     seed=self.seed,
-                    verbose=2 if self.verbose else 0,
+                    title=what,
+                    progress=self.progress,
                 )
-                self._log(
-                    f"trained {spec.id} in {result.seconds:.1f} s, Keras test accuracy "
-                    f"{result.test_accuracy:.4f}"
+                self.progress.line(
+                    summary_line(f"trained {spec.id} on {dataset.name}", budget, result)
                 )
+                meta["training"] = {
+                    **budget.as_record(),
+                    **result.as_record(),
+                    **threads,
+                    "input_pipeline": "tf.data",
+                }
                 meta.update(
-                    training=training,
                     train_seconds=result.seconds,
                     keras_train_accuracy=result.train_accuracy,
                     keras_test_accuracy=result.test_accuracy,
@@ -175,6 +208,7 @@ class ArtifactBuilder:
                 kind="model-step",
                 parent=parent.key,
                 step=token,
+                fine_tune=self._fine_tune_key(step),
                 seed=self.seed,
                 tools=self.tool_versions,
             )
@@ -207,6 +241,13 @@ class ArtifactBuilder:
             )
         return model
 
+    def _fine_tune_key(self, step: Any) -> dict[str, Any] | None:
+        """What decides a training step's budget besides its parent and token (``None``
+        for a step that does not train, so its key is unchanged)."""
+        if not getattr(step, "trains", False):
+            return None
+        return {"fine_tune_epochs": self.fine_tune_epochs, "budget": training_settings()}
+
     def _context(self, source: ModelSource, dataset: Dataset, recipe: Recipe) -> _Context:
         return _Context(self, source, dataset, recipe)
 
@@ -234,6 +275,7 @@ class ArtifactBuilder:
             model=parent_key,
             export=export.token,
             format=artifact_format,
+            fine_tune=self._fine_tune_key(export),
             calibration=self.calibration_samples if export.uses_calibration else None,
             tools=self.tool_versions,
         )
@@ -311,22 +353,34 @@ class _Context:
         self.calibration_samples = builder.calibration_samples
         self.seed = builder.seed
         self.verbose = builder.verbose
+        self.progress = builder.progress
+        self.title = f"{source.id} on {dataset.name}, {recipe.id}"
 
     def training_data(self, input_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """The training split fitted to ``input_shape``."""
+        """The training split fitted to ``input_shape``, less the validation images that
+        training the float model kept apart (``build.budget.split_validation``)."""
         data = self._dataset
         if data.x_train is None or data.y_train is None:
             raise ConversionError(
                 f"recipe {self._recipe.id} trains, and dataset {data.name!r} has no labelled training split"
             )
         x = adapt_images(data.x_train, tuple(input_shape)) if data.adapt_to_model else data.x_train
-        return x, data.y_train
+        count = validation_size(len(x), self.training_settings())
+        train, _ = split_validation(len(x), count, self.seed)
+        return x[train], data.y_train[train]
 
     def training_settings(self) -> dict[str, Any]:
-        """The zoo architecture's training settings, or defaults for a user's model."""
+        """The zoo architecture's training settings, or the defaults for a user's model."""
         if isinstance(self._source, ZooSpec):
             return self._builder.architectures[self._source.name].training
-        return {"epochs": 10, "batch_size": 32, "learning_rate": 1e-3}
+        return training_settings()
+
+    def fine_tune_epochs(self, default: int) -> tuple[int, str]:
+        """Epochs of a training step whose recipe names none: ``--fine-tune-epochs``, else
+        ``default``; with where the number came from."""
+        if self._builder.fine_tune_epochs is not None:
+            return self._builder.fine_tune_epochs, "--fine-tune-epochs"
+        return default, "default"
 
     def calibration_inputs(self, input_shape: tuple[int, ...]) -> np.ndarray:
         """A seeded sample of the training split fitted to ``input_shape``."""

@@ -1,25 +1,51 @@
-"""Seeded training of zoo models on a dataset."""
+"""Seeded training and fine-tuning of Keras models on a dataset, within a budget.
+
+The input pipeline is ``tf.data`` (shuffled with the seed, batched, prefetched: no
+Python work per sample), TensorFlow uses the cores this process may run on, and the
+progress of every run goes to a :class:`~edgebench.progress.Progress` (a bar through
+pytest's terminal, or nothing).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from edgebench.build.budget import TrainingBudget
 from edgebench.build.tfcompat import import_keras, import_tensorflow
+from edgebench.progress import NULL_PROGRESS, Progress
 
 
 @dataclass(frozen=True)
 class TrainingResult:
-    """What training did: epochs, final metrics and wall time."""
+    """What a training run did: epochs run, the best epoch, metrics and wall time."""
 
     epochs: int
+    best_epoch: int | None
+    stopped_early: bool
     train_accuracy: float | None
+    validation_accuracy: float | None
     test_accuracy: float | None
     seconds: float
+    final_loss: float | None
+
+    def as_record(self) -> dict[str, Any]:
+        """The result as stored beside the budget."""
+        return {
+            "epochs_run": self.epochs,
+            "best_epoch": self.best_epoch,
+            "stopped_early": self.stopped_early,
+            "train_accuracy": self.train_accuracy,
+            "validation_accuracy": self.validation_accuracy,
+            "keras_test_accuracy": self.test_accuracy,
+            "train_seconds": round(self.seconds, 3),
+            "final_loss": self.final_loss,
+        }
 
 
 def seed_everything(seed: int) -> None:
@@ -31,41 +57,165 @@ def seed_everything(seed: int) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-def fit_classifier(
-    model: Any,
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_test: np.ndarray | None,
-    y_test: np.ndarray | None,
-    *,
-    epochs: int,
-    batch_size: int,
-    learning_rate: float,
-    seed: int,
-    verbose: int = 0,
-    task: str = "classify",
-) -> TrainingResult:
-    """Train ``model`` with Adam and cosine learning-rate decay; evaluate on the test split."""
-    from edgebench.tasks import make_task
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
+
+def configure_tensorflow_threads() -> dict[str, int]:
+    """Give TensorFlow's intra-op pool every usable core (once per process; TensorFlow
+    refuses a change after its runtime started, which is then kept as it is)."""
+    tf = import_tensorflow()
+    cores = usable_cores()
+    with contextlib.suppress(RuntimeError):
+        tf.config.threading.set_intra_op_parallelism_threads(cores)
+        tf.config.threading.set_inter_op_parallelism_threads(min(2, cores))
+    return {
+        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+    }
+
+
+def input_pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, shuffle: bool) -> Any:
+    """A ``tf.data`` pipeline over ``(x, y)``: seeded shuffle each epoch, batches, prefetch."""
+    tf = import_tensorflow()
+    data = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        data = data.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def progress_callback(progress: Progress, title: str, budget: TrainingBudget) -> Any:
+    """A Keras callback that drives ``progress``: one bar over the planned steps, with
+    epoch, loss, accuracy and (after each epoch) validation accuracy."""
     keras = import_keras()
-    seed_everything(seed)
-    steps = max(1, int(np.ceil(len(x_train) / batch_size))) * max(1, epochs)
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
-    model.compile(
-        optimizer=keras.optimizers.Adam(schedule),
-        loss=make_task(task).training_loss(model),
-        metrics=["accuracy"],
-    )
+
+    class _ProgressCallback(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.bar: Any = None
+            self.epoch = 0
+
+        def on_train_begin(self, logs: Any = None) -> None:
+            self.bar = progress.bar(title, total=budget.planned_steps, unit="step")
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.epoch = epoch + 1
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            logs = logs or {}
+            self.bar.update(1)
+            if batch % 10 == 0 or batch + 1 == budget.steps_per_epoch:
+                self.bar.set_postfix(_postfix(self.epoch, budget.epochs, logs), refresh=False)
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            self.bar.set_postfix(_postfix(epoch + 1, budget.epochs, logs or {}), refresh=True)
+
+        def on_train_end(self, logs: Any = None) -> None:
+            if self.bar is not None:
+                self.bar.close()
+
+    return _ProgressCallback()
+
+
+def _postfix(epoch: int, epochs: int, logs: dict[str, Any]) -> dict[str, str]:
+    shown = {"epoch": f"{epoch}/{epochs}"}
+    for key, label in (("loss", "loss"), ("accuracy", "acc"), ("val_accuracy", "val_acc")):
+        if key in logs:
+            shown[label] = f"{float(logs[key]):.4f}"
+    return shown
+
+
+def fit(
+    model: Any,
+    budget: TrainingBudget,
+    data: tuple[np.ndarray, np.ndarray],
+    *,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    test: tuple[np.ndarray, np.ndarray] | None = None,
+    seed: int,
+    title: str,
+    progress: Progress = NULL_PROGRESS,
+    callbacks: list[Any] | None = None,
+) -> TrainingResult:
+    """Fit a compiled ``model`` within ``budget`` (early stopping on ``validation`` when
+    the budget has a patience, keeping the best epoch); evaluate on ``test``."""
+    keras = import_keras()
+    x, y = data
+    all_callbacks = [*(callbacks or []), progress_callback(progress, title, budget)]
+    val_data = None
+    if validation is not None and len(validation[0]):
+        val_data = input_pipeline(*validation, budget.batch_size, seed, shuffle=False)
+        if budget.patience is not None:
+            all_callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_accuracy",
+                    patience=budget.patience,
+                    restore_best_weights=True,
+                    mode="max",
+                    start_from_epoch=budget.watch_from_epoch,
+                )
+            )
     started = time.perf_counter()
     history = model.fit(
-        x_train, y_train, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=verbose
+        input_pipeline(x, y, budget.batch_size, seed, shuffle=True),
+        epochs=budget.epochs,
+        validation_data=val_data,
+        callbacks=all_callbacks,
+        verbose=0,
     )
     seconds = time.perf_counter() - started
-    train_acc = history.history.get("accuracy", [None])[-1] if epochs else None
-    test_acc = None
-    if x_test is not None and y_test is not None:
-        test_acc = float(model.evaluate(x_test, y_test, verbose=0, batch_size=256)[1])
+    logs = history.history
+    epochs_run = len(logs.get("loss", []))
+    val_curve = logs.get("val_accuracy")
+    best_epoch = int(np.argmax(val_curve)) + 1 if val_curve else None
+    stopped_early = epochs_run < budget.epochs
+    validation_accuracy = None
+    if val_curve:
+        kept = best_epoch if budget.patience is not None and best_epoch is not None else epochs_run
+        validation_accuracy = float(val_curve[kept - 1])
+    test_accuracy = None
+    if test is not None:
+        test_accuracy = float(model.evaluate(*test, verbose=0, batch_size=256)[1])
     return TrainingResult(
-        epochs, None if train_acc is None else float(train_acc), test_acc, seconds
+        epochs=epochs_run,
+        best_epoch=best_epoch,
+        stopped_early=stopped_early,
+        train_accuracy=float(logs["accuracy"][-1]) if logs.get("accuracy") else None,
+        validation_accuracy=validation_accuracy,
+        test_accuracy=test_accuracy,
+        seconds=seconds,
+        final_loss=float(logs["loss"][-1]) if logs.get("loss") else None,
     )
+
+
+def compile_for_training(model: Any, loss: Any, budget: TrainingBudget) -> None:
+    """Adam with cosine decay of the budget's learning rate over its planned steps."""
+    keras = import_keras()
+    schedule = keras.optimizers.schedules.CosineDecay(
+        budget.learning_rate, max(1, budget.planned_steps)
+    )
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
+
+
+def summary_line(what: str, budget: TrainingBudget, result: TrainingResult) -> str:
+    """One line for the terminal after a training run.
+
+    >>> from edgebench.build.budget import TrainingBudget
+    >>> b = TrainingBudget(13, 256, 0.0057, 215, 55000, 5000, 4, "step budget")
+    >>> r = TrainingResult(11, 7, True, 0.95, 0.912, None, 190.4, 0.2)
+    >>> summary_line("trained mobilenet_v1 on fashion-mnist", b, r)
+    'trained mobilenet_v1 on fashion-mnist: 11/13 epochs (stopped early, best 7), batch 256, 190 s, validation accuracy 91.20%'
+    """
+    epochs = f"{result.epochs}/{budget.epochs} epochs"
+    if result.stopped_early:
+        epochs += f" (stopped early, best {result.best_epoch})"
+    val = (
+        "no validation split"
+        if result.validation_accuracy is None
+        else f"validation accuracy {result.validation_accuracy:.2%}"
+    )
+    return f"{what}: {epochs}, batch {budget.batch_size}, {result.seconds:.0f} s, {val}"

@@ -35,10 +35,11 @@ class Architecture:
 
     @property
     def training(self) -> dict[str, Any]:
-        """Training settings (epochs, batch size, learning rate)."""
-        settings = {"epochs": 10, "batch_size": 32, "learning_rate": 1e-3}
-        settings.update(getattr(self.module, "TRAINING", {}))
-        return settings
+        """Training settings: ``build.budget.TRAINING_DEFAULTS`` updated with the module's
+        ``TRAINING`` (epochs are a ceiling under the step budget)."""
+        from edgebench.build.budget import training_settings
+
+        return training_settings(getattr(self.module, "TRAINING", {}))
 
     @property
     def min_input_size(self) -> int:

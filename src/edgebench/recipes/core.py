@@ -38,15 +38,24 @@ class BuildContext(Protocol):
     calibration_samples: int
     #: the session's seed, for anything random (training, ranking, sampling).
     seed: int
-    #: whether to show training progress.
+    #: whether to log what is built (``pytest -s``).
     verbose: bool
+    #: where training bars and summary lines go (``edgebench.progress``).
+    progress: Any
+    #: "model on dataset, recipe", for progress titles.
+    title: str
 
     def training_data(self, input_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """The labelled training split fitted to ``input_shape`` (raises if there is none)."""
+        """The labelled training split fitted to ``input_shape``, less the validation
+        images (raises if there is none)."""
         ...
 
     def training_settings(self) -> dict[str, Any]:
-        """``epochs``, ``batch_size`` and ``learning_rate`` for the model being built."""
+        """The model's training settings (``build.budget.TRAINING_DEFAULTS`` keys)."""
+        ...
+
+    def fine_tune_epochs(self, default: int) -> tuple[int, str]:
+        """Epochs for a training step whose recipe names none, and where they came from."""
         ...
 
     def calibration_inputs(self, input_shape: tuple[int, ...]) -> np.ndarray:
@@ -70,6 +79,8 @@ class Step:
     formats: ClassVar[frozenset[str]] = ALL_FORMATS
     #: the threshold family (``[tool.edgebench.thresholds]`` key), e.g. ``int8``.
     family: ClassVar[str] = ""
+    #: whether the step trains (fine-tuning settings are then part of its cache key).
+    trains: ClassVar[bool] = False
     #: whether the step needs a Keras model (not a converted .onnx/.tflite file).
     needs_keras: ClassVar[bool] = True
     #: whether the step reads calibration samples (their count is then part of the cache key).
@@ -140,6 +151,7 @@ class FineTuned(Step):
 
     inner: Step
     fine_tune: Step
+    trains: ClassVar[bool] = True
 
     @property
     def token(self) -> str:
@@ -181,7 +193,9 @@ class FineTuned(Step):
 
     def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
         """The inner step, fine-tuned for the bound epochs."""
-        return self.inner.fine_tuned(model, context, self.fine_tune.epochs)  # type: ignore[attr-defined]
+        return self.inner.fine_tuned(  # type: ignore[attr-defined]
+            model, context, self.fine_tune.epochs, "recipe"
+        )
 
 
 @dataclass(frozen=True)

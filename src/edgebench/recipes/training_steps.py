@@ -10,8 +10,11 @@
   folded into the preceding layers first, so the shared values survive conversion.
 - ``ft<E>``: E fine-tuning epochs. Right after ``prune``/``cluster`` it sets their
   fine-tuning (masks and clusters kept); elsewhere it fine-tunes the float model.
-  Without ``ft``, ``prune`` and ``cluster`` fine-tune for 2 epochs, ``sprune`` for none.
-- ``qat[E]``: quantization-aware training (``quantize_model``) for E epochs (default 2),
+  Without ``ft``, ``prune`` and ``cluster`` fine-tune for 2 epochs (``--fine-tune-epochs``
+  changes that), ``sprune`` for none. Batch size and learning rate follow the step budget
+  of ``build.budget.plan_fine_tuning``.
+- ``qat[E]``: quantization-aware training (``quantize_model``) for E epochs (default 2,
+  or ``--fine-tune-epochs``),
   then full-integer conversion (TFLite) or QDQ export (ONNX).
 """
 
@@ -34,44 +37,55 @@ DEFAULT_FINE_TUNE_EPOCHS = 2
 FINE_TUNE_LR_FRACTION = 0.5
 
 
-def _compile_for_fine_tuning(model: Any, learning_rate: float, steps: int) -> None:
-    from edgebench.build.tfcompat import import_keras
-    from edgebench.tasks import make_task
-
-    keras = import_keras()
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(1, steps))
-    model.compile(
-        optimizer=keras.optimizers.Adam(schedule),
-        loss=make_task().fine_tune_loss(model),
-        metrics=["accuracy"],
-    )
-
-
 def _fit(
-    model: Any, context: BuildContext, epochs: int, callbacks: list[Any] | None = None
+    model: Any,
+    context: BuildContext,
+    epochs: int,
+    chosen_by: str,
+    callbacks: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """Fine-tune ``model`` on the training split (seeded); return what happened."""
-    from edgebench.build.training import seed_everything
+    """Fine-tune ``model`` on the training split (seeded) within a step-bounded budget
+    (``build.budget.plan_fine_tuning``); return what happened."""
+    from edgebench.build.budget import plan_fine_tuning
+    from edgebench.build.training import (
+        compile_for_training,
+        configure_tensorflow_threads,
+        fit,
+        seed_everything,
+        summary_line,
+    )
+    from edgebench.tasks import make_task
 
     if epochs <= 0:
         return {"fine_tune_epochs": 0}
     x, y = context.training_data(tuple(model.inputs[0].shape[1:]))
-    settings = context.training_settings()
-    seed_everything(context.seed)
-    batch_size = int(settings["batch_size"])
-    steps = epochs * int(np.ceil(len(x) / batch_size))
-    _compile_for_fine_tuning(model, settings["learning_rate"] * FINE_TUNE_LR_FRACTION, steps)
-    context.log(f"fine-tuning {epochs} epoch(s) on {len(x)} samples")
-    history = model.fit(
-        x,
-        y,
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
-        verbose=2 if context.verbose else 0,
-        callbacks=callbacks or [],
+    budget = plan_fine_tuning(
+        len(x),
+        context.training_settings(),
+        epochs,
+        chosen_by=chosen_by,
+        lr_fraction=FINE_TUNE_LR_FRACTION,
     )
-    return {"fine_tune_epochs": epochs, "fine_tune_final_loss": float(history.history["loss"][-1])}
+    configure_tensorflow_threads()
+    seed_everything(context.seed)
+    compile_for_training(model, make_task().fine_tune_loss(model), budget)
+    context.log(f"fine-tuning: {budget.as_record()}")
+    title = f"fine-tuning {context.title}"
+    result = fit(
+        model,
+        budget,
+        (x, y),
+        seed=context.seed,
+        title=title,
+        progress=context.progress,
+        callbacks=callbacks,
+    )
+    context.progress.line(summary_line(f"fine-tuned {context.title}", budget, result))
+    return {
+        "fine_tune_epochs": result.epochs,
+        "fine_tune_final_loss": result.final_loss,
+        "fine_tune": {**budget.as_record(), **result.as_record()},
+    }
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,7 @@ class FineTune(Step):
 
     epochs: int
     family: ClassVar[str] = "ft"
+    trains: ClassVar[bool] = True
 
     @property
     def token(self) -> str:
@@ -98,7 +113,7 @@ class FineTune(Step):
                 for variable, mask in masks:
                     variable.assign(variable * mask)
 
-        meta = _fit(model, context, self.epochs, [KeepZeros()] if masks else [])
+        meta = _fit(model, context, self.epochs, "recipe", [KeepZeros()] if masks else [])
         return model, meta
 
 
@@ -117,14 +132,16 @@ class WrappedTraining(Step):
     (bound when the recipe is parsed: ``recipes.core.FineTuned``)."""
 
     binds_fine_tune: ClassVar[bool] = True
+    trains: ClassVar[bool] = True
 
     def fine_tuned(
-        self, model: Any, context: BuildContext, epochs: int
+        self, model: Any, context: BuildContext, epochs: int, chosen_by: str
     ) -> tuple[Any, dict[str, Any]]:
         raise NotImplementedError
 
     def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
-        return self.fine_tuned(model, context, DEFAULT_FINE_TUNE_EPOCHS)
+        """Fine-tuned for ``--fine-tune-epochs``, else the default 2 epochs."""
+        return self.fine_tuned(model, context, *context.fine_tune_epochs(DEFAULT_FINE_TUNE_EPOCHS))
 
 
 def _tfmot() -> Any:
@@ -170,14 +187,18 @@ class Prune(WrappedTraining):
         return {**super().describe(), "sparsity": self.sparsity, "schedule": self.schedule}
 
     def fine_tuned(
-        self, model: Any, context: BuildContext, epochs: int
+        self, model: Any, context: BuildContext, epochs: int, chosen_by: str
     ) -> tuple[Any, dict[str, Any]]:
+        from edgebench.build.budget import plan_fine_tuning
+
         tfmot = _tfmot()
         sparsity = tfmot.sparsity.keras
         if epochs == 0:
             return self._masks_only(model, context)
         x, _ = context.training_data(tuple(model.inputs[0].shape[1:]))
-        steps = epochs * int(np.ceil(len(x) / context.training_settings()["batch_size"]))
+        steps = plan_fine_tuning(
+            len(x), context.training_settings(), epochs, chosen_by=chosen_by, lr_fraction=1.0
+        ).planned_steps
         if self.schedule == "poly":
             schedule = sparsity.PolynomialDecay(
                 0.0, self.sparsity, begin_step=0, end_step=max(1, steps // 2), frequency=1
@@ -185,7 +206,7 @@ class Prune(WrappedTraining):
         else:
             schedule = sparsity.ConstantSparsity(self.sparsity, begin_step=0, frequency=1)
         wrapped = sparsity.prune_low_magnitude(model, pruning_schedule=schedule)
-        meta = _fit(wrapped, context, epochs, [sparsity.UpdatePruningStep()])
+        meta = _fit(wrapped, context, epochs, chosen_by, [sparsity.UpdatePruningStep()])
         stripped = sparsity.strip_pruning(wrapped)
         meta["kernel_sparsity"] = _kernel_sparsity(stripped)
         return stripped, meta
@@ -227,7 +248,7 @@ class Cluster(WrappedTraining):
         return {**super().describe(), "clusters": self.clusters, "centroid_init": self.init}
 
     def fine_tuned(
-        self, model: Any, context: BuildContext, epochs: int
+        self, model: Any, context: BuildContext, epochs: int, chosen_by: str
     ) -> tuple[Any, dict[str, Any]]:
         from edgebench.build.keras_graph import fold_batchnorm
         from edgebench.build.training import seed_everything
@@ -244,7 +265,7 @@ class Cluster(WrappedTraining):
         wrapped = clustering.cluster_weights(
             folded, number_of_clusters=self.clusters, cluster_centroids_init=inits[self.init]
         )
-        meta = _fit(wrapped, context, epochs) if epochs else {"fine_tune_epochs": 0}
+        meta = _fit(wrapped, context, epochs, chosen_by) if epochs else {"fine_tune_epochs": 0}
         stripped = clustering.strip_clustering(wrapped)
         meta["distinct_values"] = {
             k.name: int(np.unique(k.numpy()).size) for k in _kernels(stripped)
@@ -299,10 +320,13 @@ class QuantizationAwareTraining(Step):
     stage: ClassVar[Stage] = "export"
     family: ClassVar[str] = "qat"
     group: ClassVar[str] = "qat"
+    trains: ClassVar[bool] = True
+    #: whether the recipe named the epochs (``qat5``); ``qat`` takes ``--fine-tune-epochs``.
+    explicit_epochs: bool = False
 
     @property
     def token(self) -> str:
-        return "qat" if self.epochs == DEFAULT_FINE_TUNE_EPOCHS else f"qat{self.epochs}"
+        return f"qat{self.epochs}" if self.explicit_epochs else "qat"
 
     @property
     def bits(self) -> int | None:
@@ -326,7 +350,12 @@ class QuantizationAwareTraining(Step):
             raise ConversionError(
                 f"quantize_model refused the model: {short_converter_message(exc)}"
             ) from exc
-        meta = _fit(quantized, context, self.epochs)
+        epochs, chosen_by = (
+            (self.epochs, "recipe")
+            if self.explicit_epochs
+            else context.fine_tune_epochs(DEFAULT_FINE_TUNE_EPOCHS)
+        )
+        meta = _fit(quantized, context, epochs, chosen_by)
 
         def configure(converter: Any) -> None:
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -373,7 +402,9 @@ TRAINING_STEPS: tuple[StepKind, ...] = (
     StepKind(
         "qat",
         re.compile(r"qat(\d+)?"),
-        lambda m: QuantizationAwareTraining(int(m[1]) if m[1] else DEFAULT_FINE_TUNE_EPOCHS),
+        lambda m: (
+            QuantizationAwareTraining(int(m[1]), True) if m[1] else QuantizationAwareTraining()
+        ),
         "quantization-aware training (tfmot) for E epochs, then integer conversion",
         "qat",
     ),

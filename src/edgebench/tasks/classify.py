@@ -51,6 +51,19 @@ class ClassifyTask:
         """Sparse categorical cross-entropy, from logits unless the model ends in softmax."""
         from edgebench.build.tfcompat import import_keras
 
-        last = model.layers[-1]
-        from_logits = getattr(getattr(last, "activation", None), "__name__", "") != "softmax"
-        return import_keras().losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+        return import_keras().losses.SparseCategoricalCrossentropy(
+            from_logits=not ends_in_softmax(model)
+        )
+
+
+def ends_in_softmax(model: Any) -> bool:
+    """Whether ``model``'s last layer applies softmax, looking through tfmot's wrappers
+    (``prune_low_magnitude``, ``cluster_weights``, ``quantize_model`` wrap each layer and
+    hide its activation; a wrapped model read as logits was fine-tuned on the wrong loss)."""
+    last = model.layers[-1]
+    layer = getattr(last, "layer", last)
+    if type(layer).__name__ == "Softmax":
+        return True
+    activation = getattr(layer, "activation", None)
+    activation = getattr(activation, "activation", activation)  # QuantizeAwareActivation
+    return getattr(activation, "__name__", "") == "softmax"
