@@ -85,10 +85,11 @@ def test_bench_run_prints_the_table_and_writes_the_run_file(project):
     result.stdout.re_match_lines(
         [
             r"=+ edgebench =+",
-            r"\| Model +\| Recipe +\| Runtime +\| Threads +\| #Params +\| Size \[KiB\] +\| p50 \[ms\] +"
-            r"\| p90 \[ms\] +\| Mem over base \[MiB\] +\| Max power \[W\] +\| Energy/image \[mJ\] +"
-            r"\| Accuracy +\| Drop \[pts\] +\|",
-            r"\| digits_mlp.onnx +\| fp32 +\| onnxruntime +\| 1 +\| 2,410 +\| [0-9.]+ +\| [0-9.]+ +\| [0-9.]+ +\| [0-9.]+ +\| n/a +\| n/a +\| 97.78% +\| \+0.00 +\|",
+            # what was done, what it costs on the device, what it loses, its size
+            r"\| Model +\| Recipe +\| FT epochs +\| Runtime +\| Threads +\| #Params +"
+            r"\| Mem over base \[MiB\] +\| p50 \[ms\] +\| p90 \[ms\] +\| Max power \[W\] +"
+            r"\| Energy/image \[mJ\] +\| Accuracy +\| Drop \[pts\] +\| Size \[KiB\] +\|",
+            r"\| digits_mlp.onnx +\| fp32 +\| 0 +\| onnxruntime +\| 1 +\| 2,410 +\| [0-9.]+ +\| [0-9.]+ +\| [0-9.]+ +\| n/a +\| n/a +\| 97.78% +\| \+0.00 +\| [0-9.]+ +\|",
             r"edgebench: 4 records \(0 with errors\) written to .*run.json",
         ]
     )
@@ -493,7 +494,7 @@ def test_third_party_measurement_reaches_the_json_and_the_table(project):
     )
     result.assert_outcomes(passed=6)  # memory, energy and cores for 2 rows
     result.stdout.re_match_lines(
-        [r"\| Model .*\| Cores +\| Mem over base \[MiB\] .*\| Accuracy .*"]
+        [r"\| Model .*\| Mem over base \[MiB\] .*\| p50 \[ms\] .*\| Cores +\| .*\| Accuracy .*"]
     )
     assert all(r["extra"]["usable_cores"] >= 1 for r in run_json(project)["records"])
 

@@ -23,6 +23,24 @@ if TYPE_CHECKING:
 #: ``name -> raw value`` (command line, else pytest.ini, else the default), stripped.
 Getter = Callable[[str], str]
 
+#: named sets of recipes ``--variants`` accepts beside recipe names.
+VARIANT_SETS: dict[str, tuple[str, ...]] = {
+    # what the suite is for, in one table: the float baseline, the four post-training
+    # quantizations (LiteRT dynamic-range, full-integer, float16; ONNX Runtime static QDQ),
+    # unstructured pruning, structured pruning with fine-tuning, clustering, a chain
+    "milestone": (
+        "fp32",
+        "dyn8",
+        "int8",
+        "fp16",
+        "ort-qdq",
+        "prune0.5+ft4",
+        "sprune0.2+ft10",
+        "cluster16",
+        "prune0.5+ft4+int8",
+    ),
+}
+
 #: the sweeps ``--sweep`` selects, as in the milestone tables users keep.
 SWEEPS: dict[str, tuple[str, ...]] = {
     "sprune": tuple(f"sprune{f}" for f in ("0.05", "0.1", "0.2", "0.3", "0.4", "0.5")),
@@ -68,7 +86,9 @@ OPTIONS: tuple[Option, ...] = (
         "edgebench_variants",
         "fp32",
         "comma list of compression recipes, e.g. fp32,int8,ort-qdq,dfq4-asym-pc,sprune0.3+ft5+int8 "
-        "(an unknown step lists every known one)",
+        "(an unknown step lists every known one), or 'milestone': "
+        + ",".join(VARIANT_SETS["milestone"])
+        + " (this repository's pytest.ini selects it)",
     ),
     Option(
         "--threads",
@@ -328,6 +348,15 @@ def _speedups(raw: str) -> dict[str, float]:
     return found
 
 
+def expand_variant_sets(variants: Sequence[str]) -> list[str]:
+    """Replace the name of a set in :data:`VARIANT_SETS` by its recipes.
+
+    >>> expand_variant_sets(["milestone", "dfq4"])[:3]
+    ['fp32', 'dyn8', 'int8']
+    """
+    return [r for v in variants for r in VARIANT_SETS.get(v, (v,))]
+
+
 def _comma_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
@@ -357,7 +386,7 @@ def resolve_settings(
     registry = default_registry()
     if register_steps is not None:
         register_steps(registry)
-    variants = split_variants(get("edgebench_variants"))
+    variants = expand_variant_sets(split_variants(get("edgebench_variants")))
     variants += [f"dfq2..8-{sweep}" for sweep in _comma_list(get("edgebench_bit_sweep"))]
     for sweep in _comma_list(get("edgebench_sweep")):
         if sweep not in SWEEPS:

@@ -254,22 +254,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def summary_columns(config: pytest.Config) -> list[Any]:
-    """The milestone table's columns: the base ones, each measurement's, then accuracy."""
-    from edgebench.report.columns import SUMMARY_COLUMNS, field_column
+    """The milestone table's columns (``report.columns.summary_columns``), with the
+    measurements this run registered and a device column when there are several."""
+    from edgebench.report.columns import summary_columns as columns
 
-    base = [c for c in SUMMARY_COLUMNS if c not in ("accuracy", "drop")]
     session = config.stash.get(SESSION_KEY, None)
     several = (
         session is not None
         and not isinstance(session, UsageError)
         and len(session.settings.device_profiles()) > 1
     )
-    if several:
-        base.insert(1, "device")  # a laptop-vs-board table
-    extra = [
-        field_column(c.field, c.header, c.fmt) for m in measurements(config) for c in m.columns
-    ]
-    return [*base, *extra, "accuracy", "drop"]
+    return columns(measurements(config), several_devices=several)
 
 
 @pytest.fixture(scope="session")

@@ -73,16 +73,27 @@ class TerminalProgress:
         from tqdm import tqdm
 
         self.stream.write("\n")
+        if self.is_tty:
+            return tqdm(
+                total=total,
+                desc=f"[edgebench] {title}",
+                unit=unit,
+                file=self.stream,
+                dynamic_ncols=True,
+                mininterval=0.2,
+                leave=True,
+            )
+        # a log: no bar graphic (every figure fits on the line), few lines
         return tqdm(
             total=total,
             desc=f"[edgebench] {title}",
             unit=unit,
             file=self.stream,
-            dynamic_ncols=self.is_tty,
-            ncols=None if self.is_tty else 120,
-            mininterval=0.2 if self.is_tty else self.log_interval_s,
+            bar_format="{desc}: {percentage:3.0f}% {n_fmt}/{total_fmt} "
+            "[{elapsed}<{remaining}, {rate_fmt}]{postfix}",
+            mininterval=self.log_interval_s,
+            maxinterval=self.log_interval_s * 2,
             leave=True,
-            ascii=not self.is_tty,
         )
 
     def line(self, text: str) -> None:

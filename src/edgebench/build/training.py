@@ -98,6 +98,7 @@ def progress_callback(progress: Progress, title: str, budget: TrainingBudget) ->
             super().__init__()
             self.bar: Any = None
             self.epoch = 0
+            self.validation: dict[str, Any] = {}
 
         def on_train_begin(self, logs: Any = None) -> None:
             self.bar = progress.bar(title, total=budget.planned_steps, unit="step")
@@ -109,10 +110,14 @@ def progress_callback(progress: Progress, title: str, budget: TrainingBudget) ->
             logs = logs or {}
             self.bar.update(1)
             if batch % 10 == 0 or batch + 1 == budget.steps_per_epoch:
-                self.bar.set_postfix(_postfix(self.epoch, budget.epochs, logs), refresh=False)
+                shown = {**logs, **self.validation}
+                self.bar.set_postfix(_postfix(self.epoch, budget.epochs, shown), refresh=False)
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            self.bar.set_postfix(_postfix(epoch + 1, budget.epochs, logs or {}), refresh=True)
+            # the last validation accuracy stays on the bar through the next epoch
+            logs = logs or {}
+            self.validation = {k: v for k, v in logs.items() if k == "val_accuracy"}
+            self.bar.set_postfix(_postfix(epoch + 1, budget.epochs, logs), refresh=False)
 
         def on_train_end(self, logs: Any = None) -> None:
             if self.bar is not None:

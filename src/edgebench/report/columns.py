@@ -63,6 +63,24 @@ COLUMNS.update(
         if c.key
     }
 )
+
+
+def fine_tune_epochs(record: Record) -> int | None:
+    """Fine-tuning epochs the recipe's steps ran (``None`` when no step fine-tunes)."""
+    epochs = [s["fine_tune_epochs"] for s in record.compression or [] if "fine_tune_epochs" in s]
+    return sum(epochs) if epochs else None
+
+
+def epochs_fine_tuned(record: Record) -> int | None:
+    """Fine-tuning epochs, 0 for a recipe that does not fine-tune (``None``: the
+    artifact's steps are not known, e.g. it was never built)."""
+    if record.compression is None:
+        return None
+    return fine_tune_epochs(record) or 0
+
+
+COLUMNS["ft"] = Column("FT epochs", epochs_fine_tuned)
+
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "model",
     "recipe",
@@ -75,6 +93,24 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "accuracy",
     "drop",
 )
+
+
+def summary_columns(
+    measurements: Sequence[Any], *, several_devices: bool = False
+) -> list[str | Column]:
+    """The terminal's milestone table, in the order a milestone report reads: what was
+    done (recipe, fine-tuning epochs, #params), what it costs on the device (memory over
+    base, latency, power, energy per image), what it loses (accuracy, drop), its size.
+    ``measurements`` are the run's :class:`~edgebench.measurements.Measurement` s."""
+    front: list[str | Column] = ["model", "recipe", "ft", "runtime", "threads", "params"]
+    if several_devices:
+        front.insert(1, "device")  # a laptop-vs-board table
+    declared = [
+        (m.name, field_column(c.field, c.header, c.fmt)) for m in measurements for c in m.columns
+    ]
+    memory = [c for name, c in declared if name == MEMORY.name]
+    others = [c for name, c in declared if name != MEMORY.name]
+    return [*front, *memory, "p50", "p90", *others, "accuracy", "drop", "size"]
 
 
 def format_cell(column: Column, record: Record) -> str:

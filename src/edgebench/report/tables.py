@@ -17,6 +17,7 @@ from edgebench.report.columns import (
     NOT_AVAILABLE,
     Column,
     field_column,
+    fine_tune_epochs,
     format_cell,
     sort_key,
 )
@@ -63,12 +64,6 @@ class Table:
     def as_dict(self) -> dict[str, Any]:
         """For the JSON format."""
         return {"title": self.title, "headers": self.headers, "rows": self.rows}
-
-
-def fine_tune_epochs(record: Record) -> int | None:
-    """Fine-tuning epochs the recipe's steps ran (``None`` when no step fine-tunes)."""
-    epochs = [s["fine_tune_epochs"] for s in record.compression or [] if "fine_tune_epochs" in s]
-    return sum(epochs) if epochs else None
 
 
 def family(recipe: str) -> str:
