@@ -45,6 +45,25 @@ def int8_size_problems(records: list[dict], max_fraction: float) -> list[str]:
     return found
 
 
+def training_problems(records: list[dict]) -> list[str]:
+    """Every zoo-model row carries its training budget and what training did."""
+    found = []
+    for r in records:
+        if "." in r["model"]:  # a model file: edgebench did not train it
+            continue
+        training = r.get("training")
+        if not isinstance(training, dict):
+            found.append(f"{r['model']} {r['recipe']} {r['runtime']}: no training record")
+            continue
+        needed = ("epochs", "epochs_run", "batch_size", "planned_steps", "validation_accuracy")
+        missing = [k for k in needed if training.get(k) is None]
+        if missing:
+            found.append(f"{r['model']} {r['recipe']}: training lacks {', '.join(missing)}")
+        elif training["planned_steps"] > 3000 and training.get("chosen_by") == "step budget":
+            found.append(f"{r['model']}: {training['planned_steps']} steps exceed the budget")
+    return found
+
+
 def problems(run: dict, runtimes: list[str], expect_cache_hit: bool) -> list[str]:
     found: list[str] = []
     threads = run.get("settings", {}).get("threads") or []
@@ -83,11 +102,16 @@ def main() -> int:
     parser.add_argument(
         "--max-int8-size", type=float, help="largest int8/fp32 LiteRT file size ratio"
     )
+    parser.add_argument(
+        "--expect-training", action="store_true", help="zoo rows must carry their training budget"
+    )
     args = parser.parse_args()
     run = json.loads(args.run.read_text())
     found = problems(run, args.runtimes.split(","), args.expect_cache_hit)
     if args.max_int8_size is not None:
         found += int8_size_problems(run["records"], args.max_int8_size)
+    if args.expect_training:
+        found += training_problems(run["records"])
     for line in found:
         print(f"check_run: {line}", file=sys.stderr)
     if not found:

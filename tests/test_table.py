@@ -58,3 +58,52 @@ def test_field_columns_show_extra_values():
         [r], ["recipe", field_column("cpu_c", "CPU [C]", "{:.1f}"), field_column("meter", "Meter")]
     )
     assert "CPU [C]" in text and "51.2" in text and "n/a" in text
+
+
+def test_terminal_summary_reads_like_a_milestone_report():
+    """recipe, fine-tuning epochs, #params, memory, latency, power, energy, accuracy,
+    drop, size: in that order, whatever else is registered."""
+    from edgebench.measurements import BUILTIN_MEASUREMENTS
+    from edgebench.report.columns import COLUMNS, summary_columns
+
+    columns = summary_columns(BUILTIN_MEASUREMENTS)
+    headers = [COLUMNS[c].header if isinstance(c, str) else c.header for c in columns]
+    wanted = [
+        "Recipe",
+        "FT epochs",
+        "#Params",
+        "Mem over base [MiB]",
+        "p50 [ms]",
+        "Max power [W]",
+        "Energy/image [mJ]",
+        "Accuracy",
+        "Drop [pts]",
+        "Size [KiB]",
+    ]
+    positions = [headers.index(h) for h in wanted]
+    assert positions == sorted(positions)
+    assert "Device" in [
+        COLUMNS[c].header if isinstance(c, str) else c.header
+        for c in summary_columns(BUILTIN_MEASUREMENTS, several_devices=True)
+    ]
+
+
+def test_fine_tuning_epochs_column():
+    from edgebench.report.columns import COLUMNS, format_cell
+
+    ft = COLUMNS["ft"]
+    steps = [{"step": "prune0.5+ft4", "fine_tune_epochs": 4}, {"scheme": "int8"}]
+    assert format_cell(ft, record("prune0.5+ft4+int8", 1, compression=steps)) == "4"
+    assert format_cell(ft, record("int8", 1, compression=[{"scheme": "int8"}])) == "0"
+    assert format_cell(ft, record("fp32", 1)) == "n/a"  # never built: not known
+
+
+def test_the_milestone_set_parses_and_covers_every_family():
+    from edgebench.options import VARIANT_SETS, expand_variant_sets
+    from edgebench.recipes import default_registry, parse_recipes
+
+    recipes = parse_recipes(expand_variant_sets(["milestone"]), default_registry())
+    assert [r.id for r in recipes] == list(VARIANT_SETS["milestone"])
+    groups = {r.describe()["group"] for r in recipes}
+    assert {"fp32", "quantization", "pruning", "structured pruning", "clustering"} <= groups
+    assert any(len(r.steps) > 1 and r.export_step is not None for r in recipes)  # a chain

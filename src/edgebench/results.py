@@ -32,6 +32,7 @@ POWER_FIELDS = ENERGY.fields
 # Why a field is null when no measurement filled it.
 DEFAULT_NULL_REASONS: dict[str, str] = {
     "macs": "MACs are counted on Keras models only (zoo models and Keras files)",
+    "training": "edgebench did not train this model (a user's model file)",
     "trainable_params": "trainable parameters are known for Keras models only",
     "packed_bytes": "only data-free low-bit (dfq) recipes have a packed size; the file size is the size",
     "latency_vs_baseline": "no baseline row to compare with (see latency_gate)",
@@ -85,6 +86,9 @@ class Record:
     recipe_spec: dict[str, Any] | None = None
     #: what each compression step did: scheme, bits, calibration, tensor statistics, ...
     compression: list[dict[str, Any]] | None = None
+    #: how the zoo model was trained: the budget (epochs, batch, learning rate, validation
+    #: split, step bound) and what happened (epochs run, best epoch, seconds, accuracies).
+    training: dict[str, Any] | str | None = None
     #: each kernel tensor in the artifact file: name, shape, fraction of zeros, distinct values.
     weight_tensors: list[dict[str, Any]] | None = None
     latency_mean_ms: float | None = None

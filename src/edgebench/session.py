@@ -185,6 +185,7 @@ class EdgebenchSession:
             **self.device_facts(variant.device),
             "compression": artifact.steps,
             "weight_tensors": artifact.weight_tensors,
+            "training": artifact.training,
             **packed_size(artifact.steps),
         }
 

@@ -69,6 +69,8 @@ class Artifact:
     steps: list[dict[str, Any]] = field(default_factory=list)
     #: per kernel tensor in the file: name, shape, fraction of zeros, distinct values.
     weight_tensors: list[dict[str, Any]] = field(default_factory=list)
+    #: how the zoo model was trained (budget and result; ``build.budget``), else ``None``.
+    training: dict[str, Any] | str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for the run JSON."""

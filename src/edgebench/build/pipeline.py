@@ -300,6 +300,7 @@ class ArtifactBuilder:
                 "source_params": params,
                 "trainable_params": None if model is None else model.meta.get("trainable_params"),
                 "macs": None if model is None else model.meta.get("macs"),
+                "training": None if model is None else model.meta.get("training"),
                 "recipe": recipe.id,
                 "format": artifact_format,
                 "steps": steps,
@@ -319,6 +320,7 @@ class ArtifactBuilder:
             steps=list(entry.meta.get("steps", [])),
             trainable_params=entry.meta.get("trainable_params"),
             macs=entry.meta.get("macs"),
+            training=entry.meta.get("training"),
         )
 
     def _native_artifact(self, source: ModelFile, artifact_format: str) -> Artifact:
