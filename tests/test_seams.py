@@ -120,7 +120,7 @@ def test_a_toy_runtime_target_task_meter_and_measurement_run_end_to_end(toy_proj
 def test_unknown_registered_names_are_usage_errors(toy_project):
     result = run(toy_project, "--task", "nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown task 'nope'; known: classify, top2*"])
+    result.stderr.fnmatch_lines(["*unknown task 'nope'; known: classify, segment, detect, top2*"])
     result = run(toy_project, "--runtimes", "nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(

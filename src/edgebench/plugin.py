@@ -264,7 +264,10 @@ def summary_columns(config: pytest.Config) -> list[Any]:
         and not isinstance(session, UsageError)
         and len(session.settings.device_profiles()) > 1
     )
-    return columns(measurements(config), several_devices=several)
+    label = "Accuracy"
+    if session is not None and not isinstance(session, UsageError):
+        label = getattr(session.task, "metric_label", label)
+    return columns(measurements(config), several_devices=several, metric_label=label)
 
 
 @pytest.fixture(scope="session")

@@ -120,6 +120,10 @@ class Record:
     accuracy_drop: float | None = None
     accuracy_threshold: float | None = None
     eval_samples: int | None = None
+    #: the field name of the task's headline metric that ``accuracy`` holds
+    #: (``accuracy``: top-1; ``miou``; ``map50``), and every metric the task reported.
+    metric: str | None = None
+    metrics: dict[str, Any] | None = None
     peak_memory_mb: float | None = None
     memory_load_peak_mb: float | None = None
     memory_inference_peak_mb: float | None = None

@@ -23,6 +23,7 @@ from edgebench.data.datasets import Dataset, load_dataset
 from edgebench.data.preprocess import first_input
 from edgebench.devices import DeviceProfile
 from edgebench.errors import DeviceUnreachable, EdgebenchError
+from edgebench.measurements.accuracy import TaskScore
 from edgebench.measurements.base import MeasureContext
 from edgebench.progress import NULL_PROGRESS, Progress
 from edgebench.recipes import Recipe, StepRegistry, parse_recipe
@@ -44,6 +45,10 @@ class AccuracyResult:
     drop_points: float | None
     samples: int | None
     null_reasons: dict[str, str] = field(default_factory=dict)
+    #: the record field name of the task's headline metric (``accuracy``, ``miou``, ``map50``).
+    metric: str | None = None
+    #: every metric the task reported (the headline one included).
+    metrics: dict[str, Any] | None = None
 
     def values(self) -> dict[str, Any]:
         """Record fields."""
@@ -52,6 +57,8 @@ class AccuracyResult:
             "baseline_accuracy": self.baseline_accuracy,
             "accuracy_drop": self.drop_points,
             "eval_samples": self.samples,
+            "metric": self.metric,
+            "metrics": self.metrics,
         }
 
 
@@ -327,13 +334,13 @@ class EdgebenchSession:
 
     # -- accuracy -------------------------------------------------------------------
 
-    def _plain_accuracy(self, variant: Variant) -> tuple[float | None, int | None, str | None]:
-        """(accuracy, samples, reason-if-None) of a variant over the whole test split."""
+    def _plain_accuracy(self, variant: Variant) -> TaskScore:
+        """The task's metrics of a variant over the whole test split."""
         from edgebench.measurements.accuracy import task_metric
 
         return task_metric(self.context(LatencyCase(variant, self.settings.cores)))
 
-    def plain_accuracy(self, variant: Variant) -> tuple[float | None, int | None, str | None]:
+    def plain_accuracy(self, variant: Variant) -> TaskScore:
         """Memoised :meth:`_plain_accuracy` (once per variant and process)."""
         return self._once(("accuracy", variant.id), lambda: self._plain_accuracy(variant))
 
@@ -343,19 +350,27 @@ class EdgebenchSession:
 
     def accuracy(self, variant: Variant) -> AccuracyResult:
         """Accuracy of ``variant`` and its drop against fp32 on the same runtime."""
-        accuracy, samples, reason = self.plain_accuracy(variant)
-        reasons: dict[str, str] = {}
+        score = self.plain_accuracy(variant)
+        accuracy, samples = score.value, score.samples
         if accuracy is None:
             reasons = {
-                k: str(reason)
-                for k in ("accuracy", "baseline_accuracy", "accuracy_drop", "eval_samples")
+                k: str(score.reason)
+                for k in (
+                    "accuracy",
+                    "baseline_accuracy",
+                    "accuracy_drop",
+                    "eval_samples",
+                    "metrics",
+                )
             }
             return AccuracyResult(None, None, None, None, reasons)
+        found = {"metric": self.task.headline, "metrics": score.metrics}
         if variant.recipe.is_baseline:
-            return AccuracyResult(accuracy, accuracy, 0.0, samples)
+            return AccuracyResult(accuracy, accuracy, 0.0, samples, **found)
         baseline = variant.with_recipe(self.baseline_recipe())
         try:
-            base_accuracy, _, base_reason = self.plain_accuracy(baseline)
+            base = self.plain_accuracy(baseline)
+            base_accuracy, base_reason = base.value, base.reason
         except EdgebenchError as exc:
             base_accuracy, base_reason = None, f"fp32 baseline failed: {exc}"
         if base_accuracy is None:
@@ -363,7 +378,6 @@ class EdgebenchSession:
                 k: f"no fp32 baseline accuracy: {base_reason}"
                 for k in ("baseline_accuracy", "accuracy_drop")
             }
-            return AccuracyResult(accuracy, None, None, samples, reasons)
-        return AccuracyResult(
-            accuracy, base_accuracy, self.task.drop_points(base_accuracy, accuracy), samples
-        )
+            return AccuracyResult(accuracy, None, None, samples, reasons, **found)
+        drop = self.task.drop_points(base_accuracy, accuracy)
+        return AccuracyResult(accuracy, base_accuracy, drop, samples, **found)

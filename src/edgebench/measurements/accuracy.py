@@ -5,6 +5,7 @@ same model, dataset and runtime (see ``EdgebenchSession.accuracy``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -16,22 +17,35 @@ FIELDS: tuple[str, ...] = (
     "baseline_accuracy",
     "accuracy_drop",
     "eval_samples",
+    "metric",
+    "metrics",
 )
 
 
-def task_metric(context: MeasureContext) -> tuple[float | None, int | None, str | None]:
-    """(headline metric, samples, reason-if-None) of the row's artifact over the test split."""
+@dataclass(frozen=True)
+class TaskScore:
+    """The task's headline metric of a row (``None`` with the reason when not measurable),
+    the samples it was measured on, and every metric the task reports."""
+
+    value: float | None
+    samples: int | None
+    reason: str | None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def task_metric(context: MeasureContext) -> TaskScore:
+    """The task's metrics of the row's artifact over the test split."""
     from edgebench.data.preprocess import fit_inputs
 
     dataset = context.dataset
     if not dataset.labelled:
-        return None, None, f"dataset {dataset.name!r} has no labels"
+        return TaskScore(None, None, f"dataset {dataset.name!r} has no labels")
     assert dataset.x_test is not None and dataset.y_test is not None
     session = context.load()
     try:
         x = fit_inputs(dataset, dataset.x_test, session.input_shape)
     except ValueError as exc:
-        return None, None, f"model input does not fit dataset {dataset.name}: {exc}"
+        return TaskScore(None, None, f"model input does not fit dataset {dataset.name}: {exc}")
     batch = context.settings.eval_batch_size
     predict = session.run
     outputs = None
@@ -41,11 +55,11 @@ def task_metric(context: MeasureContext) -> tuple[float | None, int | None, str 
         predict = precomputed(outputs)
     mismatch = context.task.check_outputs(predict(x[:1]), dataset)
     if mismatch:
-        return None, None, mismatch
+        return TaskScore(None, None, mismatch)
     if outputs is not None:
         predict = precomputed(outputs)  # from the start again
     metrics = context.task.evaluate(predict, x, dataset.y_test, batch)
-    return metrics[context.task.headline], len(x), None
+    return TaskScore(float(metrics[context.task.headline]), len(x), None, dict(metrics))
 
 
 def remote_outputs(context: MeasureContext, x: np.ndarray, batch_size: int) -> np.ndarray:
@@ -78,10 +92,12 @@ def precomputed(outputs: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _measure(context: MeasureContext) -> tuple[dict[str, Any], dict[str, str]]:
-    value, samples, reason = task_metric(context)
-    if value is None:
-        return {}, {"accuracy": str(reason), "eval_samples": str(reason)}
-    return {"accuracy": value, "eval_samples": samples}, {}
+    score = task_metric(context)
+    if score.value is None:
+        reason = str(score.reason)
+        return {}, {"accuracy": reason, "eval_samples": reason, "metrics": reason}
+    fields = {"accuracy": score.value, "eval_samples": score.samples, "metrics": score.metrics}
+    return {**fields, "metric": context.task.headline}, {}
 
 
 ACCURACY = Measurement(

@@ -96,12 +96,13 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 
 
 def summary_columns(
-    measurements: Sequence[Any], *, several_devices: bool = False
+    measurements: Sequence[Any], *, several_devices: bool = False, metric_label: str = "Accuracy"
 ) -> list[str | Column]:
     """The terminal's milestone table, in the order a milestone report reads: what was
     done (recipe, fine-tuning epochs, #params), what it costs on the device (memory over
     base, latency, power, energy per image), what it loses (accuracy, drop), its size.
-    ``measurements`` are the run's :class:`~edgebench.measurements.Measurement` s."""
+    ``measurements`` are the run's :class:`~edgebench.measurements.Measurement` s;
+    ``metric_label`` heads the task's headline metric (``mIoU``, ``mAP@0.5``)."""
     front: list[str | Column] = ["model", "recipe", "ft", "runtime", "threads", "params"]
     if several_devices:
         front.insert(1, "device")  # a laptop-vs-board table
@@ -110,7 +111,10 @@ def summary_columns(
     ]
     memory = [c for name, c in declared if name == MEMORY.name]
     others = [c for name, c in declared if name != MEMORY.name]
-    return [*front, *memory, "p50", "p90", *others, "accuracy", "drop", "size"]
+    headline: str | Column = "accuracy"
+    if metric_label != COLUMNS["accuracy"].header:
+        headline = Column(metric_label, COLUMNS["accuracy"].value, COLUMNS["accuracy"].fmt)
+    return [*front, *memory, "p50", "p90", *others, headline, "drop", "size"]
 
 
 def format_cell(column: Column, record: Record) -> str:

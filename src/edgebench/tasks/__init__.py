@@ -1,5 +1,5 @@
-"""Tasks: what "accuracy" means for a model. ``classify`` (top-1) is built in; a task is
-one module plus a ``TaskSpec`` (segmentation and detection come next)."""
+"""Tasks: what "accuracy" means for a model. Built in: ``classify`` (top-1),
+``segment`` (mean IoU) and ``detect`` (mAP@0.5); a task is one module plus a ``TaskSpec``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Classification: top-1 accuracy of the arg-max over integer labels."""
+"""Classification: top-1 accuracy of the arg-max over integer labels (the headline), and
+top-5 where there are more than 10 classes."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from edgebench.instruments.accuracy import accuracy_drop_points, top1_accuracy
+from edgebench.instruments.accuracy import accuracy_drop_points, top_k_accuracies
 
 if TYPE_CHECKING:
     from edgebench.data.datasets import Dataset
+
+
+#: top-5 is reported for models with more classes than this.
+TOP5_ABOVE_CLASSES = 10
 
 
 class ClassifyTask:
@@ -18,6 +23,7 @@ class ClassifyTask:
 
     name = "classify"
     headline = "accuracy"
+    metric_label = "Accuracy"
 
     def check_outputs(self, outputs: np.ndarray, dataset: Dataset) -> str | None:
         """A class count that differs from the dataset's."""
@@ -36,8 +42,13 @@ class ClassifyTask:
         y: np.ndarray,
         batch_size: int,
     ) -> dict[str, float]:
-        """``{"accuracy": top-1 in [0, 1]}``."""
-        return {"accuracy": top1_accuracy(predict, x, y, batch_size)}
+        """``{"accuracy": top-1}`` in [0, 1], with ``"top5"`` beside it when the model
+        scores more than 10 classes."""
+        found, classes = top_k_accuracies(predict, x, y, batch_size, (1, 5))
+        metrics = {"accuracy": found[1]}
+        if classes > TOP5_ABOVE_CLASSES:
+            metrics["top5"] = found[5]
+        return metrics
 
     def drop_points(self, baseline: float, value: float) -> float:
         """Percentage points lost from ``baseline`` to ``value``."""

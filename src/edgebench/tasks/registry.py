@@ -28,7 +28,21 @@ class TaskSpec:
 
 
 BUILTIN_TASKS: tuple[TaskSpec, ...] = (
-    TaskSpec("classify", "edgebench.tasks.classify:ClassifyTask", "top-1 accuracy"),
+    TaskSpec(
+        "classify",
+        "edgebench.tasks.classify:ClassifyTask",
+        "top-1 accuracy (top-5 beside it above 10 classes)",
+    ),
+    TaskSpec(
+        "segment",
+        "edgebench.tasks.segment:SegmentTask",
+        "mean IoU over the classes (pixel accuracy beside it), ignore label 255",
+    ),
+    TaskSpec(
+        "detect",
+        "edgebench.tasks.detect:DetectTask",
+        "mAP@0.5 (COCO mAP@[.5:.95] beside it), through pycocotools' COCOeval",
+    ),
 )
 TASKS: Registry[TaskSpec] = Registry("task", ENTRY_POINT_GROUP, BUILTIN_TASKS, TaskSpec)
 

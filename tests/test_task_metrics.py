@@ -1,0 +1,138 @@
+"""Task metrics against cases computed by hand: segmentation IoU, detection AP (pycocotools),
+classification top-k."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgebench.tasks.segment import (
+    IGNORE_LABEL,
+    SegmentTask,
+    confusion_matrix,
+    score_layout,
+    segmentation_scores,
+)
+
+
+def one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
+    return np.eye(classes, dtype=np.float32)[labels]  # NHWC scores
+
+
+def halves(shift: int = 0) -> np.ndarray:
+    """4x4 masks: class 0 on the left half, class 1 on the right (moved right by shift)."""
+    mask = np.zeros((1, 4, 4), dtype=np.int64)
+    mask[:, :, 2 + shift :] = 1
+    return mask
+
+
+def evaluate_segment(truth, scores, batch_size=8):
+    from edgebench.measurements.accuracy import precomputed
+
+    return SegmentTask().evaluate(precomputed(scores), np.zeros(len(truth)), truth, batch_size)
+
+
+def test_a_perfect_mask_scores_one():
+    truth = halves()
+    scores = evaluate_segment(truth, one_hot(truth, 2))
+    assert scores["miou"] == 1.0 and scores["pixel_accuracy"] == 1.0
+
+
+def test_a_mask_shifted_by_one_column():
+    # per row: truth 0 0 1 1, predicted 0 0 0 1 -> confusion [[8, 0], [4, 4]] over 4 rows
+    truth, predicted = halves(), halves(shift=1)
+    assert confusion_matrix(truth, predicted, 2).tolist() == [[8, 0], [4, 4]]
+    scores = evaluate_segment(truth, one_hot(predicted, 2))
+    assert scores["pixel_accuracy"] == 12 / 16
+    assert scores["class_iou"] == pytest.approx([8 / 12, 4 / 8])
+    assert scores["miou"] == pytest.approx((8 / 12 + 4 / 8) / 2)
+
+
+def test_a_class_nobody_has_is_left_out_and_a_missed_class_counts_zero():
+    truth = halves()
+    truth[0, 0, 0] = 2  # class 2 is in the mask, never predicted: IoU 0
+    scores = evaluate_segment(truth, one_hot(halves(), 4))  # class 3: nowhere at all
+    assert scores["class_iou"][2] == 0.0 and scores["class_iou"][3] is None
+    iou0 = 7 / 8  # the 8 class-0 pixels predicted, one of them truly class 2
+    assert scores["miou"] == pytest.approx((iou0 + 1.0 + 0.0) / 3)
+
+
+def test_ignored_pixels_count_nowhere():
+    truth = halves()
+    truth[0, :, 3] = IGNORE_LABEL
+    wrong = halves()
+    wrong[0, :, 3] = 0  # wrong only where the label is ignored
+    scores = evaluate_segment(truth, one_hot(wrong, 2))
+    assert scores["miou"] == 1.0 and scores["pixel_accuracy"] == 1.0
+    with pytest.raises(ValueError, match="no labelled pixels"):
+        segmentation_scores(np.zeros((2, 2)))
+
+
+def test_nchw_and_low_resolution_scores_read_like_nhwc():
+    truth = np.repeat(np.repeat(halves(), 2, axis=1), 2, axis=2)  # 8x8 masks
+    nchw = one_hot(halves(), 2).transpose(0, 3, 1, 2)  # 4x4, classes on axis 1
+    assert score_layout(nchw.shape, (8, 8)) == ("nchw", 2)
+    assert evaluate_segment(truth, nchw)["miou"] == 1.0
+
+
+def test_batches_accumulate_one_confusion_matrix():
+    truth = np.concatenate([halves(), halves(), halves()])
+    predicted = np.concatenate([halves(), halves(shift=1), halves()])
+    whole = evaluate_segment(truth, one_hot(predicted, 2), batch_size=3)
+    assert evaluate_segment(truth, one_hot(predicted, 2), batch_size=1) == whole
+
+
+pytest.importorskip("pycocotools")
+from edgebench.tasks.detect import DetectTask, detection_scores  # noqa: E402
+
+GT = np.array([[[0, 0.0, 0.0, 0.4, 0.4]]])  # one image, one box of class 0
+
+
+def shifted(dx: float, score: float = 0.9, cls: int = 0) -> list[float]:
+    return [dx, 0.0, 0.4 + dx, 0.4, score, cls]
+
+
+def iou_shift(iou: float) -> float:
+    """The horizontal shift of a 0.4x0.4 box that leaves IoU ``iou`` with GT:
+    (0.4 - d) / (0.4 + d) = iou."""
+    return 0.4 * (1 - iou) / (1 + iou)
+
+
+def test_a_box_at_iou_051_matches_at_050_and_one_at_049_does_not():
+    at_051 = detection_scores(GT, np.array([[shifted(iou_shift(0.51))]]), 1)
+    assert at_051["map50"] == pytest.approx(1.0)
+    assert at_051["map"] == pytest.approx(0.1)  # matched at t=0.50 only, of ten thresholds
+    at_049 = detection_scores(GT, np.array([[shifted(iou_shift(0.49))]]), 1)
+    assert at_049["map50"] == pytest.approx(0.0) and at_049["map"] == pytest.approx(0.0)
+
+
+def test_a_duplicate_detection_is_a_false_positive():
+    # two images, one box each; ranked: TP (0.95), duplicate FP (0.9), TP (0.8)
+    truth = np.concatenate([GT, GT])
+    dets = np.array([[shifted(0, 0.95), shifted(0, 0.9)], [shifted(0, 0.8), [0, 0, 0, 0, 0, -1]]])
+    # precision envelope: 1.0 up to recall 0.5 (51 of COCO's 101 recall points), then 2/3
+    expected = (51 * 1.0 + 50 * (2 / 3)) / 101
+    assert detection_scores(truth, dets, 1)["map50"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_class_without_ground_truth_is_left_out_of_the_mean():
+    dets = np.array([[shifted(0, 0.9), shifted(0.3, 0.8, cls=1)]])
+    scores = detection_scores(GT, dets, 2)
+    assert scores["map50"] == pytest.approx(1.0)
+    assert scores["class_ap50"] == [pytest.approx(1.0), None]
+
+
+def test_no_detections_score_zero_and_padding_is_ignored():
+    assert detection_scores(GT, np.full((1, 3, 6), -1.0), 1)["map50"] == 0.0
+
+
+def test_detect_task_checks_and_scores_decoded_outputs():
+    from edgebench.data.datasets import Dataset
+
+    task = DetectTask()
+    data = Dataset("boxes", None, None, np.zeros((1, 8, 8, 3)), GT, 1, True, "test", "x")
+    assert "(N, K, 6" in task.check_outputs(np.zeros((1, 10)), data)
+    assert task.check_outputs(np.zeros((1, 5, 6)), data) is None
+    perfect = np.array([[shifted(0)]])
+    scores = task.evaluate(lambda x: perfect, np.zeros((1, 8, 8, 3)), GT, 1)
+    assert scores["map50"] == pytest.approx(1.0)
