@@ -401,7 +401,8 @@ def resolve_settings(
     models_dir = Path(get("edgebench_models_dir"))
     models_dir = models_dir if models_dir.is_absolute() else base / models_dir
     architectures = load_architectures(models_dir)
-    sources = resolve_models(get("edgebench_model"), architectures, models_dir, base)
+    task = _task(get("edgebench_task"))
+    sources = resolve_models(get("edgebench_model"), architectures, models_dir, base, task)
     thresholds = pyproject_thresholds(base / "pyproject.toml")
     thresholds.update(parse_assignments(list(ini_thresholds), "edgebench_thresholds"))
     thresholds.update(parse_assignments(_comma_list(get("edgebench_threshold")), "--threshold"))
@@ -433,7 +434,7 @@ def resolve_settings(
         expect_speedup=_speedups(get("edgebench_expect_speedup")),
         worker_timeout_s=_number(get, "edgebench_worker_timeout", float, 1.0),
         thresholds=thresholds,
-        task=_task(get("edgebench_task")),
+        task=task,
         devices=devices,
         meter_option=get("edgebench_meter"),
         explicit_threads=parse_threads(raw_threads) if raw_threads else (),

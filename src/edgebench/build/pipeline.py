@@ -136,7 +136,7 @@ class ArtifactBuilder:
                 self._log(f"{what}: {budget.as_record()} (cached afterwards)")
                 x_all = adapt_images(dataset.x_train, input_shape)
                 train, val = split_validation(len(x_all), budget.validation_samples, self.seed)
-                compile_for_training(model, make_task().training_loss(model), budget)
+                compile_for_training(model, make_task(dataset.task).training_loss(model), budget)
                 result = fit(
                     model,
                     budget,
@@ -357,6 +357,7 @@ class _Context:
         self.verbose = builder.verbose
         self.progress = builder.progress
         self.title = f"{source.id} on {dataset.name}, {recipe.id}"
+        self.task = dataset.task
 
     def training_data(self, input_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """The training split fitted to ``input_shape``, less the validation images that

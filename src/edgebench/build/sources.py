@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgebench.build.zoo import DEFAULT_ZOO_MODEL, Architecture, ZooSpec, parse_zoo_spec
+from edgebench.build.zoo import (
+    DEFAULT_ZOO_MODEL,
+    DEFAULT_ZOO_MODELS,
+    Architecture,
+    ZooSpec,
+    parse_zoo_spec,
+)
 from edgebench.errors import UsageError
 
 # File suffix -> model file kind.
@@ -85,19 +91,32 @@ def resolve_models(
     architectures: dict[str, Architecture],
     models_dir: Path,
     base_dir: Path,
+    task: str = "classify",
 ) -> list[ModelSource]:
-    """Resolve the ``--model`` option into model sources, in the order given."""
+    """Resolve the ``--model`` option into model sources, in the order given. ``auto``
+    and ``zoo`` pick the zoo models of ``task``; a zoo model of another task is an error."""
     sources: list[ModelSource] = []
     for item in (part.strip() for part in option.split(",")):
         if not item:
             continue
         if item == "auto":
-            if DEFAULT_ZOO_MODEL in architectures:
-                sources.append(parse_zoo_spec(DEFAULT_ZOO_MODEL, architectures))
+            default = DEFAULT_ZOO_MODELS.get(task, DEFAULT_ZOO_MODEL)
+            if default in architectures:
+                sources.append(parse_zoo_spec(default, architectures))
             sources.extend(discover_model_files(models_dir))
         elif item == "zoo":
-            sources.extend(parse_zoo_spec(name, architectures) for name in sorted(architectures))
+            sources.extend(
+                parse_zoo_spec(name, architectures)
+                for name in sorted(architectures)
+                if architectures[name].task == task
+            )
         elif item.split(":")[0] in architectures:
+            found = architectures[item.split(":")[0]].task
+            if found != task:
+                raise UsageError(
+                    f"--model {item!r} is a {found} model and the task is {task} "
+                    f"(--task {found} runs it)"
+                )
             sources.append(parse_zoo_spec(item, architectures))
         else:
             path = Path(item).expanduser()

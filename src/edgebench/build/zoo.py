@@ -17,6 +17,12 @@ from typing import Any
 from edgebench.errors import UsageError
 
 DEFAULT_ZOO_MODEL = "mobilenet_v1"
+#: the zoo model ``--model auto`` picks for each task.
+DEFAULT_ZOO_MODELS: dict[str, str] = {
+    "classify": DEFAULT_ZOO_MODEL,
+    "segment": "seg_mobilenet",
+    "detect": "det_centernet",
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,11 @@ class Architecture:
         from edgebench.build.budget import training_settings
 
         return training_settings(getattr(self.module, "TRAINING", {}))
+
+    @property
+    def task(self) -> str:
+        """The task the architecture's outputs are for (``TASK``; ``classify`` if unset)."""
+        return str(getattr(self.module, "TASK", "classify"))
 
     @property
     def min_input_size(self) -> int:

@@ -9,9 +9,12 @@ A dataset spec is a short string (the ``--dataset`` option):
 - ``mnist``, ``cifar10``, ``cifar100``: Keras' loaders and cache (``~/.keras/datasets``).
 - ``npz:PATH``: a user's arrays ``x_train, y_train, x_test, y_test``, fed as given
   (uint8 images are scaled to [0, 1]).
+- ``shapes-seg``, ``shapes-det``: synthetic scenes (``data.scenes``) with per-pixel masks
+  (task ``segment``) or boxes (task ``detect``); made offline, deterministic.
 - ``random``: no data; inputs of the model's own shape, for latency-only runs.
 
-Images are float32 NHWC in [0, 1]; labels are int64 class indices.
+Images are float32 NHWC in [0, 1]; labels are int64 class indices (``classify``), uint8
+masks ``(N, H, W)`` (``segment``) or padded boxes ``(N, M, 5)`` (``detect``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class Dataset:
     adapt_to_model: bool = True
     source: str = ""
     fingerprint: str = field(default="", compare=False)
+    #: the task its labels are for: ``classify``, ``segment`` or ``detect``.
+    task: str = "classify"
 
     @property
     def labelled(self) -> bool:
@@ -311,12 +316,41 @@ def random_dataset() -> Dataset:
     )
 
 
+#: images in the synthetic scene sets (train, test) and the seeds that make them.
+SHAPES_SIZES = (2000, 400)
+SHAPES_SEEDS = (1, 2)
+
+
+def load_shapes(task: str) -> Dataset:
+    """The synthetic scenes of ``data.scenes`` labelled for ``task`` (``segment``: masks
+    over background + 3 shapes; ``detect``: boxes of 3 shape classes)."""
+    from edgebench.data.scenes import SHAPES, make_scenes
+
+    x_train, masks_train, boxes_train = make_scenes(SHAPES_SIZES[0], SHAPES_SEEDS[0])
+    x_test, masks_test, boxes_test = make_scenes(SHAPES_SIZES[1], SHAPES_SEEDS[1])
+    y_train, y_test = (masks_train, masks_test) if task == "segment" else (boxes_train, boxes_test)
+    name = "shapes-seg" if task == "segment" else "shapes-det"
+    return Dataset(
+        name=name,
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        num_classes=len(SHAPES) + 1 if task == "segment" else len(SHAPES),
+        source=f"edgebench.data.scenes (seeds {SHAPES_SEEDS}, {SHAPES_SIZES} images)",
+        fingerprint=fingerprint_arrays(x_train, y_train, x_test, y_test),
+        task=task,
+    )
+
+
 BUILTIN_DATASETS: dict[str, Callable[[], Dataset]] = {
     "digits": load_digits,
     "fashion-mnist": load_fashion_mnist,
     "mnist": load_mnist,
     "cifar10": lambda: load_cifar(10),
     "cifar100": lambda: load_cifar(100),
+    "shapes-seg": lambda: load_shapes("segment"),
+    "shapes-det": lambda: load_shapes("detect"),
     "random": random_dataset,
 }
 

@@ -40,6 +40,14 @@ def task_metric(context: MeasureContext) -> TaskScore:
     dataset = context.dataset
     if not dataset.labelled:
         return TaskScore(None, None, f"dataset {dataset.name!r} has no labels")
+    labels = getattr(context.task, "labels", "classify")
+    if dataset.task != labels:
+        return TaskScore(
+            None,
+            None,
+            f"dataset {dataset.name} has {dataset.task} labels and the task is "
+            f"{context.task.name} (--task {dataset.task} scores it)",
+        )
     assert dataset.x_test is not None and dataset.y_test is not None
     session = context.load()
     try:

@@ -44,6 +44,8 @@ class BuildContext(Protocol):
     progress: Any
     #: "model on dataset, recipe", for progress titles.
     title: str
+    #: the task of the dataset's labels (its losses train the model).
+    task: str
 
     def training_data(self, input_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """The labelled training split fitted to ``input_shape``, less the validation

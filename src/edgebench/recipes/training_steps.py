@@ -68,7 +68,7 @@ def _fit(
     )
     configure_tensorflow_threads()
     seed_everything(context.seed)
-    compile_for_training(model, make_task().fine_tune_loss(model), budget)
+    compile_for_training(model, make_task(context.task).fine_tune_loss(model), budget)
     context.log(f"fine-tuning: {budget.as_record()}")
     title = f"fine-tuning {context.title}"
     result = fit(

@@ -20,6 +20,11 @@ class Task(Protocol):
     name: str
     #: the record field of the headline metric: gates, drops and tables use it.
     headline: str
+    #: the table header of the headline metric (``Accuracy``, ``mIoU``, ``mAP@0.5``).
+    metric_label: str
+    #: the kind of labels the task scores, matched against a dataset's ``task``
+    #: (``classify``, ``segment``, ``detect``; a task without it scores class labels).
+    labels: str
 
     def check_outputs(self, outputs: np.ndarray, dataset: Dataset) -> str | None:
         """Why a model whose first batch gave ``outputs`` cannot be scored on

@@ -22,6 +22,8 @@ class ClassifyTask:
     """Top-1 accuracy; the model's output is one score per class."""
 
     name = "classify"
+    #: the kind of labels it scores (a dataset's ``task``).
+    labels = "classify"
     headline = "accuracy"
     metric_label = "Accuracy"
 

@@ -132,6 +132,8 @@ class DetectTask:
     """mAP@0.5 (headline) and COCO mAP@[.5:.95] of decoded detections."""
 
     name = "detect"
+    #: the kind of labels it scores (a dataset's ``task``).
+    labels = "detect"
     headline = "map50"
     metric_label = "mAP@0.5"
 

@@ -113,6 +113,8 @@ class SegmentTask:
     """Mean IoU (headline) and pixel accuracy of per-pixel class scores."""
 
     name = "segment"
+    #: the kind of labels it scores (a dataset's ``task``).
+    labels = "segment"
     headline = "miou"
     metric_label = "mIoU"
 
