@@ -182,6 +182,24 @@ def weight_count(path: Path, artifact_format: str) -> WeightCount:
     raise ValueError(f"unknown artifact format {artifact_format!r}")
 
 
+def read_facts(path: Path, artifact_format: str) -> dict[str, Any]:
+    """What is slow to read off an artifact file (compressed sizes, weight counts), as
+    JSON the cache stores beside the file, so a warm run does not compress it again."""
+    data = path.read_bytes()
+    gzip_bytes, lzma_bytes = compressed_sizes(data)
+    facts: dict[str, Any] = {"gzip_bytes": gzip_bytes, "lzma_bytes": lzma_bytes}
+    try:
+        counts = weight_count(path, artifact_format)
+        facts["weights"] = {
+            "total": counts.total,
+            "nonzero": counts.nonzero,
+            "tensors": list(counts.tensors),
+        }
+    except Exception as exc:  # noqa: BLE001 - counting is best effort; say why it failed
+        facts["weights_error"] = f"cannot count weights in {path.name}: {type(exc).__name__}: {exc}"
+    return facts
+
+
 def describe_artifact(
     path: Path,
     artifact_format: str,
@@ -190,16 +208,19 @@ def describe_artifact(
     build_seconds: float | None = None,
     cache_hit: bool | None = None,
     tool_versions: dict[str, str] | None = None,
+    facts: dict[str, Any] | None = None,
 ) -> Artifact:
-    """Read sizes, hash and weight counts off an artifact file."""
-    data = path.read_bytes()
-    gzip_bytes, lzma_bytes = compressed_sizes(data)
+    """Read sizes, hash and weight counts off an artifact file (``facts``: what
+    :func:`read_facts` returned for it when it was built)."""
+    if facts is None:
+        facts = read_facts(path, artifact_format)
     reasons: dict[str, str] = {}
-    try:
-        counts: WeightCount | None = weight_count(path, artifact_format)
-    except Exception as exc:  # noqa: BLE001 - counting is best effort; say why it failed
-        counts = None
-        reason = f"cannot count weights in {path.name}: {type(exc).__name__}: {exc}"
+    weights = facts.get("weights")
+    counts: WeightCount | None = None
+    if weights is not None:
+        counts = WeightCount(weights["total"], weights["nonzero"], tuple(weights["tensors"]))
+    else:
+        reason = str(facts.get("weights_error", "weights were not counted"))
         reasons.update(params_in_artifact=reason, nonzero_params=reason)
     if source_params is None:
         reasons["source_params"] = (
@@ -209,9 +230,9 @@ def describe_artifact(
         path=path,
         format=artifact_format,
         sha256=file_sha256(path),
-        file_bytes=len(data),
-        gzip_bytes=gzip_bytes,
-        lzma_bytes=lzma_bytes,
+        file_bytes=path.stat().st_size,
+        gzip_bytes=int(facts["gzip_bytes"]),
+        lzma_bytes=int(facts["lzma_bytes"]),
         params_in_artifact=None if counts is None else counts.total,
         nonzero_params=None if counts is None else counts.nonzero,
         weight_tensors=[] if counts is None else list(counts.tensors),

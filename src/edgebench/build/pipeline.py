@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.build.artifacts import Artifact, describe_artifact
+from edgebench.build.artifacts import Artifact, describe_artifact, read_facts
 from edgebench.build.budget import (
     plan_training,
     split_validation,
@@ -297,6 +297,7 @@ class ArtifactBuilder:
             if export.token != "fp32":
                 steps.append({**export.describe(), **meta})
             return {
+                "facts": read_facts(folder / filename, artifact_format),
                 "source_params": params,
                 "trainable_params": None if model is None else model.meta.get("trainable_params"),
                 "macs": None if model is None else model.meta.get("macs"),
@@ -314,6 +315,7 @@ class ArtifactBuilder:
             build_seconds=entry.build_seconds,
             cache_hit=entry.hit,
             tool_versions=self.tool_versions,
+            facts=entry.meta.get("facts"),
         )
         return replace(
             artifact,
