@@ -136,3 +136,52 @@ def test_detect_task_checks_and_scores_decoded_outputs():
     perfect = np.array([[shifted(0)]])
     scores = task.evaluate(lambda x: perfect, np.zeros((1, 8, 8, 3)), GT, 1)
     assert scores["map50"] == pytest.approx(1.0)
+
+
+def test_centernet_targets_decode_back_to_their_boxes():
+    """Perfect head outputs (the encoded targets themselves) decode to boxes that COCOeval
+    scores 1.0 at every IoU threshold: the encoder, the decoder and the box convention agree."""
+    from edgebench.data.scenes import make_scenes
+    from edgebench.tasks.centernet import decode, encode_targets
+
+    _, _, boxes = make_scenes(40, seed=5)
+    targets = encode_targets(boxes, (16, 16), 3)
+    scores = detection_scores(boxes, decode(targets[..., :7]), 3)
+    assert scores["map50"] == pytest.approx(1.0) and scores["map"] == pytest.approx(1.0)
+
+
+def test_centernet_decoding_keeps_local_maxima_only():
+    from edgebench.tasks.centernet import decode
+
+    out = np.zeros((1, 4, 4, 5), np.float32)
+    out[0, 1, 1, 0], out[0, 1, 2, 0] = 0.9, 0.6  # a neighbour of a stronger peak
+    out[0, 3, 3, 0] = 0.04  # under the score floor
+    found = decode(out, top_k=5)
+    assert (found[0, :, 4] > 0).sum() == 1 and found[0, 0, 4] == pytest.approx(0.9)
+
+
+def test_unknown_output_adapter_is_a_usage_error():
+    from edgebench.errors import UsageError
+    from edgebench.tasks.adapters import adapted, adapter
+
+    with pytest.raises(UsageError, match="known: centernet"):
+        adapter("yolo9")
+    assert adapted(np.negative, None)(np.ones(2)).tolist() == [-1.0, -1.0]
+
+
+def test_synthetic_scenes_are_deterministic_and_boxes_bound_their_masks():
+    from edgebench.data.scenes import make_scenes
+
+    images, masks, boxes = make_scenes(20, seed=7, size=32)
+    again = make_scenes(20, seed=7, size=32)
+    assert np.array_equal(images, again[0]) and np.array_equal(boxes, again[2])
+    for mask, rows in zip(masks, boxes, strict=True):
+        shown = rows[rows[:, 0] >= 0]
+        assert len(shown) >= 1
+        # every visible shape pixel lies in a box of its class
+        for cls in np.unique(mask[mask > 0]):
+            ys, xs = np.nonzero(mask == cls)
+            inside = np.zeros(len(ys), bool)
+            for _, x1, y1, x2, y2 in shown[shown[:, 0] == cls - 1]:
+                inside |= (xs >= x1 * 32 - 1e-6) & (xs < x2 * 32) & (ys >= y1 * 32 - 1e-6) & (ys < y2 * 32)
+            assert inside.all()

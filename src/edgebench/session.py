@@ -193,6 +193,7 @@ class EdgebenchSession:
             "compression": artifact.steps,
             "weight_tensors": artifact.weight_tensors,
             "training": artifact.training,
+            "output_adapter": artifact.output_adapter,
             **packed_size(artifact.steps),
         }
 

@@ -71,6 +71,8 @@ class Artifact:
     weight_tensors: list[dict[str, Any]] = field(default_factory=list)
     #: how the zoo model was trained (budget and result; ``build.budget``), else ``None``.
     training: dict[str, Any] | str | None = None
+    #: what turns the model's outputs into its task's input (``tasks.adapters``), if anything.
+    output_adapter: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for the run JSON."""

@@ -120,10 +120,10 @@ class ArtifactBuilder:
                 compile_for_training,
                 configure_tensorflow_threads,
                 fit,
+                objective_for,
                 seed_everything,
                 summary_line,
             )
-            from edgebench.tasks import make_task
 
             keras = import_keras()
             threads = configure_tensorflow_threads()
@@ -136,18 +136,21 @@ class ArtifactBuilder:
                 self._log(f"{what}: {budget.as_record()} (cached afterwards)")
                 x_all = adapt_images(dataset.x_train, input_shape)
                 train, val = split_validation(len(x_all), budget.validation_samples, self.seed)
-                compile_for_training(model, make_task(dataset.task).training_loss(model), budget)
+                goal = objective_for(architecture.module, dataset.task, model, num_classes)
+                compile_for_training(model, goal.loss, budget, goal.metrics)
+                y_all = goal.encode(dataset.y_train)
                 result = fit(
                     model,
                     budget,
-                    (x_all[train], dataset.y_train[train]),
-                    validation=(x_all[val], dataset.y_train[val]),
+                    (x_all[train], y_all[train]),
+                    validation=(x_all[val], y_all[val]),
                     test=None
                     if dataset.x_test is None or dataset.y_test is None
-                    else (adapt_images(dataset.x_test, input_shape), dataset.y_test),
+                    else (adapt_images(dataset.x_test, input_shape), goal.encode(dataset.y_test)),
                     seed=self.seed,
                     title=what,
                     progress=self.progress,
+                    monitor=goal.monitor,
                 )
                 self.progress.line(
                     summary_line(f"trained {spec.id} on {dataset.name}", budget, result)
@@ -233,6 +236,8 @@ class ArtifactBuilder:
                     "trainable_params": _trainable(keras_model),
                     "macs": _macs(keras_model, count_macs),
                     "steps": [*parent.meta.get("steps", []), described],
+                    # how the float model at the root of the chain was trained
+                    "training": parent.meta.get("training"),
                 }
 
             entry = self.cache.get_or_build(key, build)
@@ -323,7 +328,14 @@ class ArtifactBuilder:
             trainable_params=entry.meta.get("trainable_params"),
             macs=entry.meta.get("macs"),
             training=entry.meta.get("training"),
+            output_adapter=self.output_adapter(source),
         )
+
+    def output_adapter(self, source: ModelSource) -> str | None:
+        """The zoo module's ``OUTPUT_ADAPTER`` (``None`` for files and plain models)."""
+        if isinstance(source, ZooSpec):
+            return getattr(self.architectures[source.name].module, "OUTPUT_ADAPTER", None)
+        return None
 
     def _native_artifact(self, source: ModelFile, artifact_format: str) -> Artifact:
         if source.native_format != artifact_format:
@@ -379,6 +391,17 @@ class _Context:
         if isinstance(self._source, ZooSpec):
             return self._builder.architectures[self._source.name].training
         return training_settings()
+
+    def objective(self, model: Any) -> Any:
+        """What fine-tuning ``model`` optimises (``build.training.Objective``): the zoo
+        module's own loss and targets when it has them, else the task's loss."""
+        from edgebench.build.training import objective_for
+
+        module = None
+        if isinstance(self._source, ZooSpec):
+            module = self._builder.architectures[self._source.name].module
+        classes = self._dataset.num_classes or 10
+        return objective_for(module, self.task, model, classes, fine_tune=True)
 
     def fine_tune_epochs(self, default: int) -> tuple[int, str]:
         """Epochs of a training step whose recipe names none: ``--fine-tune-epochs``, else

@@ -33,6 +33,7 @@ class TrainingResult:
     test_accuracy: float | None
     seconds: float
     final_loss: float | None
+    validation_loss: float | None = None
 
     def as_record(self) -> dict[str, Any]:
         """The result as stored beside the budget."""
@@ -45,7 +46,40 @@ class TrainingResult:
             "keras_test_accuracy": self.test_accuracy,
             "train_seconds": round(self.seconds, 3),
             "final_loss": self.final_loss,
+            "validation_loss": self.validation_loss,
         }
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What a model is trained on: its loss, how labels become targets, the Keras metrics,
+    and what early stopping watches."""
+
+    loss: Any
+    encode: Any  # labels -> targets for the model's output (identity for most tasks)
+    metrics: tuple[str, ...] = ("accuracy",)
+    monitor: str = "val_accuracy"
+
+
+def objective_for(
+    module: Any, task: str, model: Any, num_classes: int, *, fine_tune: bool = False
+) -> Objective:
+    """The zoo module's own objective when it defines ``encode_targets`` and ``loss``
+    (detectors: targets from boxes, early stopping on the validation loss), else the
+    task's loss on the labels as they are, with accuracy."""
+    if module is not None and hasattr(module, "encode_targets") and hasattr(module, "loss"):
+        shape = tuple(model.outputs[0].shape)
+        return Objective(
+            loss=module.loss(num_classes),
+            encode=lambda y: module.encode_targets(y, shape, num_classes),
+            metrics=(),
+            monitor="val_loss",
+        )
+    from edgebench.tasks import make_task
+
+    made = make_task(task)
+    loss = made.fine_tune_loss(model) if fine_tune else made.training_loss(model)
+    return Objective(loss=loss, encode=lambda y: y)
 
 
 def seed_everything(seed: int) -> None:
@@ -145,9 +179,11 @@ def fit(
     title: str,
     progress: Progress = NULL_PROGRESS,
     callbacks: list[Any] | None = None,
+    monitor: str = "val_accuracy",
 ) -> TrainingResult:
     """Fit a compiled ``model`` within ``budget`` (early stopping on ``validation`` when
-    the budget has a patience, keeping the best epoch); evaluate on ``test``."""
+    the budget has a patience, watching ``monitor``, keeping the best epoch); evaluate on
+    ``test`` (its accuracy, when the model is compiled with it)."""
     keras = import_keras()
     x, y = data
     all_callbacks = [*(callbacks or []), progress_callback(progress, title, budget)]
@@ -157,10 +193,10 @@ def fit(
         if budget.patience is not None:
             all_callbacks.append(
                 keras.callbacks.EarlyStopping(
-                    monitor="val_accuracy",
+                    monitor=monitor,
                     patience=budget.patience,
                     restore_best_weights=True,
-                    mode="max",
+                    mode="min" if monitor.endswith("loss") else "max",
                     start_from_epoch=budget.watch_from_epoch,
                 )
             )
@@ -175,15 +211,19 @@ def fit(
     seconds = time.perf_counter() - started
     logs = history.history
     epochs_run = len(logs.get("loss", []))
-    val_curve = logs.get("val_accuracy")
-    best_epoch = int(np.argmax(val_curve)) + 1 if val_curve else None
+    watched = logs.get(monitor)
+    best_epoch = None
+    if watched:
+        pick = np.argmin if monitor.endswith("loss") else np.argmax
+        best_epoch = int(pick(watched)) + 1
     stopped_early = epochs_run < budget.epochs
-    validation_accuracy = None
-    if val_curve:
-        kept = best_epoch if budget.patience is not None and best_epoch is not None else epochs_run
-        validation_accuracy = float(val_curve[kept - 1])
+    kept = best_epoch if budget.patience is not None and best_epoch is not None else epochs_run
+    val_curve = logs.get("val_accuracy")
+    validation_accuracy = float(val_curve[kept - 1]) if val_curve else None
+    val_losses = logs.get("val_loss")
+    validation_loss = float(val_losses[kept - 1]) if val_losses else None
     test_accuracy = None
-    if test is not None:
+    if test is not None and "accuracy" in logs:
         test_accuracy = float(model.evaluate(*test, verbose=0, batch_size=256)[1])
     return TrainingResult(
         epochs=epochs_run,
@@ -194,16 +234,19 @@ def fit(
         test_accuracy=test_accuracy,
         seconds=seconds,
         final_loss=float(logs["loss"][-1]) if logs.get("loss") else None,
+        validation_loss=validation_loss,
     )
 
 
-def compile_for_training(model: Any, loss: Any, budget: TrainingBudget) -> None:
+def compile_for_training(
+    model: Any, loss: Any, budget: TrainingBudget, metrics: tuple[str, ...] = ("accuracy",)
+) -> None:
     """Adam with cosine decay of the budget's learning rate over its planned steps."""
     keras = import_keras()
     schedule = keras.optimizers.schedules.CosineDecay(
         budget.learning_rate, max(1, budget.planned_steps)
     )
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=list(metrics))
 
 
 def summary_line(what: str, budget: TrainingBudget, result: TrainingResult) -> str:
@@ -218,9 +261,10 @@ def summary_line(what: str, budget: TrainingBudget, result: TrainingResult) -> s
     epochs = f"{result.epochs}/{budget.epochs} epochs"
     if result.stopped_early:
         epochs += f" (stopped early, best {result.best_epoch})"
-    val = (
-        "no validation split"
-        if result.validation_accuracy is None
-        else f"validation accuracy {result.validation_accuracy:.2%}"
-    )
+    if result.validation_accuracy is not None:
+        val = f"validation accuracy {result.validation_accuracy:.2%}"
+    elif result.validation_loss is not None:
+        val = f"validation loss {result.validation_loss:.4f}"
+    else:
+        val = "no validation split"
     return f"{what}: {epochs}, batch {budget.batch_size}, {result.seconds:.0f} s, {val}"

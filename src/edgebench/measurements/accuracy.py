@@ -54,18 +54,21 @@ def task_metric(context: MeasureContext) -> TaskScore:
         x = fit_inputs(dataset, dataset.x_test, session.input_shape)
     except ValueError as exc:
         return TaskScore(None, None, f"model input does not fit dataset {dataset.name}: {exc}")
+    from edgebench.tasks.adapters import adapted
+
     batch = context.settings.eval_batch_size
-    predict = session.run
+    decode = getattr(context.artifact, "output_adapter", None)
+    predict = adapted(session.run, decode)
     outputs = None
     if getattr(context.target, "remote", False):
         # the device's own kernels: every output computed there, scored here
         outputs = remote_outputs(context, x, batch)
-        predict = precomputed(outputs)
+        predict = adapted(precomputed(outputs), decode)
     mismatch = context.task.check_outputs(predict(x[:1]), dataset)
     if mismatch:
         return TaskScore(None, None, mismatch)
     if outputs is not None:
-        predict = precomputed(outputs)  # from the start again
+        predict = adapted(precomputed(outputs), decode)  # from the start again
     metrics = context.task.evaluate(predict, x, dataset.y_test, batch)
     return TaskScore(float(metrics[context.task.headline]), len(x), None, dict(metrics))
 

@@ -60,6 +60,11 @@ class BuildContext(Protocol):
         """Epochs for a training step whose recipe names none, and where they came from."""
         ...
 
+    def objective(self, model: Any) -> Any:
+        """The loss, target encoding and metrics that fine-tune ``model``
+        (``build.training.Objective``)."""
+        ...
+
     def calibration_inputs(self, input_shape: tuple[int, ...]) -> np.ndarray:
         """Training samples fitted to ``input_shape`` (random inputs for ``random``)."""
         ...

@@ -54,7 +54,6 @@ def _fit(
         seed_everything,
         summary_line,
     )
-    from edgebench.tasks import make_task
 
     if epochs <= 0:
         return {"fine_tune_epochs": 0}
@@ -68,13 +67,14 @@ def _fit(
     )
     configure_tensorflow_threads()
     seed_everything(context.seed)
-    compile_for_training(model, make_task(context.task).fine_tune_loss(model), budget)
+    goal = context.objective(model)
+    compile_for_training(model, goal.loss, budget, goal.metrics)
     context.log(f"fine-tuning: {budget.as_record()}")
     title = f"fine-tuning {context.title}"
     result = fit(
         model,
         budget,
-        (x, y),
+        (x, goal.encode(y)),
         seed=context.seed,
         title=title,
         progress=context.progress,
@@ -224,9 +224,16 @@ class Prune(WrappedTraining):
             inner = getattr(layer, "layer", layer)
             if type(inner).__name__ == "BatchNormalization":
                 layer.trainable = False
-        wrapped.compile(optimizer=keras.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")
+        goal = context.objective(wrapped)
+        wrapped.compile(optimizer=keras.optimizers.SGD(0.0), loss=goal.loss)
         x, y = context.training_data(tuple(model.inputs[0].shape[1:]))
-        wrapped.fit(x[:1], y[:1], epochs=1, verbose=0, callbacks=[sparsity.UpdatePruningStep()])
+        wrapped.fit(
+            x[:1],
+            goal.encode(y[:1]),
+            epochs=1,
+            verbose=0,
+            callbacks=[sparsity.UpdatePruningStep()],
+        )
         stripped = sparsity.strip_pruning(wrapped)
         return stripped, {"fine_tune_epochs": 0, "kernel_sparsity": _kernel_sparsity(stripped)}
 
