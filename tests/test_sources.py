@@ -36,7 +36,7 @@ def test_zoo_spec_ids_and_parameters(zoo):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("resnet", "unknown zoo model 'resnet'; known zoo models: mobilenet_v1"),
+        ("resnet", "unknown zoo model 'resnet'; known zoo models: det_centernet, mobilenet_v1"),
         ("mobilenet_v1:beta=1", "has no parameter"),
         ("mobilenet_v1:alpha", "use key=value"),
         ("mobilenet_v1:alpha=big", "not a Python literal"),
@@ -93,3 +93,33 @@ def test_resolve_models(zoo, tmp_path):
         resolve_models("nothing.onnx", zoo, tmp_path, tmp_path)
     with pytest.raises(UsageError, match="selects no model"):
         resolve_models(" , ", zoo, tmp_path, tmp_path)
+
+
+def test_the_task_picks_the_zoo_models(zoo, tmp_path):
+    assert zoo["seg_mobilenet"].task == "segment" and zoo["mobilenet_v1"].task == "classify"
+    picked = resolve_models("auto", zoo, tmp_path, tmp_path, "segment")
+    assert [s.id for s in picked] == ["seg_mobilenet"]
+    assert [s.id for s in resolve_models("auto", zoo, tmp_path, tmp_path, "detect")] == [
+        "det_centernet"
+    ]
+    assert "seg_mobilenet" not in [s.id for s in resolve_models("zoo", zoo, tmp_path, tmp_path)]
+    with pytest.raises(UsageError, match="is a segment model and the task is classify"):
+        resolve_models("seg_mobilenet", zoo, tmp_path, tmp_path, "classify")
+
+
+def test_a_zoo_module_may_bring_its_own_objective():
+    from types import SimpleNamespace
+
+    from edgebench.build.training import objective_for
+
+    module = SimpleNamespace(
+        encode_targets=lambda y, shape, classes: ("encoded", shape, classes),
+        loss=lambda classes: f"loss over {classes}",
+    )
+    model = SimpleNamespace(outputs=[SimpleNamespace(shape=(None, 16, 16, 7))])
+    goal = objective_for(module, "detect", model, 3)
+    assert goal.loss == "loss over 3" and goal.metrics == () and goal.monitor == "val_loss"
+    assert goal.encode("boxes") == ("encoded", (None, 16, 16, 7), 3)
+    plain = objective_for(None, "classify", model, 10)
+    assert plain.loss == "sparse_categorical_crossentropy" and plain.monitor == "val_accuracy"
+    assert plain.encode("labels") == "labels"

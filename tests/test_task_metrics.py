@@ -183,5 +183,10 @@ def test_synthetic_scenes_are_deterministic_and_boxes_bound_their_masks():
             ys, xs = np.nonzero(mask == cls)
             inside = np.zeros(len(ys), bool)
             for _, x1, y1, x2, y2 in shown[shown[:, 0] == cls - 1]:
-                inside |= (xs >= x1 * 32 - 1e-6) & (xs < x2 * 32) & (ys >= y1 * 32 - 1e-6) & (ys < y2 * 32)
+                inside |= (
+                    (xs >= x1 * 32 - 1e-6)
+                    & (xs < x2 * 32)
+                    & (ys >= y1 * 32 - 1e-6)
+                    & (ys < y2 * 32)
+                )
             assert inside.all()
