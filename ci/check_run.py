@@ -55,12 +55,30 @@ def training_problems(records: list[dict]) -> list[str]:
         if not isinstance(training, dict):
             found.append(f"{r['model']} {r['recipe']} {r['runtime']}: no training record")
             continue
-        needed = ("epochs", "epochs_run", "batch_size", "planned_steps", "validation_accuracy")
+        needed = ("epochs", "epochs_run", "batch_size", "planned_steps")
         missing = [k for k in needed if training.get(k) is None]
+        if training.get("validation_accuracy") is None and training.get("validation_loss") is None:
+            missing.append("a validation accuracy or loss")
         if missing:
             found.append(f"{r['model']} {r['recipe']}: training lacks {', '.join(missing)}")
         elif training["planned_steps"] > 3000 and training.get("chosen_by") == "step budget":
             found.append(f"{r['model']}: {training['planned_steps']} steps exceed the budget")
+    return found
+
+
+def metric_problems(records: list[dict], metric: str) -> list[str]:
+    """Every row's headline metric is ``metric``, measured, with the task's other metrics."""
+    found = []
+    for r in records:
+        where = f"{r['model']} {r['recipe']} {r['runtime']} t{r['threads']}"
+        if r.get("metric") != metric:
+            found.append(f"{where}: headline metric {r.get('metric')!r}, expected {metric!r}")
+        elif r.get("accuracy") is None or not isinstance(r.get("metrics"), dict):
+            found.append(
+                f"{where}: {metric} not measured ({r.get('null_reasons', {}).get('accuracy')})"
+            )
+        elif r["metrics"].get(metric) != r["accuracy"]:
+            found.append(f"{where}: metrics[{metric!r}] differs from the headline figure")
     return found
 
 
@@ -105,6 +123,7 @@ def main() -> int:
     parser.add_argument(
         "--expect-training", action="store_true", help="zoo rows must carry their training budget"
     )
+    parser.add_argument("--expect-metric", help="every row's headline metric (miou, map50, ...)")
     args = parser.parse_args()
     run = json.loads(args.run.read_text())
     found = problems(run, args.runtimes.split(","), args.expect_cache_hit)
@@ -112,6 +131,8 @@ def main() -> int:
         found += int8_size_problems(run["records"], args.max_int8_size)
     if args.expect_training:
         found += training_problems(run["records"])
+    if args.expect_metric:
+        found += metric_problems(run["records"], args.expect_metric)
     for line in found:
         print(f"check_run: {line}", file=sys.stderr)
     if not found:
