@@ -62,11 +62,17 @@ class ClassifyTask:
 
     def fine_tune_loss(self, model: Any) -> Any:
         """Sparse categorical cross-entropy, from logits unless the model ends in softmax."""
-        from edgebench.build.tfcompat import import_keras
+        return sparse_cross_entropy(model)
 
-        return import_keras().losses.SparseCategoricalCrossentropy(
-            from_logits=not ends_in_softmax(model)
-        )
+
+def sparse_cross_entropy(model: Any) -> Any:
+    """Keras' sparse categorical cross-entropy for ``model``'s outputs (per sample or per
+    pixel), from logits unless the model ends in softmax."""
+    from edgebench.build.tfcompat import import_keras
+
+    return import_keras().losses.SparseCategoricalCrossentropy(
+        from_logits=not ends_in_softmax(model)
+    )
 
 
 def ends_in_softmax(model: Any) -> bool:

@@ -173,9 +173,6 @@ class SegmentTask:
 
     def fine_tune_loss(self, model: Any) -> Any:
         """Per-pixel sparse cross-entropy, from logits unless the model ends in softmax."""
-        from edgebench.build.tfcompat import import_keras
-        from edgebench.tasks.classify import ends_in_softmax
+        from edgebench.tasks.classify import sparse_cross_entropy
 
-        return import_keras().losses.SparseCategoricalCrossentropy(
-            from_logits=not ends_in_softmax(model)
-        )
+        return sparse_cross_entropy(model)
