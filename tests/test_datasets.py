@@ -1,4 +1,5 @@
 import gzip
+import json
 import struct
 
 import numpy as np
@@ -144,7 +145,7 @@ def test_npz_dataset_errors(tmp_path):
     with pytest.raises(DatasetUnavailable, match="does not exist"):
         load_dataset(f"npz:{tmp_path / 'none.npz'}")
     np.savez(tmp_path / "partial.npz", x_train=np.zeros(3))
-    with pytest.raises(DatasetUnavailable, match="lacks array"):
+    with pytest.raises(DatasetUnavailable, match="has arrays x_train; expected x_train, x_test"):
         load_dataset(f"npz:{tmp_path / 'partial.npz'}")
     (tmp_path / "junk.npz").write_bytes(b"junk")
     with pytest.raises(DatasetUnavailable, match="cannot read"):
@@ -163,3 +164,135 @@ def test_random_dataset_has_no_labels_and_deterministic_inputs():
     np.testing.assert_array_equal(a, random_inputs((3, 3, 1), np.float32, 2, seed=5))
     q = random_inputs((4,), np.int8, 3)
     assert q.dtype == np.int8 and q.shape == (3, 4)
+
+
+def test_npz_masks_and_boxes_make_segmentation_and_detection_sets(tmp_path):
+    images = np.zeros((4, 8, 8, 3), np.uint8)
+    masks = np.zeros((4, 8, 8), np.uint8)
+    masks[:, :, 4:] = 2
+    masks[0, 0, 0] = 255  # ignored: not a class
+    np.savez(
+        tmp_path / "seg.npz", x_train=images, x_test=images, masks_train=masks, masks_test=masks
+    )
+    seg = load_dataset(f"npz:{tmp_path / 'seg.npz'}")
+    assert seg.task == "segment" and seg.num_classes == 3 and seg.y_test.shape == (4, 8, 8)
+    boxes = np.full((4, 2, 5), -1, np.float32)
+    boxes[:, 0] = [1, 0.1, 0.1, 0.5, 0.5]
+    np.savez(
+        tmp_path / "det.npz", x_train=images, x_test=images, boxes_train=boxes, boxes_test=boxes
+    )
+    det = load_dataset(f"npz:{tmp_path / 'det.npz'}")
+    assert det.task == "detect" and det.num_classes == 2 and det.y_train.shape == (4, 2, 5)
+    np.savez(
+        tmp_path / "bad.npz",
+        x_train=images,
+        x_test=images,
+        masks_train=masks[:, :4],
+        masks_test=masks,
+    )
+    with pytest.raises(DatasetUnavailable, match="masks of shape .* do not match images"):
+        load_dataset(f"npz:{tmp_path / 'bad.npz'}")
+    np.savez(
+        tmp_path / "two.npz",
+        x_train=images,
+        x_test=images,
+        y_train=np.zeros(4),
+        y_test=np.zeros(4),
+        boxes_train=boxes,
+        boxes_test=boxes,
+    )
+    with pytest.raises(DatasetUnavailable, match="one pair of labels"):
+        load_dataset(f"npz:{tmp_path / 'two.npz'}")
+
+
+def test_shapes_datasets_are_labelled_for_their_task():
+    seg = load_dataset("shapes-seg")
+    assert seg.task == "segment" and seg.num_classes == 4 and seg.y_train.shape == (2000, 64, 64)
+    det = load_dataset("shapes-det")
+    assert det.task == "detect" and det.num_classes == 3 and det.y_test.shape == (400, 4, 5)
+    assert np.array_equal(seg.x_test, det.x_test)  # the same scenes, labelled two ways
+
+
+def test_masks_folder_and_voc_layouts(tmp_path):
+    from PIL import Image
+
+    image = np.full((20, 20, 3), 200, np.uint8)
+    mask = np.zeros((20, 20), np.uint8)
+    mask[:, 10:] = 7
+    mask[0, 0] = 255
+    for split in ("train", "test"):
+        for i in range(3):
+            (tmp_path / "plain" / split / "images").mkdir(parents=True, exist_ok=True)
+            (tmp_path / "plain" / split / "masks").mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image).save(tmp_path / "plain" / split / "images" / f"{i}.jpg")
+            Image.fromarray(mask).save(tmp_path / "plain" / split / "masks" / f"{i}.png")
+    (tmp_path / "plain" / "classes.json").write_text('{"map": {"0": 0, "7": 1}}')
+    data = load_dataset(f"masks:{tmp_path / 'plain'}?size=10&train=2")
+    assert data.task == "segment" and data.name == "plain" and data.num_classes == 2
+    assert data.x_train.shape == (2, 10, 10, 3) and data.y_test.shape == (3, 10, 10)
+    assert set(np.unique(data.y_test)) <= {0, 1, 255} and data.y_test[0, 0, 9] == 1
+    # Pascal VOC: palette masks, a split listing
+    voc = tmp_path / "voc"
+    for folder in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
+        (voc / folder).mkdir(parents=True)
+    # a palette image as VOC ships them: the pixel values are palette indices = classes
+    indices = np.where(mask == 7, 3, mask).astype(np.uint8)
+    palette = Image.frombytes("P", (20, 20), indices.tobytes())
+    palette.putpalette([v for i in range(256) for v in (i, (i * 7) % 256, (i * 13) % 256)])
+    for name in ("a", "b"):
+        Image.fromarray(image).save(voc / "JPEGImages" / f"{name}.jpg")
+        palette.save(voc / "SegmentationClass" / f"{name}.png", optimize=False)
+    (voc / "ImageSets/Segmentation/train.txt").write_text("a\n")
+    (voc / "ImageSets/Segmentation/val.txt").write_text("b\n")
+    voc_data = load_dataset(f"masks:{voc}?size=20")
+    assert (
+        voc_data.num_classes == 4 and voc_data.y_train[0, 5, 15] == 3 and len(voc_data.x_test) == 1
+    )
+
+
+def test_coco_layout(tmp_path):
+    pytest.importorskip("pycocotools")
+    from PIL import Image
+
+    for split in ("train2017", "val2017"):
+        (tmp_path / split).mkdir()
+        Image.fromarray(np.zeros((50, 100, 3), np.uint8)).save(tmp_path / split / "1.jpg")
+    (tmp_path / "annotations").mkdir()
+    coco = {
+        "images": [{"id": 1, "file_name": "1.jpg", "width": 100, "height": 50}],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 1,
+                "category_id": 18,
+                "bbox": [10, 5, 50, 20],
+                "area": 1000,
+                "iscrowd": 0,
+            },
+            {
+                "id": 2,
+                "image_id": 1,
+                "category_id": 3,
+                "bbox": [0, 0, 5, 5],
+                "area": 25,
+                "iscrowd": 1,
+            },
+        ],
+        "categories": [{"id": 3, "name": "car"}, {"id": 18, "name": "dog"}],
+    }
+    for split in ("train2017", "val2017"):
+        (tmp_path / "annotations" / f"instances_{split}.json").write_text(json.dumps(coco))
+    data = load_dataset(f"coco:{tmp_path}?size=32")
+    assert data.task == "detect" and data.num_classes == 2 and data.x_train.shape == (1, 32, 32, 3)
+    # the crowd box is left out; the dog (id 18, second category) is class 1, normalised
+    assert data.y_test[0].tolist() == [pytest.approx([1, 0.1, 0.1, 0.6, 0.5])]
+
+
+def test_folder_datasets_that_are_not_there(tmp_path):
+    with pytest.raises(UsageError, match="no such folder"):
+        datasets.validate_spec(f"masks:{tmp_path / 'nope'}", tmp_path)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetUnavailable, match="no train images with masks"):
+        load_dataset(f"masks:{tmp_path / 'empty'}")
+    with pytest.raises(DatasetUnavailable, match="unknown option 'colour'"):
+        load_dataset(f"masks:{tmp_path / 'empty'}?colour=1")

@@ -79,7 +79,8 @@ OPTIONS: tuple[Option, ...] = (
         "--dataset",
         "edgebench_dataset",
         "digits",
-        "comma list of datasets: digits, fashion-mnist, mnist, cifar10, cifar100, npz:PATH, random",
+        "comma list of datasets: digits, fashion-mnist, mnist, cifar10, cifar100, shapes-seg, "
+        "shapes-det, npz:PATH, masks:PATH, coco:PATH, random",
     ),
     Option(
         "--variants",

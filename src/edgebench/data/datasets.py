@@ -9,6 +9,8 @@ A dataset spec is a short string (the ``--dataset`` option):
 - ``mnist``, ``cifar10``, ``cifar100``: Keras' loaders and cache (``~/.keras/datasets``).
 - ``npz:PATH``: a user's arrays ``x_train, y_train, x_test, y_test``, fed as given
   (uint8 images are scaled to [0, 1]).
+- ``masks:PATH``, ``coco:PATH``: segmentation masks and COCO boxes in the layouts users
+  have (``data.annotated``).
 - ``shapes-seg``, ``shapes-det``: synthetic scenes (``data.scenes``) with per-pixel masks
   (task ``segment``) or boxes (task ``detect``); made offline, deterministic.
 - ``random``: no data; inputs of the model's own shape, for latency-only runs.
@@ -23,7 +25,7 @@ import gzip
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -271,33 +273,93 @@ def load_cifar(classes: int, download: Callable[[], tuple] | None = None) -> Dat
     )
 
 
+#: the label arrays an ``npz`` file may hold, and the task each is for.
+NPZ_LABELS: dict[str, str] = {"y": "classify", "masks": "segment", "boxes": "detect"}
+
+
 def load_npz(path: Path) -> Dataset:
-    """A user's arrays from an ``.npz`` file (never unpickled); uint8 images scaled to [0, 1]."""
+    """A user's arrays from an ``.npz`` file (never unpickled); uint8 images scaled to [0, 1].
+
+    Images are ``x_train``/``x_test``; labels are one of: ``y_train``/``y_test`` (class
+    indices, task ``classify``), ``masks_train``/``masks_test`` (``(N, H, W)`` class
+    indices, 255 ignored: ``segment``) or ``boxes_train``/``boxes_test`` (``(N, M, 5)``
+    rows ``[class, x1, y1, x2, y2]`` normalised to [0, 1], class -1 pads: ``detect``).
+    """
     if not path.is_file():
         raise DatasetUnavailable(f"npz dataset {path} does not exist")
     try:
         with np.load(path, allow_pickle=False) as arrays:
-            missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in arrays]
-            if missing:
+            names = set(arrays.files)
+            found = [k for k in NPZ_LABELS if {f"{k}_train", f"{k}_test"} <= names]
+            missing = [k for k in ("x_train", "x_test") if k not in names]
+            if missing or len(found) != 1:
                 raise DatasetUnavailable(
-                    f"{path} lacks array(s) {', '.join(missing)}; expected x_train, y_train, "
-                    "x_test, y_test"
+                    f"{path} has arrays {', '.join(sorted(names)) or 'none'}; expected x_train, "
+                    "x_test and one pair of labels: y_train/y_test (classes), "
+                    "masks_train/masks_test (segmentation) or boxes_train/boxes_test (detection)"
                 )
-            loaded = {k: arrays[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+            label = found[0]
+            loaded = {
+                "x_train": arrays["x_train"],
+                "x_test": arrays["x_test"],
+                "y_train": arrays[f"{label}_train"],
+                "y_test": arrays[f"{label}_test"],
+            }
     except (OSError, ValueError) as exc:
         raise DatasetUnavailable(f"cannot read npz dataset {path}: {exc}") from exc
     xs = {}
     for key in ("x_train", "x_test"):
         x = loaded[key]
         xs[key] = _images_to_unit(x) if x.dtype == np.uint8 else x.astype(np.float32, copy=False)
-    return _finish(
-        path.stem,
-        xs["x_train"],
-        loaded["y_train"],
-        xs["x_test"],
-        loaded["y_test"],
-        source=str(path),
-        adapt_to_model=False,
+    task = NPZ_LABELS[label]
+    if task == "classify":
+        return _finish(
+            path.stem,
+            xs["x_train"],
+            loaded["y_train"],
+            xs["x_test"],
+            loaded["y_test"],
+            source=str(path),
+            adapt_to_model=False,
+        )
+    return _labelled(path.stem, xs, loaded, task, source=str(path))
+
+
+def _labelled(
+    name: str, xs: dict[str, np.ndarray], loaded: dict[str, np.ndarray], task: str, source: str
+) -> Dataset:
+    """A segmentation or detection dataset, its labels checked against its images."""
+    y_train, y_test = loaded["y_train"], loaded["y_test"]
+    for split, x, y in (("train", xs["x_train"], y_train), ("test", xs["x_test"], y_test)):
+        if len(x) != len(y):
+            raise DatasetUnavailable(f"{name}: {len(x)} {split} images but {len(y)} labels")
+        if task == "segment" and (y.ndim != 3 or y.shape[1:] != x.shape[1:3]):
+            raise DatasetUnavailable(
+                f"{name}: {split} masks of shape {y.shape} do not match images {x.shape}"
+            )
+        if task == "detect" and (y.ndim != 3 or y.shape[-1] != 5):
+            raise DatasetUnavailable(
+                f"{name}: {split} boxes of shape {y.shape}; expected (N, M, 5) rows "
+                "[class, x1, y1, x2, y2]"
+            )
+    if task == "segment":
+        valid = np.concatenate([y_train[y_train != 255].ravel(), y_test[y_test != 255].ravel()])
+        classes = int(valid.max(initial=0)) + 1
+        y_train, y_test = y_train.astype(np.uint8), y_test.astype(np.uint8)
+    else:
+        classes = int(max(y_train[..., 0].max(initial=0), y_test[..., 0].max(initial=0))) + 1
+        y_train, y_test = y_train.astype(np.float32), y_test.astype(np.float32)
+    return Dataset(
+        name=name,
+        x_train=xs["x_train"],
+        y_train=y_train,
+        x_test=xs["x_test"],
+        y_test=y_test,
+        num_classes=classes,
+        adapt_to_model=True,
+        source=source,
+        fingerprint=fingerprint_arrays(xs["x_train"], y_train, xs["x_test"], y_test),
+        task=task,
     )
 
 
@@ -360,6 +422,9 @@ def dataset_id(spec: str) -> str:
     spec = spec.strip()
     if spec.startswith("npz:"):
         return Path(spec[4:]).stem
+    prefix, _, rest = spec.partition(":")
+    if prefix in FOLDER_DATASETS and rest:
+        return Path(rest.partition("?")[0]).name
     return spec
 
 
@@ -374,8 +439,15 @@ def validate_spec(spec: str, base_dir: Path | None = None) -> str:
         if base_dir is not None and not path.is_file():
             raise UsageError(f"--dataset {spec}: no such file {path}")
         return spec
+    prefix, _, rest = spec.partition(":")
+    if prefix in FOLDER_DATASETS and rest:
+        path = Path(rest.partition("?")[0]).expanduser()
+        path = path if path.is_absolute() or base_dir is None else base_dir / path
+        if base_dir is not None and not path.is_dir():
+            raise UsageError(f"--dataset {spec}: no such folder {path}")
+        return spec
     if spec not in BUILTIN_DATASETS:
-        known = ", ".join([*BUILTIN_DATASETS, "npz:PATH"])
+        known = ", ".join([*BUILTIN_DATASETS, "npz:PATH", "masks:PATH", "coco:PATH"])
         raise UsageError(f"unknown dataset {spec!r}; known: {known}")
     return spec
 
@@ -388,7 +460,31 @@ def load_dataset(spec: str, base_dir: Path | None = None) -> Dataset:
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         return load_npz(path)
+    prefix, _, rest = spec.partition(":")
+    if prefix in FOLDER_DATASETS:
+        path = Path(rest).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            rest = str(base_dir / rest)
+        return load_folder(prefix, rest)
     return BUILTIN_DATASETS[spec]()
+
+
+#: folder datasets by prefix, and the task of their labels.
+FOLDER_DATASETS: dict[str, str] = {"masks": "segment", "coco": "detect"}
+
+
+def load_folder(prefix: str, spec_path: str) -> Dataset:
+    """A ``masks:PATH`` or ``coco:PATH`` dataset (``data.annotated``)."""
+    from edgebench.data.annotated import load_coco, load_masks
+
+    arrays = load_masks(spec_path) if prefix == "masks" else load_coco(spec_path)
+    xs = {"x_train": arrays["x_train"], "x_test": arrays["x_test"]}
+    labels = {"y_train": arrays["y_train"], "y_test": arrays["y_test"]}
+    name = Path(spec_path.partition("?")[0]).name
+    dataset = _labelled(name, xs, labels, FOLDER_DATASETS[prefix], source=arrays["source"])
+    if "num_classes" in arrays:  # COCO's category list, whether or not each class occurs
+        dataset = replace(dataset, num_classes=arrays["num_classes"])
+    return dataset
 
 
 def random_inputs(shape: tuple[int, ...], dtype: np.dtype, count: int, seed: int = 0) -> np.ndarray:
