@@ -192,3 +192,28 @@ def test_rows_measured_while_throttled_are_named_in_the_report():
     assert t.throttled_notes([hot, cool, rec("fp32", 2)]) == [
         "throttled while measured: m fp32 on litert, host (pi@rpi5-a), t1 (flags 0x50005)"
     ]
+
+
+def test_milestone_tables_head_the_metric_of_the_task():
+    from edgebench.report.tables import milestone_tables
+    from edgebench.results import Record
+
+    rows = [
+        Record(
+            "det",
+            "shapes-det",
+            recipe,
+            "litert",
+            1,
+            "host",
+            accuracy=value,
+            metric="map50",
+            metrics={"map50": value, "map": value / 2},
+        )
+        for recipe, value in (("fp32", 0.76), ("int8", 0.75))
+    ]
+    (table,) = milestone_tables(rows)
+    assert "mAP@0.5" in table.headers and "mAP@[.5:.95]" in table.headers
+    assert "Accuracy" not in table.headers
+    col = table.headers.index("mAP@[.5:.95]")
+    assert [row[col] for row in table.rows] == ["38.00%", "37.50%"]

@@ -138,13 +138,42 @@ def one_thread_count(records: Sequence[Record]) -> list[Record]:
     return list(chosen.values())
 
 
+#: the header of each task's headline metric, and the metric shown beside it when present.
+METRIC_HEADERS: dict[str, str] = {"accuracy": "Accuracy", "miou": "mIoU", "map50": "mAP@0.5"}
+SECONDARY_METRICS: dict[str, tuple[str, str]] = {
+    "accuracy": ("top5", "Top-5"),
+    "miou": ("pixel_accuracy", "Pixel accuracy"),
+    "map50": ("map", "mAP@[.5:.95]"),
+}
+
+
+def task_columns(columns: Sequence[Column], rows: Sequence[Record]) -> list[Column]:
+    """``columns`` for one table of a task: the accuracy column headed by the task's
+    metric (mIoU, mAP@0.5), and the task's second metric beside it when rows have it."""
+    metric = next((r.metric for r in rows if r.metric), "accuracy")
+    accuracy = COLUMNS["accuracy"]
+    second, header = SECONDARY_METRICS.get(metric, ("", ""))
+    result: list[Column] = []
+    for column in columns:
+        if column is not accuracy:
+            result.append(column)
+            continue
+        result.append(Column(METRIC_HEADERS.get(metric, metric), accuracy.value, accuracy.fmt))
+        if any((r.metrics or {}).get(second) is not None for r in rows):
+            result.append(
+                Column(header, lambda r, key=second: (r.metrics or {}).get(key), accuracy.fmt)
+            )
+    return result
+
+
 def milestone_tables(
     records: Sequence[Record], columns: Sequence[str] = MILESTONE_COLUMNS
 ) -> list[Table]:
-    """One milestone table per model x runtime, rows grouped by recipe family."""
-    chosen = resolve_columns(columns)
+    """One milestone table per model x runtime, rows grouped by recipe family; the
+    accuracy column is the task's metric (mIoU, mAP@0.5) with its second one beside it."""
     tables = []
     for (model, dataset, runtime), rows in grouped(records).items():
+        chosen = task_columns(resolve_columns(columns), rows)
         picked = sorted(
             one_thread_count(rows),
             key=lambda r: (FAMILY_ORDER.index(family(r.recipe)), sort_key(r)),
