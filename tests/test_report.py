@@ -217,3 +217,52 @@ def test_milestone_tables_head_the_metric_of_the_task():
     assert "Accuracy" not in table.headers
     col = table.headers.index("mAP@[.5:.95]")
     assert [row[col] for row in table.rows] == ["38.00%", "37.50%"]
+
+
+def test_pictures_of_float_and_quantized_predictions(tmp_path):
+    pytest.importorskip("matplotlib")
+    import numpy as np
+
+    from edgebench.report.pictures import draw_pictures, picture_pairs
+    from edgebench.results import Record
+
+    mask = [[0, 1], [2, 0]]
+    seg = [
+        Record(
+            "seg",
+            "shapes-seg",
+            recipe,
+            "litert",
+            1,
+            "host",
+            accuracy=0.9,
+            metric="miou",
+            sample_prediction={"image_index": 0, "mask": mask},
+        )
+        for recipe in ("fp32", "int8", "fp16")
+    ]
+    det = [
+        Record(
+            "det",
+            "shapes-det",
+            recipe,
+            "onnxruntime",
+            1,
+            "host",
+            accuracy=0.7,
+            metric="map50",
+            sample_prediction={"image_index": 0, "boxes": [[0.1, 0.1, 0.5, 0.5, 0.9, 1]]},
+        )
+        for recipe in ("fp32", "ort-qdq")
+    ]
+    pairs = picture_pairs([*seg, *det])
+    assert [(a.recipe, b.recipe) for a, b in pairs] == [("fp32", "ort-qdq"), ("fp32", "int8")]
+    image = np.zeros((2, 2, 3), np.float32)
+    names, notes = draw_pictures([*seg, *det], tmp_path, lambda name, index: image)
+    assert sorted(names) == [
+        "det-shapes-det-onnxruntime-ort-qdq-picture.png",
+        "seg-shapes-seg-litert-int8-picture.png",
+    ]
+    assert all((tmp_path / n).stat().st_size > 1000 for n in names) and not notes
+    names, notes = draw_pictures(seg, tmp_path, lambda name, index: None)
+    assert not names and notes == ["no picture of seg on shapes-seg: the dataset is not here"]

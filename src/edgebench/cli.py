@@ -154,8 +154,13 @@ def cmd_report(args: argparse.Namespace) -> int:
                 *t.quantization_tables(records),
                 *t.tensor_tables(records),
             ]
-            images = [] if args.no_plots else _plots(records, out, run.stem)
-            notes = [*t.throttled_notes(records), *t.recommendations(records)]
+            images, picture_notes = [], []
+            if not args.no_plots:
+                images = _plots(records, out, run.stem)
+                specs = header.get("settings", {}).get("datasets", [])
+                pictures, picture_notes = _pictures(records, out, run.stem, specs)
+                images += pictures
+            notes = [*t.throttled_notes(records), *t.recommendations(records), *picture_notes]
             document = render(tables, args.format, notes, images)
             target = out / f"{run.stem}.{args.format}"
             target.write_text(document)
@@ -180,6 +185,22 @@ def _plots(records: list, out: Path, stem: str) -> list[str]:
     except ImportError as exc:
         print(f"edgebench report: no plots ({exc}); pip install matplotlib", file=sys.stderr)
         return []
+
+
+def _pictures(records: list, out: Path, stem: str, specs: list[str]) -> tuple[list[str], list[str]]:
+    """The float-vs-quantized pictures of segmentation and detection rows."""
+    if not any(getattr(r, "sample_prediction", None) for r in records):
+        return [], []
+    try:
+        from edgebench.report.pictures import dataset_images, draw_pictures
+
+        names, notes = draw_pictures(
+            records, out / f"{stem}-plots", dataset_images(specs, Path.cwd())
+        )
+    except ImportError as exc:
+        print(f"edgebench report: no pictures ({exc}); pip install matplotlib", file=sys.stderr)
+        return [], []
+    return [f"{stem}-plots/{name}" for name in names], notes
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,6 +34,7 @@ DEFAULT_NULL_REASONS: dict[str, str] = {
     "macs": "MACs are counted on Keras models only (zoo models and Keras files)",
     "training": "edgebench did not train this model (a user's model file)",
     "output_adapter": "the task scores the model's outputs as they are",
+    "sample_prediction": "only segmentation and detection rows keep a sample prediction",
     "trainable_params": "trainable parameters are known for Keras models only",
     "packed_bytes": "only data-free low-bit (dfq) recipes have a packed size; the file size is the size",
     "latency_vs_baseline": "no baseline row to compare with (see latency_gate)",
@@ -127,6 +128,8 @@ class Record:
     metrics: dict[str, Any] | None = None
     #: what turned the model's outputs into its task's input (``tasks.adapters``).
     output_adapter: str | None = None
+    #: the prediction on the first test image (a class mask, or boxes), for pictures.
+    sample_prediction: dict[str, Any] | None = None
     peak_memory_mb: float | None = None
     memory_load_peak_mb: float | None = None
     memory_inference_peak_mb: float | None = None

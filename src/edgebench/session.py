@@ -49,6 +49,8 @@ class AccuracyResult:
     metric: str | None = None
     #: every metric the task reported (the headline one included).
     metrics: dict[str, Any] | None = None
+    #: the prediction on the first test image (segmentation and detection).
+    sample: dict[str, Any] | None = None
 
     def values(self) -> dict[str, Any]:
         """Record fields."""
@@ -59,6 +61,7 @@ class AccuracyResult:
             "eval_samples": self.samples,
             "metric": self.metric,
             "metrics": self.metrics,
+            "sample_prediction": self.sample,
         }
 
 
@@ -365,7 +368,7 @@ class EdgebenchSession:
                 )
             }
             return AccuracyResult(None, None, None, None, reasons)
-        found = {"metric": self.task.headline, "metrics": score.metrics}
+        found = {"metric": self.task.headline, "metrics": score.metrics, "sample": score.sample}
         if variant.recipe.is_baseline:
             return AccuracyResult(accuracy, accuracy, 0.0, samples, **found)
         baseline = variant.with_recipe(self.baseline_recipe())

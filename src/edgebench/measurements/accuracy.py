@@ -31,6 +31,8 @@ class TaskScore:
     samples: int | None
     reason: str | None
     metrics: dict[str, Any] = field(default_factory=dict)
+    #: what the model predicted for the first test image (tasks with a ``sample``).
+    sample: dict[str, Any] | None = None
 
 
 def task_metric(context: MeasureContext) -> TaskScore:
@@ -69,8 +71,20 @@ def task_metric(context: MeasureContext) -> TaskScore:
         return TaskScore(None, None, mismatch)
     if outputs is not None:
         predict = adapted(precomputed(outputs), decode)  # from the start again
-    metrics = context.task.evaluate(predict, x, dataset.y_test, batch)
-    return TaskScore(float(metrics[context.task.headline]), len(x), None, dict(metrics))
+    first: list[np.ndarray] = []
+
+    def remembering(batch: np.ndarray) -> np.ndarray:
+        out = predict(batch)
+        if not first:
+            first.append(np.asarray(out)[:1])
+        return out
+
+    metrics = context.task.evaluate(remembering, x, dataset.y_test, batch)
+    sample = None
+    if hasattr(context.task, "sample") and first:
+        sample = context.task.sample(first[0], tuple(dataset.y_test.shape[1:3]))
+    value = float(metrics[context.task.headline])
+    return TaskScore(value, len(x), None, dict(metrics), sample)
 
 
 def remote_outputs(context: MeasureContext, x: np.ndarray, batch_size: int) -> np.ndarray:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 #: COCO's boxes are in pixels; normalised boxes are scaled to a 1000x1000 image so that
 #: COCOeval's area ranges are not all "small" (only the overall AP is reported).
 COCO_SCALE = 1000.0
+#: detections drawn in the report's picture.
+SAMPLE_MIN_SCORE = 0.3
 
 
 def _cocoeval() -> tuple[Any, Any]:
@@ -173,6 +175,12 @@ class DetectTask:
         )
         classes = int(max(np.max(y[..., 0], initial=0), np.max(padded[..., 5], initial=0))) + 1
         return detection_scores(y, padded, classes)
+
+    def sample(self, outputs: np.ndarray, mask_hw: tuple[int, int]) -> dict[str, Any]:
+        """The detections (score >= 0.3) on the first test image, for the report's picture."""
+        rows = np.asarray(outputs, dtype=np.float64)[0].reshape(-1, 6)
+        kept = rows[(rows[:, 4] >= SAMPLE_MIN_SCORE) & (rows[:, 5] >= 0)]
+        return {"image_index": 0, "boxes": [[round(float(v), 4) for v in r] for r in kept]}
 
     def drop_points(self, baseline: float, value: float) -> float:
         """Points of mAP@0.5 lost from ``baseline`` to ``value``."""

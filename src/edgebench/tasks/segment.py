@@ -163,6 +163,14 @@ class SegmentTask:
             raise ValueError("empty evaluation split")
         return segmentation_scores(confusion)
 
+    def sample(self, outputs: np.ndarray, mask_hw: tuple[int, int]) -> dict[str, Any]:
+        """The predicted classes of the first test image, at the mask's size (for the
+        report's picture of the float and the int8 model side by side)."""
+        scores = np.asarray(outputs)[:1]
+        layout, _ = score_layout(scores.shape, mask_hw)
+        labels = resize_nearest(class_map(scores, layout), *mask_hw)
+        return {"image_index": 0, "mask": labels[0].astype(int).tolist()}
+
     def drop_points(self, baseline: float, value: float) -> float:
         """Points of mIoU lost from ``baseline`` to ``value``."""
         return accuracy_drop_points(baseline, value)
