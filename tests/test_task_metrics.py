@@ -190,3 +190,21 @@ def test_synthetic_scenes_are_deterministic_and_boxes_bound_their_masks():
                     & (ys < y2 * 32)
                 )
             assert inside.all()
+
+
+def test_end_to_end_latency_times_invoke_and_decoding_together():
+    import time
+
+    from edgebench.measurements.latency import end_to_end_latency
+
+    outputs = np.zeros((1, 4, 4, 7), np.float32)
+
+    def slow_run(batch):
+        time.sleep(0.002)
+        return outputs
+
+    values, reasons = end_to_end_latency(slow_run, np.zeros((1, 8, 8, 3)), "centernet", 5, 1)
+    assert not reasons and values["end_to_end_p50_ms"] >= 2.0
+    assert values["end_to_end_p90_ms"] >= values["end_to_end_p50_ms"]
+    values, reasons = end_to_end_latency(slow_run, np.zeros(1), None, 5, 1)
+    assert not values and "no post-processing" in reasons["end_to_end_p50_ms"]

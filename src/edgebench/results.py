@@ -35,6 +35,11 @@ DEFAULT_NULL_REASONS: dict[str, str] = {
     "training": "edgebench did not train this model (a user's model file)",
     "output_adapter": "the task scores the model's outputs as they are",
     "sample_prediction": "only segmentation and detection rows keep a sample prediction",
+    **{
+        f: "timed in the pytest process only (this row was timed through its target, or "
+        "no latency test ran)"
+        for f in ("end_to_end_p50_ms", "end_to_end_p90_ms")
+    },
     "trainable_params": "trainable parameters are known for Keras models only",
     "packed_bytes": "only data-free low-bit (dfq) recipes have a packed size; the file size is the size",
     "latency_vs_baseline": "no baseline row to compare with (see latency_gate)",
@@ -113,6 +118,9 @@ class Record:
     #: per statistic: current/baseline ratio with its bootstrap interval and the tolerance.
     latency_vs_baseline: dict[str, Any] | None = None
     throughput_ips: float | None = None
+    #: invoke + the task's post-processing (an output adapter's decoding), timed together.
+    end_to_end_p50_ms: float | None = None
+    end_to_end_p90_ms: float | None = None
     #: the hottest thermal zone just before and just after the timed loop, in degrees C.
     temperature_before_c: float | None = None
     temperature_after_c: float | None = None

@@ -6,7 +6,10 @@ measurement times the row through its target instead (``--isolate``), by the sam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from edgebench.measurements.base import MeasureColumn, MeasureContext, Measurement
 
@@ -45,6 +48,32 @@ def isolated_latency(context: MeasureContext) -> tuple[dict[str, Any], dict[str,
         f"isolated worker{where} (edgebench.worker), 1 invoke per round, batch 1"
     )
     return values, {}
+
+
+#: the end-to-end latency fields (invoke + the task's post-processing).
+END_TO_END_FIELDS: tuple[str, ...] = ("end_to_end_p50_ms", "end_to_end_p90_ms")
+
+
+def end_to_end_latency(
+    run: Callable[[np.ndarray], np.ndarray],
+    sample: np.ndarray,
+    adapter_name: str | None,
+    rounds: int,
+    warmup: int,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Invoke plus the output adapter's post-processing (box decoding), timed together
+    round by round with the same warm-up and rounds as the invoke alone; null with the
+    reason for a model without post-processing."""
+    from edgebench.instruments.stats import latency_stats
+    from edgebench.instruments.timing import time_directly
+    from edgebench.tasks.adapters import adapter
+
+    if adapter_name is None:
+        reason = "the model has no post-processing (no output adapter): the invoke is the whole"
+        return {}, dict.fromkeys(END_TO_END_FIELDS, reason)
+    decode = adapter(adapter_name)
+    stats = latency_stats(time_directly(lambda: decode(run(sample)), rounds, warmup))
+    return {"end_to_end_p50_ms": stats.p50_ms, "end_to_end_p90_ms": stats.p90_ms}, {}
 
 
 LATENCY = Measurement(
