@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from edgebench.recipes import describe_recipe
-from edgebench.report.tables import grouped, one_thread_count
+from edgebench.report.tables import METRIC_HEADERS, grouped, one_thread_count
 from edgebench.results import Record
 
 
@@ -45,6 +45,7 @@ def plot_all(records: Sequence[Record], out: Path) -> list[str]:
     for (model, dataset, runtime), rows in grouped(records).items():
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{model}-{dataset}-{runtime}")
         picked = [r for r in one_thread_count(rows) if r.accuracy is not None]
+        metric = metric_label(picked)
         timed = [r for r in picked if r.latency_p50_ms is not None]
         if len(timed) >= 2:
             fig, ax = plt.subplots(figsize=(7, 5))
@@ -62,8 +63,8 @@ def plot_all(records: Sequence[Record], out: Path) -> list[str]:
                 label="Pareto front",
             )
             ax.set_xlabel("p50 latency per image [ms]")
-            ax.set_ylabel("top-1 accuracy [%]")
-            ax.set_title(f"Accuracy vs latency: {model}, {dataset}, {runtime}")
+            ax.set_ylabel(f"{metric} [%]")
+            ax.set_title(f"{metric} vs latency: {model}, {dataset}, {runtime}")
             ax.legend()
             written.append(_save(fig, out, f"{stem}-pareto.png"))
         threads = sorted({r.threads for r in rows if r.threads})
@@ -105,14 +106,20 @@ def plot_all(records: Sequence[Record], out: Path) -> list[str]:
                 left.plot([v[0] for v in values], [v[1] for v in values], marker="o", label=rest)
                 right.plot([v[0] for v in values], [v[2] for v in values], marker="o", label=rest)
             left.set_xlabel(label)
-            left.set_ylabel("top-1 accuracy [%]")
+            left.set_ylabel(f"{metric} [%]")
             right.set_xlabel(label)
             right.set_ylabel("file size [KiB]")
-            left.set_title(f"Accuracy vs {label}")
+            left.set_title(f"{metric} vs {label}")
             right.set_title(f"Size vs {label}")
             left.legend(fontsize=7)
             written.append(_save(fig, out, f"{stem}-{name}.png"))
     return written
+
+
+def metric_label(records: Sequence[Record]) -> str:
+    """The axis label of the rows' headline metric (top-1 accuracy, mIoU, mAP@0.5)."""
+    metric = next((r.metric for r in records if r.metric), "accuracy")
+    return {"accuracy": "top-1 accuracy"}.get(metric, METRIC_HEADERS.get(metric, metric))
 
 
 def _save(fig, out: Path, name: str) -> str:
