@@ -17,6 +17,7 @@ from edgebench.gates import gate_with_retries, latency_gate, retry_pauses
 from edgebench.instruments.latency import time_directly, time_invoke
 from edgebench.measurements import LATENCY
 from edgebench.measurements.latency import end_to_end_latency, temperatures
+from edgebench.tasks.adapters import model_outputs
 
 
 def test_latency(edgebench, edgebench_case, edgebench_record, benchmark, timing):
@@ -53,10 +54,11 @@ def test_latency(edgebench, edgebench_case, edgebench_record, benchmark, timing)
         samples = timed(first=True)
         if samples and not through_target:
             # invoke + the task's post-processing (box decoding), timed together here
+            decode = edgebench.artifact(variant).output_adapter
             values, reasons = end_to_end_latency(
-                session.run,
+                model_outputs(session, decode),
                 edgebench.latency_input(variant, session),
-                edgebench.artifact(variant).output_adapter,
+                decode,
                 timing.rounds,
                 timing.warmup,
             )

@@ -253,6 +253,11 @@ def test_bad_option_values_are_usage_errors(project):
     result.stderr.fnmatch_lines(["ERROR: edgebench: edgebench_train_epochs must be at least 1*"])
     result = project.runpytest("bench", "--fine-tune-epochs", "two")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result = project.runpytest("bench", "--output-adapter", "yolo9")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: edgebench: unknown output adapter 'yolo9'; known: centernet*"]
+    )
 
 
 def test_xdist_workers_do_not_time_latency(project):

@@ -208,3 +208,44 @@ def test_end_to_end_latency_times_invoke_and_decoding_together():
     assert values["end_to_end_p90_ms"] >= values["end_to_end_p50_ms"]
     values, reasons = end_to_end_latency(slow_run, np.zeros(1), None, 5, 1)
     assert not values and "no post-processing" in reasons["end_to_end_p50_ms"]
+
+
+def test_a_four_output_detector_is_scored_through_its_adapter(tmp_path):
+    """A model with TFLite_Detection_PostProcess's four outputs (boxes as ymin, xmin, ymax,
+    xmax; classes; scores; count), run by ONNX Runtime: every output reaches the adapter
+    in order, and the boxes it wrote score 1.0 against themselves."""
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    from onnx import TensorProto, helper, numpy_helper
+
+    from edgebench.runtimes import make_runtime
+    from edgebench.tasks.adapters import adapted, model_outputs
+
+    values = {
+        "boxes": np.array([[[0.1, 0.2, 0.5, 0.6], [0, 0, 0, 0]]], np.float32),
+        "classes": np.array([[1, 0]], np.float32),
+        "scores": np.array([[0.9, 0.0]], np.float32),
+        "count": np.array([1], np.float32),
+    }
+    nodes = [
+        helper.make_node("Constant", [], [name], value=numpy_helper.from_array(v, name))
+        for name, v in values.items()
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "postprocess",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 8, 8, 3])],
+        [
+            helper.make_tensor_value_info(n, TensorProto.FLOAT, list(v.shape))
+            for n, v in values.items()
+        ],
+    )
+    path = tmp_path / "ssd.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    session = make_runtime("onnxruntime").load(path, 1)
+    name = "tflite-detection-postprocess"
+    predict = adapted(model_outputs(session, name), name)
+    truth = np.array([[[1, 0.2, 0.1, 0.6, 0.5]]], np.float32)  # class, x1, y1, x2, y2
+    x = np.zeros((2, 8, 8, 3), np.float32)
+    scores = DetectTask().evaluate(predict, x, np.concatenate([truth, truth]), batch_size=1)
+    assert scores["map50"] == pytest.approx(1.0) and scores["map"] == pytest.approx(1.0)

@@ -145,6 +145,13 @@ OPTIONS: tuple[Option, ...] = (
         "(default 2; an explicit +ftE or qatE in the recipe wins)",
     ),
     Option(
+        "--output-adapter",
+        "edgebench_output_adapter",
+        "",
+        "how a model file's outputs become its task's input: centernet, "
+        "tflite-detection-postprocess (default: scored as they are; zoo models name their own)",
+    ),
+    Option(
         "--isolate",
         "edgebench_isolate",
         "false",
@@ -423,6 +430,7 @@ def resolve_settings(
         seed=_number(get, "edgebench_seed", int, 0),
         calibration_samples=_number(get, "edgebench_calibration_samples", int, 1),
         train_epochs=_optional_number(get, "edgebench_train_epochs", int, 1),
+        output_adapter=_output_adapter(get("edgebench_output_adapter")),
         fine_tune_epochs=_optional_number(get, "edgebench_fine_tune_epochs", int, 0),
         eval_batch_size=_number(get, "edgebench_eval_batch_size", int, 1),
         isolate=_flag(get, "edgebench_isolate"),
@@ -453,6 +461,15 @@ def _runtimes(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(runtimes))
 
 
+def _output_adapter(name: str) -> str | None:
+    from edgebench.tasks.adapters import adapter_spec
+
+    if not name:
+        return None
+    adapter_spec(name)  # a usage error naming the known ones
+    return name
+
+
 def _task(name: str) -> str:
     from edgebench.tasks.registry import task_specs
 
@@ -481,6 +498,7 @@ def check_options(get: Getter, base: Path, profiles: dict[str, DeviceProfile]) -
     _tolerances(get("edgebench_max_slowdown"))
     _speedups(get("edgebench_expect_speedup"))
     _task(get("edgebench_task"))
+    _output_adapter(get("edgebench_output_adapter"))
     resolve_baseline(get("edgebench_baseline"), base)
     for sweep in _comma_list(get("edgebench_sweep")):
         if sweep not in SWEEPS:

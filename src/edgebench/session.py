@@ -102,6 +102,7 @@ class EdgebenchSession:
             calibration_samples=settings.calibration_samples,
             train_epochs=settings.train_epochs,
             fine_tune_epochs=settings.fine_tune_epochs,
+            file_output_adapter=settings.output_adapter,
             progress=progress,
         )
         self.matrix: Matrix = build_matrix(

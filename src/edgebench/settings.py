@@ -40,6 +40,8 @@ class Settings:
     train_epochs: int | None = None
     #: ``--fine-tune-epochs`` (``None``: 2, or what the recipe names).
     fine_tune_epochs: int | None = None
+    #: ``--output-adapter`` for model files (``None``: their outputs as they are).
+    output_adapter: str | None = None
     thresholds: dict[str, float | None] = field(default_factory=dict)
     isolate: bool = False
     worker_timeout_s: float = 120.0
@@ -96,6 +98,7 @@ class Settings:
             "calibration_samples": self.calibration_samples,
             "train_epochs": self.train_epochs,
             "fine_tune_epochs": self.fine_tune_epochs,
+            "output_adapter": self.output_adapter,
             "thresholds": dict(self.thresholds),
             "task": self.task,
         }

@@ -67,6 +67,7 @@ class ArtifactBuilder:
         calibration_samples: int = DEFAULT_CALIBRATION_SAMPLES,
         train_epochs: int | None = None,
         fine_tune_epochs: int | None = None,
+        file_output_adapter: str | None = None,
         progress: Progress = NULL_PROGRESS,
     ) -> None:
         self.cache = cache
@@ -75,6 +76,8 @@ class ArtifactBuilder:
         #: ``--fine-tune-epochs``: epochs of a training step whose recipe names none.
         self.fine_tune_epochs = fine_tune_epochs
         self.progress = progress
+        #: ``--output-adapter``: how model files' outputs are decoded.
+        self.file_output_adapter = file_output_adapter
         self.architectures = architectures
         self.seed = seed
         self.verbose = verbose
@@ -332,17 +335,19 @@ class ArtifactBuilder:
         )
 
     def output_adapter(self, source: ModelSource) -> str | None:
-        """The zoo module's ``OUTPUT_ADAPTER`` (``None`` for files and plain models)."""
+        """The zoo module's ``OUTPUT_ADAPTER``, or ``--output-adapter`` for a model file
+        (``None``: its outputs as they are)."""
         if isinstance(source, ZooSpec):
             return getattr(self.architectures[source.name].module, "OUTPUT_ADAPTER", None)
-        return None
+        return self.file_output_adapter
 
     def _native_artifact(self, source: ModelFile, artifact_format: str) -> Artifact:
         if source.native_format != artifact_format:
             raise UsageError(
                 f"{source.id} is a {source.native_format} file; it cannot run as {artifact_format}"
             )
-        return describe_artifact(source.path, artifact_format)
+        described = describe_artifact(source.path, artifact_format)
+        return replace(described, output_adapter=self.output_adapter(source))
 
 
 def _trainable(model: Any) -> int:

@@ -56,13 +56,21 @@ def task_metric(context: MeasureContext) -> TaskScore:
         x = fit_inputs(dataset, dataset.x_test, session.input_shape)
     except ValueError as exc:
         return TaskScore(None, None, f"model input does not fit dataset {dataset.name}: {exc}")
-    from edgebench.tasks.adapters import adapted
+    from edgebench.tasks.adapters import adapted, adapter_spec, model_outputs
 
     batch = context.settings.eval_batch_size
     decode = getattr(context.artifact, "output_adapter", None)
-    predict = adapted(session.run, decode)
+    predict = adapted(model_outputs(session, decode), decode)
     outputs = None
-    if getattr(context.target, "remote", False):
+    remote = getattr(context.target, "remote", False)
+    if remote and decode is not None and adapter_spec(decode).outputs == "all":
+        return TaskScore(
+            None,
+            None,
+            f"output adapter {decode} reads every output of the model, and a board returns "
+            "the first one only (score this model on this machine)",
+        )
+    if remote:
         # the device's own kernels: every output computed there, scored here
         outputs = remote_outputs(context, x, batch)
         predict = adapted(precomputed(outputs), decode)

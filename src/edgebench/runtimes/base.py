@@ -34,6 +34,11 @@ class InferenceSession(Protocol):
         """Scores for a batch of float inputs (quantized inputs are handled inside)."""
         ...
 
+    def run_outputs(self, batch: np.ndarray) -> list[np.ndarray]:
+        """Every output of the model for ``batch``, in the model's order (dequantized):
+        what a multi-output adapter (``TFLite_Detection_PostProcess``) decodes."""
+        ...
+
     def bind(self, sample: np.ndarray) -> Callable[[], object]:
         """A zero-argument call that runs one invoke on ``sample`` (shape ``(1, ...)``), for timing."""
         ...

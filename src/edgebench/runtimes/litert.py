@@ -69,6 +69,8 @@ class LiteRTSession:
             )
         self._input = inputs[0]
         self._output = outputs[0]
+        # every output, in tensor-name order (TFLite_Detection_PostProcess, :1, :2, :3)
+        self._outputs = sorted(outputs, key=lambda d: str(d.get("name", "")))
         signature = self._input.get("shape_signature", self._input["shape"])
         self.input_shape: tuple[int | None, ...] = tuple(
             None if int(d) < 0 else int(d) for d in signature[1:]
@@ -95,12 +97,29 @@ class LiteRTSession:
             return quantize(batch, self.input_dtype, scale, zero_point)
         return batch.astype(self.input_dtype, copy=False)
 
-    def _read_output(self) -> np.ndarray:
-        out = self._interpreter.get_tensor(self._output["index"])
-        scale, zero_point = self._output.get("quantization", (0.0, 0))
+    def _read_output(self, detail: dict[str, Any] | None = None) -> np.ndarray:
+        detail = self._output if detail is None else detail
+        out = self._interpreter.get_tensor(detail["index"])
+        scale, zero_point = detail.get("quantization", (0.0, 0))
         if np.issubdtype(out.dtype, np.integer) and scale:
             return dequantize(out, scale, zero_point)
         return out
+
+    def run_outputs(self, batch: np.ndarray) -> list[np.ndarray]:
+        """Every output for ``batch`` in tensor-name order, dequantized (one sample at a
+        time for a fixed-batch model)."""
+        try:
+            if not self.batch_flexible and len(batch) != self._batch:
+                parts = [self.run_outputs(batch[i : i + 1]) for i in range(len(batch))]
+                return [np.concatenate(list(column)) for column in zip(*parts, strict=True)]
+            self._resize(len(batch))
+            self._interpreter.set_tensor(self._input["index"], self._prepare_input(batch))
+            self._interpreter.invoke()
+            return [np.array(self._read_output(d)) for d in self._outputs]
+        except InferenceError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the runtime's own errors, reworded
+            raise InferenceError(f"LiteRT failed running {self._path.name}: {exc}") from exc
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """Scores for ``batch``; fixed-batch models are run one sample at a time."""

@@ -63,6 +63,18 @@ class OnnxSession:
         except Exception as exc:  # noqa: BLE001 - the runtime's own errors, reworded
             raise InferenceError(f"ONNX Runtime failed running {self._path.name}: {exc}") from exc
 
+    def run_outputs(self, batch: np.ndarray) -> list[np.ndarray]:
+        """Every output for ``batch``, in the model's order (one sample at a time for a
+        fixed-batch model)."""
+        if not self.batch_flexible and len(batch) != self._batch:
+            parts = [self.run_outputs(batch[i : i + 1]) for i in range(len(batch))]
+            return [np.concatenate(list(column)) for column in zip(*parts, strict=True)]
+        try:
+            feed = {self._input_name: batch.astype(self.input_dtype, copy=False)}
+            return [np.asarray(o) for o in self._session.run(None, feed)]
+        except Exception as exc:  # noqa: BLE001 - the runtime's own errors, reworded
+            raise InferenceError(f"ONNX Runtime failed running {self._path.name}: {exc}") from exc
+
     def bind(self, sample: np.ndarray) -> Callable[[], object]:
         """One ``session.run`` on ``sample`` (batch 1), outputs fetched."""
         session, feed = self._session, {self._input_name: sample.astype(self.input_dtype)}

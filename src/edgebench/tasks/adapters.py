@@ -1,38 +1,101 @@
 """Output adapters: what turns a model's raw outputs into what its task scores, run on
 the measuring controller after the outputs are computed (never inside the timed invoke).
 
-``centernet`` decodes a CenterNet head (``edgebench.tasks.centernet``) into
-``[x1, y1, x2, y2, score, class]`` rows. A zoo module names its adapter in
-``OUTPUT_ADAPTER``; a model without one is scored on its outputs as they are.
+- ``centernet``: a CenterNet head (``edgebench.tasks.centernet``) decoded into
+  ``[x1, y1, x2, y2, score, class]`` rows (the zoo's ``det_centernet`` names it);
+- ``tflite-detection-postprocess``: the four outputs of TFLite's
+  ``TFLite_Detection_PostProcess`` op (boxes as ``[ymin, xmin, ymax, xmax]``, classes,
+  scores, count), the usual SSD export, rewritten as those rows.
+
+A zoo module names its adapter in ``OUTPUT_ADAPTER``; a model file gets one with
+``--output-adapter``; a model without one is scored on its first output as it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from edgebench.errors import UsageError
 from edgebench.registry import import_path
 
-#: adapter name -> ``"module:function"`` taking a batch of outputs, returning the task's input.
-ADAPTERS: dict[str, str] = {
-    "centernet": "edgebench.tasks.centernet:decode",
+
+@dataclass(frozen=True)
+class AdapterSpec:
+    """An adapter: ``"module:function"``, and whether it reads the model's first output
+    (``"first"``) or the list of all of them (``"all"``)."""
+
+    factory: str
+    outputs: str = "first"
+    description: str = ""
+
+
+ADAPTERS: dict[str, AdapterSpec] = {
+    "centernet": AdapterSpec(
+        "edgebench.tasks.centernet:decode", "first", "CenterNet heatmaps, size and offset"
+    ),
+    "tflite-detection-postprocess": AdapterSpec(
+        "edgebench.tasks.adapters:decode_detection_postprocess",
+        "all",
+        "TFLite_Detection_PostProcess: boxes, classes, scores, count",
+    ),
 }
 
 
-def adapter(name: str) -> Callable[[np.ndarray], np.ndarray]:
+def adapter_spec(name: str) -> AdapterSpec:
     """The adapter ``name`` (a usage error lists the known ones)."""
     if name not in ADAPTERS:
         raise UsageError(f"unknown output adapter {name!r}; known: {', '.join(ADAPTERS)}")
-    return import_path(ADAPTERS[name], f"output adapter {name!r}")
+    return ADAPTERS[name]
 
 
-def adapted(
-    predict: Callable[[np.ndarray], np.ndarray], name: str | None
-) -> Callable[[np.ndarray], np.ndarray]:
+def adapter(name: str) -> Callable[[Any], np.ndarray]:
+    """The decoding function of adapter ``name``."""
+    return import_path(adapter_spec(name).factory, f"output adapter {name!r}")
+
+
+def model_outputs(session: Any, name: str | None) -> Callable[[np.ndarray], Any]:
+    """What the adapter ``name`` reads from ``session``: its first output (``run``) or
+    all of them (``run_outputs``)."""
+    if name is not None and adapter_spec(name).outputs == "all":
+        return session.run_outputs
+    return session.run
+
+
+def adapted(predict: Callable[[np.ndarray], Any], name: str | None) -> Callable[[np.ndarray], Any]:
     """``predict`` followed by the adapter ``name`` (``predict`` itself for ``None``)."""
     if name is None:
         return predict
     decode = adapter(name)
     return lambda batch: decode(predict(batch))
+
+
+def decode_detection_postprocess(outputs: Sequence[np.ndarray]) -> np.ndarray:
+    """``(N, K, 6)`` rows ``[x1, y1, x2, y2, score, class]`` from the outputs of
+    ``TFLite_Detection_PostProcess`` in its order: boxes ``(N, K, 4)`` as ``[ymin, xmin,
+    ymax, xmax]``, classes ``(N, K)``, scores ``(N, K)``, count ``(N,)``; rows past the
+    count are padding.
+
+    >>> boxes = np.array([[[0.1, 0.2, 0.5, 0.6], [0, 0, 0, 0]]])
+    >>> decode_detection_postprocess([boxes, np.array([[3, 0]]), np.array([[0.9, 0]]), np.array([1])])[0, 0].tolist()
+    [0.2, 0.1, 0.6, 0.5, 0.9, 3.0]
+    """
+    if len(outputs) != 4:
+        raise ValueError(
+            f"TFLite_Detection_PostProcess has 4 outputs (boxes, classes, scores, count); "
+            f"this model has {len(outputs)}"
+        )
+    boxes, classes, scores, count = (np.asarray(o, dtype=np.float64) for o in outputs)
+    if boxes.ndim != 3 or boxes.shape[-1] != 4 or classes.shape != boxes.shape[:2]:
+        raise ValueError(
+            f"expected boxes (N, K, 4) and classes (N, K); got {boxes.shape} and {classes.shape}"
+        )
+    rows = np.stack(
+        [boxes[..., 1], boxes[..., 0], boxes[..., 3], boxes[..., 2], scores, classes], axis=-1
+    )
+    valid = np.arange(boxes.shape[1])[None, :] < count.reshape(-1, 1)
+    rows[~valid] = -1.0
+    return rows
