@@ -296,3 +296,115 @@ def test_folder_datasets_that_are_not_there(tmp_path):
         load_dataset(f"masks:{tmp_path / 'empty'}")
     with pytest.raises(DatasetUnavailable, match="unknown option 'colour'"):
         load_dataset(f"masks:{tmp_path / 'empty'}?colour=1")
+
+
+def _voc_tree(root):
+    from PIL import Image
+
+    voc = root / "VOCdevkit" / "VOC2012"
+    for folder in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
+        (voc / folder).mkdir(parents=True)
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:12, 4:12] = 15
+    for name in ("a", "b"):
+        Image.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(voc / "JPEGImages" / f"{name}.jpg")
+        Image.fromarray(mask).save(voc / "SegmentationClass" / f"{name}.png")
+    (voc / "ImageSets/Segmentation/train.txt").write_text("a\n")
+    (voc / "ImageSets/Segmentation/val.txt").write_text("b\n")
+
+
+def test_voc_is_downloaded_once_and_read_from_the_data_folder(tmp_path, monkeypatch):
+    import tarfile
+
+    from edgebench.data import downloads
+
+    source = tmp_path / "source"
+    _voc_tree(source)
+    archive = tmp_path / "voc.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(source / "VOCdevkit", arcname="VOCdevkit")
+    data_folder = tmp_path / "data"
+    monkeypatch.setenv("EDGEBENCH_DATA", str(data_folder))
+    fake = downloads.Download(
+        (archive.as_uri(),), "VOCdevkit/VOC2012", "ImageSets/Segmentation/val.txt", "masks"
+    )
+    monkeypatch.setitem(downloads.DOWNLOADS, "voc", fake)
+    voc = load_dataset("voc")
+    assert voc.name == "voc" and voc.task == "segment" and voc.num_classes == 16
+    archive.unlink()  # a second load reads the unpacked folder, no download
+    assert load_dataset("voc").fingerprint == voc.fingerprint
+
+
+def test_downloads_fail_with_where_to_put_the_files(tmp_path, monkeypatch):
+    from edgebench.data import downloads
+
+    monkeypatch.setenv("EDGEBENCH_DATA", str(tmp_path))
+    fake = downloads.Download(
+        ((tmp_path / "missing.tar").as_uri(),), "VOCdevkit/VOC2012", "x", "masks"
+    )
+    monkeypatch.setitem(downloads.DOWNLOADS, "voc", fake)
+    with pytest.raises(DatasetUnavailable, match=r"could not be downloaded .* unpack into"):
+        load_dataset("voc")
+
+
+def test_archives_cannot_write_outside_their_folder(tmp_path):
+    import io
+    import tarfile
+
+    from edgebench.data.downloads import unpack
+
+    archive = tmp_path / "evil.tar"
+    with tarfile.open(archive, "w") as tar:
+        data = b"x"
+        info = tarfile.TarInfo("../escaped.txt")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(DatasetUnavailable, match="outside"):
+        unpack(archive, tmp_path / "into")
+    assert not (tmp_path / "escaped.txt").exists()
+
+
+def test_cityscapes_layout_with_its_train_ids(tmp_path):
+    from PIL import Image
+
+    for split in ("train", "val"):
+        (tmp_path / "leftImg8bit" / split / "ulm").mkdir(parents=True)
+        (tmp_path / "gtFine" / split / "ulm").mkdir(parents=True)
+        Image.fromarray(np.zeros((8, 16, 3), np.uint8)).save(
+            tmp_path / "leftImg8bit" / split / "ulm" / "ulm_000000_000019_leftImg8bit.png"
+        )
+        ids = np.full((8, 16), 7, np.uint8)  # road
+        ids[:, 8:] = 26  # car
+        ids[0, 0] = 0  # unlabeled: ignored
+        Image.fromarray(ids).save(
+            tmp_path / "gtFine" / split / "ulm" / "ulm_000000_000019_gtFine_labelIds.png"
+        )
+    data = load_dataset(f"cityscapes:{tmp_path}?size=16")
+    assert data.task == "segment" and set(np.unique(data.y_train)) == {0, 13, 255}
+
+
+def test_coco_validation_set_alone_is_split_into_train_and_test(tmp_path):
+    pytest.importorskip("pycocotools")
+    from PIL import Image
+
+    (tmp_path / "val2017").mkdir()
+    (tmp_path / "annotations").mkdir()
+    images, annotations = [], []
+    for i in range(1, 4):
+        Image.fromarray(np.zeros((10, 10, 3), np.uint8)).save(tmp_path / "val2017" / f"{i}.jpg")
+        images.append({"id": i, "file_name": f"{i}.jpg", "width": 10, "height": 10})
+        annotations.append(
+            {
+                "id": i,
+                "image_id": i,
+                "category_id": 1,
+                "bbox": [i, 1, 2, 2],
+                "area": 4,
+                "iscrowd": 0,
+            }
+        )
+    coco = {"images": images, "annotations": annotations, "categories": [{"id": 1, "name": "a"}]}
+    (tmp_path / "annotations" / "instances_val2017.json").write_text(json.dumps(coco))
+    data = load_dataset(f"coco:{tmp_path}?size=8&test=1")
+    assert len(data.x_train) == 2 and len(data.x_test) == 1
+    assert data.y_test[0, 0].tolist() == pytest.approx([0, 0.3, 0.1, 0.5, 0.3])  # image 3.jpg

@@ -80,7 +80,7 @@ OPTIONS: tuple[Option, ...] = (
         "edgebench_dataset",
         "digits",
         "comma list of datasets: digits, fashion-mnist, mnist, cifar10, cifar100, shapes-seg, "
-        "shapes-det, npz:PATH, masks:PATH, coco:PATH, random",
+        "shapes-det, voc, coco-val, npz:PATH, masks:PATH, cityscapes:PATH, coco:PATH, random",
     ),
     Option(
         "--variants",

@@ -101,6 +101,10 @@ def _class_map(root: Path) -> np.ndarray | None:
 
 def _pairs(root: Path, split: str) -> list[tuple[Path, Path]]:
     """(image, mask) files of a split, in name order."""
+    if (root / "leftImg8bit").is_dir() and (root / "gtFine").is_dir():
+        from edgebench.data.downloads import cityscapes_pairs
+
+        return cityscapes_pairs(root, split)
     folder = root / split
     if (folder / "images").is_dir():
         masks = {p.stem: p for p in (folder / "masks").glob("*.png")}
@@ -126,13 +130,20 @@ def load_masks(spec_path: str) -> dict[str, Any]:
     if not root.is_dir():
         raise DatasetUnavailable(f"masks dataset {root} is not a folder")
     mapping = _class_map(root)
+    if mapping is None and (root / "gtFine").is_dir():
+        from edgebench.data.downloads import CITYSCAPES_TRAIN_IDS
+
+        mapping = np.full(65536, 255, np.int64)
+        for label_id, train_id in CITYSCAPES_TRAIN_IDS.items():
+            mapping[label_id] = train_id
     arrays: dict[str, Any] = {}
     for split in ("train", "test"):
         pairs = _pairs(root, split)[: options[split]]
         if not pairs:
             raise DatasetUnavailable(
                 f"{root}: no {split} images with masks (expected {split}/images + {split}/masks, "
-                "or VOC's JPEGImages, SegmentationClass and ImageSets/Segmentation)"
+                "VOC's JPEGImages, SegmentationClass and ImageSets/Segmentation, or Cityscapes' "
+                "leftImg8bit and gtFine)"
             )
         arrays[f"x_{split}"] = np.stack([_image(img, options["size"])[0] for img, _ in pairs])
         arrays[f"y_{split}"] = np.stack([_mask(m, options["size"], mapping) for _, m in pairs])
@@ -146,24 +157,48 @@ def load_coco(spec_path: str) -> dict[str, Any]:
     root, options = parse_options(spec_path)
     COCO, _ = _cocoeval()
     arrays: dict[str, Any] = {}
-    categories: list[int] | None = None
-    for split, pattern in (("train", "train"), ("test", "val")):
-        found = sorted((root / "annotations").glob(f"instances_{pattern}*.json"))
-        if not found:
-            raise DatasetUnavailable(f"{root}: no annotations/instances_{pattern}*.json")
-        import contextlib
-        import io
+    import contextlib
+    import io
 
-        with contextlib.redirect_stdout(io.StringIO()):
-            coco = COCO(str(found[0]))
-        if categories is None:
-            categories = sorted(coco.getCatIds())
-        index = {c: i for i, c in enumerate(categories)}
-        image_dir = root / found[0].stem.replace("instances_", "")
+    annotations = {
+        pattern: sorted((root / "annotations").glob(f"instances_{pattern}*.json"))
+        for pattern in ("train", "val")
+    }
+    if not annotations["val"]:
+        raise DatasetUnavailable(f"{root}: no annotations/instances_val*.json")
+    loaded = {}
+    for pattern, found in annotations.items():
+        if found:
+            with contextlib.redirect_stdout(io.StringIO()):
+                loaded[pattern] = (
+                    COCO(str(found[0])),
+                    root / found[0].stem.replace("instances_", ""),
+                )
+    categories = sorted(loaded["val"][0].getCatIds())
+    index = {c: i for i, c in enumerate(categories)}
+
+    def infos(pattern: str) -> list[dict[str, Any]]:
+        coco = loaded[pattern][0]
+        return sorted(coco.loadImgs(coco.getImgIds()), key=lambda i: i["file_name"])
+
+    val = infos("val")
+    if "train" in loaded:
+        chosen = {
+            "train": ("train", infos("train")[: options["train"]]),
+            "test": ("val", val[: options["test"]]),
+        }
+    else:  # the validation set alone: its last images test, the first ones train
+        test = val[-options["test"] :]
+        rest = val[: max(0, len(val) - len(test))][: options["train"]]
+        if not rest:
+            raise DatasetUnavailable(
+                f"{root}: too few validation images to split into train and test"
+            )
+        chosen = {"train": ("val", rest), "test": ("val", test)}
+    for split, (pattern, picked) in chosen.items():
+        coco, image_dir = loaded[pattern]
         images, boxes = [], []
-        for info in sorted(coco.loadImgs(coco.getImgIds()), key=lambda i: i["file_name"])[
-            : options[split]
-        ]:
+        for info in picked:
             pixels, (width, height) = _image(image_dir / info["file_name"], options["size"])
             rows = [
                 [index[a["category_id"]], x / width, y / height, (x + w) / width, (y + h) / height]
@@ -180,4 +215,4 @@ def load_coco(spec_path: str) -> dict[str, Any]:
                 padded[i, : len(rows)] = rows
         arrays[f"x_{split}"] = np.stack(images)
         arrays[f"y_{split}"] = padded
-    return {**arrays, "source": str(root), "num_classes": len(categories or [])}
+    return {**arrays, "source": str(root), "num_classes": len(categories)}

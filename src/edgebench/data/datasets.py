@@ -9,8 +9,9 @@ A dataset spec is a short string (the ``--dataset`` option):
 - ``mnist``, ``cifar10``, ``cifar100``: Keras' loaders and cache (``~/.keras/datasets``).
 - ``npz:PATH``: a user's arrays ``x_train, y_train, x_test, y_test``, fed as given
   (uint8 images are scaled to [0, 1]).
-- ``masks:PATH``, ``coco:PATH``: segmentation masks and COCO boxes in the layouts users
-  have (``data.annotated``).
+- ``masks:PATH``, ``cityscapes:PATH``, ``coco:PATH``: segmentation masks and COCO boxes
+  in the layouts users have (``data.annotated``); ``voc`` and ``coco-val`` download them
+  once (``data.downloads``).
 - ``shapes-seg``, ``shapes-det``: synthetic scenes (``data.scenes``) with per-pixel masks
   (task ``segment``) or boxes (task ``detect``); made offline, deterministic.
 - ``random``: no data; inputs of the model's own shape, for latency-only runs.
@@ -413,6 +414,8 @@ BUILTIN_DATASETS: dict[str, Callable[[], Dataset]] = {
     "cifar100": lambda: load_cifar(100),
     "shapes-seg": lambda: load_shapes("segment"),
     "shapes-det": lambda: load_shapes("detect"),
+    "voc": lambda: load_download("voc"),
+    "coco-val": lambda: load_download("coco-val"),
     "random": random_dataset,
 }
 
@@ -447,7 +450,9 @@ def validate_spec(spec: str, base_dir: Path | None = None) -> str:
             raise UsageError(f"--dataset {spec}: no such folder {path}")
         return spec
     if spec not in BUILTIN_DATASETS:
-        known = ", ".join([*BUILTIN_DATASETS, "npz:PATH", "masks:PATH", "coco:PATH"])
+        known = ", ".join(
+            [*BUILTIN_DATASETS, "npz:PATH", "masks:PATH", "cityscapes:PATH", "coco:PATH"]
+        )
         raise UsageError(f"unknown dataset {spec!r}; known: {known}")
     return spec
 
@@ -470,14 +475,23 @@ def load_dataset(spec: str, base_dir: Path | None = None) -> Dataset:
 
 
 #: folder datasets by prefix, and the task of their labels.
-FOLDER_DATASETS: dict[str, str] = {"masks": "segment", "coco": "detect"}
+FOLDER_DATASETS: dict[str, str] = {"masks": "segment", "cityscapes": "segment", "coco": "detect"}
+
+
+def load_download(name: str) -> Dataset:
+    """A public set (``voc``, ``coco-val``): from the data folder, or downloaded there once
+    (``data.downloads``); offline and not there, ``DatasetUnavailable`` says where to put it."""
+    from edgebench.data.downloads import DOWNLOADS, fetch
+
+    folder = fetch(name)
+    return replace(load_folder(DOWNLOADS[name].loader, str(folder)), name=name)
 
 
 def load_folder(prefix: str, spec_path: str) -> Dataset:
     """A ``masks:PATH`` or ``coco:PATH`` dataset (``data.annotated``)."""
     from edgebench.data.annotated import load_coco, load_masks
 
-    arrays = load_masks(spec_path) if prefix == "masks" else load_coco(spec_path)
+    arrays = load_coco(spec_path) if prefix == "coco" else load_masks(spec_path)
     xs = {"x_train": arrays["x_train"], "x_test": arrays["x_test"]}
     labels = {"y_train": arrays["y_train"], "y_test": arrays["y_test"]}
     name = Path(spec_path.partition("?")[0]).name
