@@ -249,3 +249,32 @@ def test_a_four_output_detector_is_scored_through_its_adapter(tmp_path):
     x = np.zeros((2, 8, 8, 3), np.float32)
     scores = DetectTask().evaluate(predict, x, np.concatenate([truth, truth]), batch_size=1)
     assert scores["map50"] == pytest.approx(1.0) and scores["map"] == pytest.approx(1.0)
+
+
+def test_raw_ssd_outputs_decode_with_their_anchors(tmp_path):
+    """Encodings written for known boxes against known anchors decode back to those boxes
+    (COCOeval scores them 1.0); the duplicate anchor's box is suppressed."""
+    from edgebench.tasks.adapters import adapter
+
+    anchors = np.array([[0.3, 0.3, 0.2, 0.2], [0.3, 0.3, 0.2, 0.2], [0.7, 0.6, 0.3, 0.4]])
+    np.save(tmp_path / "anchors.npy", anchors)
+    # target boxes (centre y, x, h, w): anchor 0 and 1 -> the same box, anchor 2 -> another
+    targets = np.array([[0.32, 0.28, 0.25, 0.2], [0.32, 0.28, 0.25, 0.2], [0.7, 0.6, 0.3, 0.4]])
+    encodings = np.stack(
+        [
+            (targets[:, 0] - anchors[:, 0]) / anchors[:, 2] * 10,
+            (targets[:, 1] - anchors[:, 1]) / anchors[:, 3] * 10,
+            np.log(targets[:, 2] / anchors[:, 2]) * 5,
+            np.log(targets[:, 3] / anchors[:, 3]) * 5,
+        ],
+        axis=1,
+    )[None]
+    scores = np.array([[[0.1, 0.9, 0.0], [0.2, 0.8, 0.0], [0.1, 0.0, 0.95]]])  # background first
+    decode = adapter(f"ssd-anchors:anchors={tmp_path / 'anchors.npy'}")
+    found = decode([encodings, scores])
+    kept = found[0][found[0, :, 4] > 0]
+    assert len(kept) == 2  # the duplicate is suppressed
+    truth = np.array(
+        [[[0, 0.18, 0.195, 0.38, 0.445], [1, 0.4, 0.55, 0.8, 0.85]]]
+    )  # class, x1, y1, x2, y2
+    assert detection_scores(truth, found, 2)["map"] == pytest.approx(1.0)

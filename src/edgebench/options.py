@@ -149,7 +149,8 @@ OPTIONS: tuple[Option, ...] = (
         "edgebench_output_adapter",
         "",
         "how a model file's outputs become its task's input: centernet, "
-        "tflite-detection-postprocess (default: scored as they are; zoo models name their own)",
+        "tflite-detection-postprocess, ssd-anchors:anchors=PATH.npy (default: scored as they "
+        "are; zoo models name their own)",
     ),
     Option(
         "--isolate",
@@ -462,11 +463,18 @@ def _runtimes(raw: str) -> tuple[str, ...]:
 
 
 def _output_adapter(name: str) -> str | None:
-    from edgebench.tasks.adapters import adapter_spec
+    from edgebench.tasks.adapters import adapter_spec, parse_adapter
 
     if not name:
         return None
     adapter_spec(name)  # a usage error naming the known ones
+    base, params = parse_adapter(name)
+    if base == "ssd-anchors":
+        from edgebench.tasks.ssd import load_anchors
+
+        if "anchors" not in params:
+            raise UsageError("--output-adapter ssd-anchors needs anchors=PATH (an .npy of (A, 4))")
+        load_anchors(params["anchors"])  # a usage error when it cannot be read
     return name
 
 

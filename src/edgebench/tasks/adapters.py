@@ -5,7 +5,9 @@ the measuring controller after the outputs are computed (never inside the timed 
   ``[x1, y1, x2, y2, score, class]`` rows (the zoo's ``det_centernet`` names it);
 - ``tflite-detection-postprocess``: the four outputs of TFLite's
   ``TFLite_Detection_PostProcess`` op (boxes as ``[ymin, xmin, ymax, xmax]``, classes,
-  scores, count), the usual SSD export, rewritten as those rows.
+  scores, count), the usual SSD export, rewritten as those rows;
+- ``ssd-anchors:anchors=PATH``: raw SSD box encodings and class scores, decoded with the
+  anchors in PATH (``edgebench.tasks.ssd``).
 
 A zoo module names its adapter in ``OUTPUT_ADAPTER``; a model file gets one with
 ``--output-adapter``; a model without one is scored on its first output as it is.
@@ -13,6 +15,7 @@ A zoo module names its adapter in ``OUTPUT_ADAPTER``; a model file gets one with
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,19 +45,43 @@ ADAPTERS: dict[str, AdapterSpec] = {
         "all",
         "TFLite_Detection_PostProcess: boxes, classes, scores, count",
     ),
+    "ssd-anchors": AdapterSpec(
+        "edgebench.tasks.ssd:decode",
+        "all",
+        "raw SSD box encodings and class scores, decoded with anchors=PATH (.npy) and NMS",
+    ),
 }
 
 
+def parse_adapter(text: str) -> tuple[str, dict[str, str]]:
+    """``name[:key=value;...]`` -> the name and its parameters.
+
+    >>> parse_adapter("ssd-anchors:anchors=a.npy")
+    ('ssd-anchors', {'anchors': 'a.npy'})
+    """
+    name, _, rest = text.partition(":")
+    params: dict[str, str] = {}
+    for item in filter(None, rest.split(";")):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"output adapter {text!r}: {item!r} is not key=value")
+        params[key.strip()] = value.strip()
+    return name, params
+
+
 def adapter_spec(name: str) -> AdapterSpec:
-    """The adapter ``name`` (a usage error lists the known ones)."""
-    if name not in ADAPTERS:
-        raise UsageError(f"unknown output adapter {name!r}; known: {', '.join(ADAPTERS)}")
-    return ADAPTERS[name]
+    """The adapter ``name`` (parameters allowed; a usage error lists the known ones)."""
+    base, _ = parse_adapter(name)
+    if base not in ADAPTERS:
+        raise UsageError(f"unknown output adapter {base!r}; known: {', '.join(ADAPTERS)}")
+    return ADAPTERS[base]
 
 
 def adapter(name: str) -> Callable[[Any], np.ndarray]:
-    """The decoding function of adapter ``name``."""
-    return import_path(adapter_spec(name).factory, f"output adapter {name!r}")
+    """The decoding function of adapter ``name``, bound to its parameters."""
+    base, params = parse_adapter(name)
+    function = import_path(adapter_spec(name).factory, f"output adapter {base!r}")
+    return functools.partial(function, **params) if params else function
 
 
 def model_outputs(session: Any, name: str | None) -> Callable[[np.ndarray], Any]:
