@@ -123,3 +123,25 @@ def test_a_zoo_module_may_bring_its_own_objective():
     plain = objective_for(None, "classify", model, 10)
     assert plain.loss == "sparse_categorical_crossentropy" and plain.monitor == "val_accuracy"
     assert plain.encode("labels") == "labels"
+
+
+def test_model_files_declare_their_task_and_adapter(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from edgebench.build.metadata import model_metadata
+    from edgebench.options import _declared_by_files
+
+    data = Path(__file__).parent / "data"
+    model = onnx.load(str(data / "digits_mlp.onnx"))
+    onnx.helper.set_model_props(
+        model, {"edgebench.task": "detect", "edgebench.output_adapter": "centernet"}
+    )
+    onnx.save(model, tmp_path / "det.onnx")
+    declared = {"task": "detect", "output_adapter": "centernet"}
+    assert model_metadata(tmp_path / "det.onnx", "onnx") == declared
+    assert model_metadata(data / "digits_mlp.onnx", "onnx") == {}
+    assert model_metadata(data / "digits_mlp.tflite", "tflite") == {}
+    assert _declared_by_files("auto", tmp_path, tmp_path) == declared
+    onnx.helper.set_model_props(model, {"edgebench.task": "segment"})
+    onnx.save(model, tmp_path / "seg.onnx")
+    with pytest.raises(UsageError, match="declare different tasks"):
+        _declared_by_files("auto", tmp_path, tmp_path)

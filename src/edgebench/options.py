@@ -411,6 +411,9 @@ def resolve_settings(
     models_dir = models_dir if models_dir.is_absolute() else base / models_dir
     architectures = load_architectures(models_dir)
     task = _task(get("edgebench_task"))
+    declared = _declared_by_files(get("edgebench_model"), models_dir, base)
+    if declared.get("task") and get("edgebench_task") == DEFAULT_TASK_NAME:
+        task = _task(declared["task"])  # the model file says what it is for
     sources = resolve_models(get("edgebench_model"), architectures, models_dir, base, task)
     thresholds = pyproject_thresholds(base / "pyproject.toml")
     thresholds.update(parse_assignments(list(ini_thresholds), "edgebench_thresholds"))
@@ -431,7 +434,9 @@ def resolve_settings(
         seed=_number(get, "edgebench_seed", int, 0),
         calibration_samples=_number(get, "edgebench_calibration_samples", int, 1),
         train_epochs=_optional_number(get, "edgebench_train_epochs", int, 1),
-        output_adapter=_output_adapter(get("edgebench_output_adapter")),
+        output_adapter=_output_adapter(
+            get("edgebench_output_adapter") or declared.get("output_adapter", "")
+        ),
         fine_tune_epochs=_optional_number(get, "edgebench_fine_tune_epochs", int, 0),
         eval_batch_size=_number(get, "edgebench_eval_batch_size", int, 1),
         isolate=_flag(get, "edgebench_isolate"),
@@ -460,6 +465,35 @@ def _runtimes(raw: str) -> tuple[str, ...]:
     if unknown or not runtimes:
         raise UsageError(f"unknown runtime(s) {unknown}; known: {', '.join(known)}")
     return tuple(dict.fromkeys(runtimes))
+
+
+DEFAULT_TASK_NAME = "classify"
+
+
+def _declared_by_files(option: str, models_dir: Path, base: Path) -> dict[str, str]:
+    """The task and output adapter the model files of ``--model`` declare in their
+    metadata (``build.metadata``), when they agree (``UsageError`` when two disagree)."""
+    from edgebench.build.metadata import model_metadata
+    from edgebench.build.sources import discover_model_files, model_file
+
+    files = []
+    for item in _comma_list(option):
+        if item == "auto":
+            files += discover_model_files(models_dir)
+            continue
+        path = Path(item).expanduser()
+        path = path if path.is_absolute() else base / path
+        if path.is_file():
+            files.append(model_file(path))
+    found: dict[str, str] = {}
+    for source in files:
+        for key, value in model_metadata(source.path, source.kind).items():
+            if found.setdefault(key, value) != value:
+                raise UsageError(
+                    f"the model files declare different {key}s ({found[key]}, {value}); "
+                    "run them in separate sessions"
+                )
+    return found
 
 
 def _output_adapter(name: str) -> str | None:
