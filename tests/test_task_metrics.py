@@ -210,16 +210,12 @@ def test_end_to_end_latency_times_invoke_and_decoding_together():
     assert not values and "no post-processing" in reasons["end_to_end_p50_ms"]
 
 
-def test_a_four_output_detector_is_scored_through_its_adapter(tmp_path):
-    """A model with TFLite_Detection_PostProcess's four outputs (boxes as ymin, xmin, ymax,
-    xmax; classes; scores; count), run by ONNX Runtime: every output reaches the adapter
-    in order, and the boxes it wrote score 1.0 against themselves."""
+def four_output_detector(path):
+    """An ONNX model with TFLite_Detection_PostProcess's four outputs (boxes as ymin, xmin,
+    ymax, xmax; classes; scores; count): one box of class 1 whatever the image."""
     onnx = pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")
     from onnx import TensorProto, helper, numpy_helper
-
-    from edgebench.runtimes import make_runtime
-    from edgebench.tasks.adapters import adapted, model_outputs
 
     values = {
         "boxes": np.array([[[0.1, 0.2, 0.5, 0.6], [0, 0, 0, 0]]], np.float32),
@@ -240,15 +236,57 @@ def test_a_four_output_detector_is_scored_through_its_adapter(tmp_path):
             for n, v in values.items()
         ],
     )
-    path = tmp_path / "ssd.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
-    session = make_runtime("onnxruntime").load(path, 1)
+    return path
+
+
+#: the box the four-output detector writes, as ground truth ([class, x1, y1, x2, y2]).
+FOUR_OUTPUT_TRUTH = np.array([[[1, 0.2, 0.1, 0.6, 0.5]]], np.float32)
+
+
+def test_a_four_output_detector_is_scored_through_its_adapter(tmp_path):
+    """Run by ONNX Runtime here, every output reaches the adapter in order, and the boxes
+    it wrote score 1.0 against themselves."""
+    from edgebench.runtimes import make_runtime
+    from edgebench.tasks.adapters import adapted, model_outputs
+
+    session = make_runtime("onnxruntime").load(four_output_detector(tmp_path / "ssd.onnx"), 1)
     name = "tflite-detection-postprocess"
     predict = adapted(model_outputs(session, name), name)
-    truth = np.array([[[1, 0.2, 0.1, 0.6, 0.5]]], np.float32)  # class, x1, y1, x2, y2
     x = np.zeros((2, 8, 8, 3), np.float32)
-    scores = DetectTask().evaluate(predict, x, np.concatenate([truth, truth]), batch_size=1)
+    truth = np.concatenate([FOUR_OUTPUT_TRUTH, FOUR_OUTPUT_TRUTH])
+    scores = DetectTask().evaluate(predict, x, truth, batch_size=1)
     assert scores["map50"] == pytest.approx(1.0) and scores["map"] == pytest.approx(1.0)
+
+
+def test_a_worker_returns_every_output_for_a_board_side_adapter(tmp_path):
+    """The predict job a board runs: with all_outputs, every output comes back in one
+    archive, in order, and the controller scores them as if it had run the model."""
+    from edgebench.measurements.accuracy import precomputed
+    from edgebench.targets.local_worker import run_worker
+    from edgebench.tasks.adapters import adapted
+
+    model = four_output_detector(tmp_path / "ssd.onnx")
+    x = np.zeros((3, 8, 8, 3), np.float32)
+    np.save(tmp_path / "inputs.npy", x)
+    job = {
+        "kind": "predict",
+        "runtime": "onnxruntime",
+        "artifact": str(model),
+        "threads": 1,
+        "inputs": str(tmp_path / "inputs.npy"),
+        "outputs": str(tmp_path / "outputs.npy"),
+        "batch_size": 2,
+        "all_outputs": True,
+    }
+    result = run_worker(job)
+    assert result["output_count"] == 4
+    with np.load(result["outputs"], allow_pickle=False) as archive:
+        outputs = [archive[f"output_{k}"] for k in range(4)]
+    assert [o.shape for o in outputs] == [(3, 2, 4), (3, 2), (3, 2), (3,)]
+    predict = adapted(precomputed(outputs), "tflite-detection-postprocess")
+    truth = np.concatenate([FOUR_OUTPUT_TRUTH] * 3)
+    assert DetectTask().evaluate(predict, x, truth, 2)["map50"] == pytest.approx(1.0)
 
 
 def test_raw_ssd_outputs_decode_with_their_anchors(tmp_path):

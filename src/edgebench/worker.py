@@ -76,11 +76,20 @@ def _load(runtime: Any, job: dict[str, Any]) -> Any:
 
 def predict(job: dict[str, Any]) -> dict[str, Any]:
     """The model's outputs for every input of ``job["inputs"]`` (an ``.npy`` file), in
-    batches of ``batch_size``, saved to ``job["outputs"]`` (``.npy``)."""
+    batches of ``batch_size``, saved to ``job["outputs"]``: the first output as ``.npy``,
+    or with ``all_outputs`` every output, in the model's order, as an ``.npz`` archive
+    (``output_0``, ``output_1``, ...) under the same name."""
     session = _load(_runtime(job), job)
     x = np.load(job["inputs"], allow_pickle=False)
     batch = max(1, int(job.get("batch_size", 1)))
-    outputs = [np.asarray(session.run(x[i : i + batch])) for i in range(0, len(x), batch)]
+    starts = range(0, len(x), batch)
+    if job.get("all_outputs"):
+        parts = [session.run_outputs(x[i : i + batch]) for i in starts]
+        columns = [np.concatenate(list(column)) for column in zip(*parts, strict=True)]
+        with open(job["outputs"], "wb") as handle:
+            np.savez(handle, **{f"output_{k}": c for k, c in enumerate(columns)})
+        return {"outputs": job["outputs"], "samples": len(x), "output_count": len(columns)}
+    outputs = [np.asarray(session.run(x[i : i + batch])) for i in starts]
     np.save(job["outputs"], np.concatenate(outputs), allow_pickle=False)
     return {"outputs": job["outputs"], "samples": len(x)}
 

@@ -62,17 +62,10 @@ def task_metric(context: MeasureContext) -> TaskScore:
     decode = getattr(context.artifact, "output_adapter", None)
     predict = adapted(model_outputs(session, decode), decode)
     outputs = None
-    remote = getattr(context.target, "remote", False)
-    if remote and decode is not None and adapter_spec(decode).outputs == "all":
-        return TaskScore(
-            None,
-            None,
-            f"output adapter {decode} reads every output of the model, and a board returns "
-            "the first one only (score this model on this machine)",
-        )
-    if remote:
+    if getattr(context.target, "remote", False):
         # the device's own kernels: every output computed there, scored here
-        outputs = remote_outputs(context, x, batch)
+        every = decode is not None and adapter_spec(decode).outputs == "all"
+        outputs = remote_outputs(context, x, batch, every)
         predict = adapted(precomputed(outputs), decode)
     mismatch = context.task.check_outputs(predict(x[:1]), dataset)
     if mismatch:
@@ -95,9 +88,12 @@ def task_metric(context: MeasureContext) -> TaskScore:
     return TaskScore(value, len(x), None, dict(metrics), sample)
 
 
-def remote_outputs(context: MeasureContext, x: np.ndarray, batch_size: int) -> np.ndarray:
+def remote_outputs(
+    context: MeasureContext, x: np.ndarray, batch_size: int, every: bool = False
+) -> np.ndarray | list[np.ndarray]:
     """The model's outputs for ``x``, computed by a ``predict`` job on the row's target (the
-    inputs go over once, keyed by their sha256)."""
+    inputs go over once, keyed by their sha256): the first output, or with ``every`` the
+    list of all of them (for adapters that read them all)."""
     import tempfile
     from pathlib import Path
 
@@ -107,18 +103,27 @@ def remote_outputs(context: MeasureContext, x: np.ndarray, batch_size: int) -> n
         np.save(inputs, np.ascontiguousarray(x), allow_pickle=False)
         job = {**context.job(), "kind": "predict", "inputs": str(inputs), "batch_size": batch_size}
         job["outputs"] = str(folder / "outputs.npy")
+        if every:
+            job["all_outputs"] = True
         result = context.target.run(job)
-        return np.load(result["outputs"], allow_pickle=False)
+        loaded = np.load(result["outputs"], allow_pickle=False)
+        if not every:
+            return loaded
+        with loaded as archive:  # an .npz: output_0, output_1, ... in the model's order
+            return [archive[f"output_{k}"] for k in range(len(archive.files))]
 
 
-def precomputed(outputs: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """A ``predict`` that returns the next ``len(batch)`` rows of ``outputs`` (the task calls
-    it over the split in order, as it would call the model)."""
+def precomputed(outputs: np.ndarray | list[np.ndarray]) -> Callable[[np.ndarray], Any]:
+    """A ``predict`` that returns the next ``len(batch)`` rows of ``outputs`` (of each of
+    them, for a list of outputs); the task calls it over the split in order, as it would
+    call the model."""
     cursor = [0]
 
-    def predict(batch: np.ndarray) -> np.ndarray:
+    def predict(batch: np.ndarray) -> Any:
         start = cursor[0]
         cursor[0] = start + len(batch)
+        if isinstance(outputs, list):
+            return [o[start : start + len(batch)] for o in outputs]
         return outputs[start : start + len(batch)]
 
     return predict
