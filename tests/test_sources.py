@@ -145,3 +145,32 @@ def test_model_files_declare_their_task_and_adapter(tmp_path):
     onnx.save(model, tmp_path / "seg.onnx")
     with pytest.raises(UsageError, match="declare different tasks"):
         _declared_by_files("auto", tmp_path, tmp_path)
+
+
+def test_a_tflite_file_declares_its_task_in_a_metadata_entry(tmp_path):
+    """A metadata entry named edgebench (JSON in its buffer), written with the TFLite
+    schema's object API; the file still loads and runs."""
+    flatbuffers = pytest.importorskip("flatbuffers")
+    pytest.importorskip("ai_edge_litert.interpreter")
+    import json
+
+    from edgebench.build.artifacts import tflite_schema
+    from edgebench.build.metadata import model_metadata
+    from edgebench.runtimes import make_runtime
+
+    schema = tflite_schema()
+    data = (Path(__file__).parent / "data" / "digits_mlp.tflite").read_bytes()
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(data, 0))
+    declared = {"task": "detect", "output_adapter": "tflite-detection-postprocess"}
+    buffer = schema.BufferT()
+    buffer.data = list(json.dumps(declared).encode())
+    model.buffers.append(buffer)
+    entry = schema.MetadataT()
+    entry.name, entry.buffer = "edgebench", len(model.buffers) - 1
+    model.metadata = [*(model.metadata or []), entry]
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    path = tmp_path / "declared.tflite"
+    path.write_bytes(bytes(builder.Output()))
+    assert model_metadata(path, "tflite") == declared
+    assert make_runtime("litert").load(path, 1).input_shape == (8, 8, 1)
