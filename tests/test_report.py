@@ -209,6 +209,8 @@ def test_milestone_tables_head_the_metric_of_the_task():
             accuracy=value,
             metric="map50",
             metrics={"map50": value, "map": value / 2},
+            latency_mean_ms=0.1,
+            end_to_end_p50_ms=0.25,
         )
         for recipe, value in (("fp32", 0.76), ("int8", 0.75))
     ]
@@ -217,6 +219,8 @@ def test_milestone_tables_head_the_metric_of_the_task():
     assert "Accuracy" not in table.headers
     col = table.headers.index("mAP@[.5:.95]")
     assert [row[col] for row in table.rows] == ["38.00%", "37.50%"]
+    e2e = table.headers.index("End-to-end p50 [ms]")
+    assert table.headers[e2e - 1] == "Avg latency [ms]" and table.rows[0][e2e] == "0.250"
 
 
 def test_pictures_of_float_and_quantized_predictions(tmp_path):

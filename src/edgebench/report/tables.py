@@ -149,14 +149,20 @@ SECONDARY_METRICS: dict[str, tuple[str, str]] = {
 
 def task_columns(columns: Sequence[Column], rows: Sequence[Record]) -> list[Column]:
     """``columns`` for one table of a task: the accuracy column headed by the task's
-    metric (mIoU, mAP@0.5), and the task's second metric beside it when rows have it."""
+    metric (mIoU, mAP@0.5), and the task's second metric beside it when rows have it; the
+    end-to-end latency (invoke + post-processing) after the latency when rows have it."""
     metric = next((r.metric for r in rows if r.metric), "accuracy")
     accuracy = COLUMNS["accuracy"]
     second, header = SECONDARY_METRICS.get(metric, ("", ""))
+    end_to_end = any(r.end_to_end_p50_ms is not None for r in rows)
+    latency = {COLUMNS[k].header for k in ("p50", "mean") if k in COLUMNS}
     result: list[Column] = []
     for column in columns:
         if column is not accuracy:
             result.append(column)
+            if end_to_end and column.header in latency:
+                result.append(field_column("end_to_end_p50_ms", "End-to-end p50 [ms]", "{:.3f}"))
+                end_to_end = False
             continue
         result.append(Column(METRIC_HEADERS.get(metric, metric), accuracy.value, accuracy.fmt))
         if any((r.metrics or {}).get(second) is not None for r in rows):
