@@ -2,7 +2,8 @@
 
 Fails when a variant loses more accuracy against the fp32 baseline of the same
 model, dataset and runtime than its threshold allows (``--max-accuracy-drop`` and
-the per-family thresholds, see ``edgebench.thresholds``).
+the per-family thresholds, see ``edgebench.thresholds``), and when the model's outputs or
+the dataset's labels are not what the task scores (both named).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ def test_accuracy(edgebench, edgebench_variant, edgebench_record):
         row.null_reasons.update(result.null_reasons)
         if threshold.points is None:
             row.null_reasons["accuracy_threshold"] = threshold.source
+    if result.failure:  # the model's outputs or the data are not what the task scores
+        pytest.fail(result.failure, pytrace=False)
     if result.drop_points is not None:
         failure = accuracy_drop_failure(
             edgebench_variant.id,

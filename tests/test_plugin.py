@@ -589,3 +589,20 @@ def test_a_profile_without_hosts_says_it_ran_on_this_machine(project):
     assert record["device"] == "rpi4" and record["device_host"] is None
     assert "no hosts" in record["null_reasons"]["device_host"]
     assert record["device_facts"]["cpu"] and record["device_facts"]["cores"] >= 1
+
+
+def test_a_model_or_dataset_that_is_not_for_the_task_fails_its_accuracy_test(project):
+    """A classifier scored as a segmenter fails with both shapes named; a classification
+    dataset scored under the segment task fails with both tasks named. Latency still runs."""
+    args = ("bench", "--model", "models/digits_mlp.onnx", "--runtimes", "onnxruntime")
+    args += ("--threads", "1", "--edgebench-json", "run.json", *QUICK)
+    result = project.runpytest(*args, "--task", "segment", "--dataset", "shapes-seg")
+    result.stdout.fnmatch_lines(
+        [
+            "*task segment needs per-pixel scores over the 4 classes of shapes-seg*the model gives (1, 10)*"
+        ]
+    )
+    outcomes = result.parseoutcomes()
+    assert outcomes["failed"] == 1 and outcomes["passed"] >= 1
+    result = project.runpytest(*args, "--task", "segment", "--dataset", "digits")
+    result.stdout.fnmatch_lines(["*dataset digits has classify labels and the task is segment*"])

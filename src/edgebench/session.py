@@ -51,6 +51,8 @@ class AccuracyResult:
     metrics: dict[str, Any] | None = None
     #: the prediction on the first test image (segmentation and detection).
     sample: dict[str, Any] | None = None
+    #: why the accuracy test fails although nothing raised (a model/task mismatch).
+    failure: str | None = None
 
     def values(self) -> dict[str, Any]:
         """Record fields."""
@@ -368,7 +370,8 @@ class EdgebenchSession:
                     "metrics",
                 )
             }
-            return AccuracyResult(None, None, None, None, reasons)
+            failure = f"{variant.id}: {score.reason}" if score.failed else None
+            return AccuracyResult(None, None, None, None, reasons, failure=failure)
         found = {"metric": self.task.headline, "metrics": score.metrics, "sample": score.sample}
         if variant.recipe.is_baseline:
             return AccuracyResult(accuracy, accuracy, 0.0, samples, **found)

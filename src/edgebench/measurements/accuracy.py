@@ -33,6 +33,9 @@ class TaskScore:
     metrics: dict[str, Any] = field(default_factory=dict)
     #: what the model predicted for the first test image (tasks with a ``sample``).
     sample: dict[str, Any] | None = None
+    #: the metric is null because the model or the data is not what the task scores (the
+    #: accuracy test fails with the reason), not merely unmeasurable here.
+    failed: bool = False
 
 
 def task_metric(context: MeasureContext) -> TaskScore:
@@ -49,6 +52,7 @@ def task_metric(context: MeasureContext) -> TaskScore:
             None,
             f"dataset {dataset.name} has {dataset.task} labels and the task is "
             f"{context.task.name} (--task {dataset.task} scores it)",
+            failed=True,
         )
     assert dataset.x_test is not None and dataset.y_test is not None
     session = context.load()
@@ -69,7 +73,9 @@ def task_metric(context: MeasureContext) -> TaskScore:
         predict = adapted(precomputed(outputs), decode)
     mismatch = context.task.check_outputs(predict(x[:1]), dataset)
     if mismatch:
-        return TaskScore(None, None, mismatch)
+        # a classifier whose class count differs keeps a null accuracy; outputs that are not
+        # what a segmentation or detection task scores fail the model's accuracy test
+        return TaskScore(None, None, mismatch, failed=dataset.task != "classify")
     if outputs is not None:
         predict = adapted(precomputed(outputs), decode)  # from the start again
     first: list[np.ndarray] = []
