@@ -80,6 +80,14 @@ class Matrix:
 def exclusion_reason(source: ModelSource, recipe: Recipe, runtime: str) -> str | None:
     """Why ``recipe`` of ``source`` cannot run on ``runtime``, or ``None`` when it can."""
     fmt = artifact_format(runtime)
+    if isinstance(source, ModelFile) and source.is_torch:
+        if fmt != "onnx":
+            return (
+                f"PyTorch files run on ONNX Runtime (exported with torch.onnx.export); the "
+                f"conversion to {fmt} is not built yet"
+            )
+        if recipe.needs_keras:
+            return f"recipe {recipe.id} needs a Keras model; {source.id} is a PyTorch file"
     if isinstance(source, ModelFile) and source.native_format is not None:
         if source.native_format != fmt:
             other = (

@@ -266,7 +266,16 @@ class ArtifactBuilder:
         if not recipe.supports(artifact_format):
             raise UsageError(f"recipe {recipe.id} cannot be expressed as {artifact_format}")
         export = recipe.export_step or Float32()
-        if isinstance(source, ModelFile) and source.native_format is not None:
+        if isinstance(source, ModelFile) and source.is_torch:
+            if artifact_format != "onnx" or recipe.needs_keras:
+                raise UsageError(
+                    f"recipe {recipe.id} cannot be applied to {source.id} as {artifact_format}"
+                )
+            if export.token == "fp32" and not recipe.model_steps:
+                return self._torch_onnx(source, dataset)
+            model = None
+            parent_key, parent_meta = self._torch_onnx_key(source, dataset), {}
+        elif isinstance(source, ModelFile) and source.native_format is not None:
             if export.token == "fp32" and not recipe.model_steps:
                 return self._native_artifact(source, artifact_format)
             if recipe.needs_keras or source.native_format != artifact_format:
@@ -331,6 +340,53 @@ class ArtifactBuilder:
             trainable_params=entry.meta.get("trainable_params"),
             macs=entry.meta.get("macs"),
             training=entry.meta.get("training"),
+            output_adapter=self.output_adapter(source),
+        )
+
+    def _torch_onnx_key(self, source: ModelFile, dataset: Dataset) -> str:
+        return cache_key(
+            pipeline=PIPELINE_VERSION,
+            kind="torch-onnx",
+            sha256=tree_sha256(source.path),
+            file_kind=source.kind,
+            input_shape=list(self._torch_input_shape(dataset)),
+            tools={**self.tool_versions, **package_versions(("torch", "onnxscript"))},
+        )
+
+    def _torch_input_shape(self, dataset: Dataset) -> tuple[int, ...]:
+        shape = dataset.sample_shape
+        if shape is None or len(shape) != 3:
+            raise UsageError(
+                f"PyTorch files are exported at the dataset's image size; {dataset.name} has "
+                f"samples of {shape}"
+            )
+        return tuple(int(d) for d in shape)
+
+    def _torch_onnx(self, source: ModelFile, dataset: Dataset) -> Artifact:
+        """A PyTorch file exported to ONNX (NHWC input of the dataset's image size), cached."""
+        input_shape = self._torch_input_shape(dataset)
+
+        def build(folder: Path) -> dict[str, Any]:
+            from edgebench.build.torch_export import export_onnx, load_torch_model
+
+            self._log(f"exporting {source.id} to ONNX at input {input_shape}")
+            module = load_torch_model(source.path, source.kind)
+            meta = export_onnx(module, input_shape, folder / "model.onnx")
+            steps = [{"step": "torch-export", **meta, "source_kind": source.kind}]
+            return {"steps": steps, "facts": read_facts(folder / "model.onnx", "onnx")}
+
+        entry = self.cache.get_or_build(self._torch_onnx_key(source, dataset), build)
+        artifact = describe_artifact(
+            entry.file("model.onnx"),
+            "onnx",
+            build_seconds=entry.build_seconds,
+            cache_hit=entry.hit,
+            tool_versions=self.tool_versions,
+            facts=entry.meta.get("facts"),
+        )
+        return replace(
+            artifact,
+            steps=list(entry.meta.get("steps", [])),
             output_adapter=self.output_adapter(source),
         )
 

@@ -26,8 +26,12 @@ FILE_KINDS: dict[str, str] = {
     ".hdf5": "h5",
     ".onnx": "onnx",
     ".tflite": "tflite",
+    ".pt": "torchscript",
+    ".pt2": "torch-export",
 }
 KERAS_KINDS = frozenset({"keras", "h5", "savedmodel"})
+#: PyTorch files: exported to ONNX (``build.torch_export``), never unpickled.
+TORCH_KINDS = frozenset({"torchscript", "torch-export"})
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,11 @@ class ModelFile:
     def is_keras(self) -> bool:
         """Whether the file holds a Keras/TensorFlow model that can be converted and compressed."""
         return self.kind in KERAS_KINDS
+
+    @property
+    def is_torch(self) -> bool:
+        """Whether the file holds a PyTorch model (TorchScript or a torch.export program)."""
+        return self.kind in TORCH_KINDS
 
     @property
     def native_format(self) -> str | None:

@@ -1,0 +1,119 @@
+"""PyTorch model files: loaded without unpickling, exported to ONNX in NHWC.
+
+- ``.pt``: a TorchScript archive (``torch.jit.save``), loaded with ``torch.jit.load``;
+- ``.pt2``: a ``torch.export`` program (``torch.export.save``), loaded with
+  ``torch.export.load``.
+
+A ``.pt`` that is not a TorchScript archive is usually a pickled module
+(``torch.save(model)``); ``torch.load`` on it would run whatever the pickle says, so it is
+refused with how to save the model instead. Exported models take NHWC input like every
+other artifact here: a permute to NCHW is the first op of the graph (the one place the
+layout is handled), so datasets, calibration and runtimes see the same input as for Keras
+models. The ONNX export tries the dynamo exporter first and falls back to the TorchScript
+one; the record says which ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from edgebench.errors import ConversionError
+
+TORCH_KINDS: dict[str, str] = {".pt": "torchscript", ".pt2": "torch-export"}
+
+
+def import_torch() -> Any:
+    """torch, or a ``ConversionError`` saying how to install its CPU build."""
+    try:
+        import torch
+    except ImportError as exc:
+        raise ConversionError(
+            'PyTorch files need torch: pip install "edgebench[torch]" (the CPU build: '
+            "pip install torch --index-url https://download.pytorch.org/whl/cpu)"
+        ) from exc
+    return torch
+
+
+def load_torch_model(path: Path, kind: str) -> Any:
+    """The module (TorchScript) or exported program's module in ``path``, in eval mode."""
+    torch = import_torch()
+    if kind == "torchscript":
+        if not zipfile.is_zipfile(path) or not _is_torchscript(path):
+            raise ConversionError(
+                f"{path.name} is not a TorchScript archive (a pickled model saved with "
+                "torch.save? edgebench does not unpickle files: torch.load runs the code a "
+                "pickle names). Save it with torch.jit.save(torch.jit.script(model)) or "
+                "torch.export.save(torch.export.export(model, (example,)), 'model.pt2')"
+            )
+        try:
+            module = torch.jit.load(str(path), map_location="cpu")
+        except Exception as exc:  # noqa: BLE001 - torch's own reasons, reworded
+            raise ConversionError(f"torch.jit.load refused {path.name}: {exc}") from exc
+        return module.eval()
+    try:
+        program = torch.export.load(str(path))
+    except Exception as exc:  # noqa: BLE001 - torch's own reasons, reworded
+        raise ConversionError(f"torch.export.load refused {path.name}: {exc}") from exc
+    return program.module()
+
+
+def _is_torchscript(path: Path) -> bool:
+    """A TorchScript archive holds ``code/`` (the scripted source) beside ``data.pkl``."""
+    with zipfile.ZipFile(path) as archive:
+        return any("/code/" in name or name.startswith("code/") for name in archive.namelist())
+
+
+def export_onnx(module: Any, input_shape: tuple[int, ...], out_path: Path) -> dict[str, Any]:
+    """Export ``module`` (NCHW input) to ONNX, then give the graph an NHWC input of
+    ``input_shape`` (H, W, C) through a leading Transpose, with a dynamic batch; returns
+    what ran (exporter, opset)."""
+    torch = import_torch()
+    height, width, channels = input_shape
+    example = torch.zeros((1, channels, height, width), dtype=torch.float32)
+    errors = []
+    for exporter in ("dynamo", "torchscript"):
+        try:
+            # the dynamo exporter prints its progress; the run's output is pytest's
+            with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
+                torch.onnx.export(
+                    module,
+                    (example,),
+                    str(out_path),
+                    input_names=["input_nchw"],
+                    output_names=["output"],
+                    dynamic_axes={"input_nchw": {0: "batch"}, "output": {0: "batch"}},
+                    opset_version=18,
+                    dynamo=exporter == "dynamo",
+                )
+            to_nhwc_input(out_path, input_shape)
+            return {"exporter": f"torch.onnx.export ({exporter})", "opset": 18, "layout": "NHWC"}
+        except Exception as exc:  # noqa: BLE001 - try the other exporter, then say both
+            errors.append(f"{exporter}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+    raise ConversionError("torch.onnx.export refused the model: " + "; ".join(errors))
+
+
+def to_nhwc_input(path: Path, input_shape: tuple[int, ...]) -> None:
+    """Replace the graph's NCHW input by an NHWC one of ``input_shape`` (H, W, C) feeding a
+    Transpose to NCHW: the one place the layout is handled."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    old = graph.input[0]
+    nchw = old.name
+    height, width, channels = input_shape
+    nhwc = helper.make_tensor_value_info(
+        "input", TensorProto.FLOAT, ["batch", height, width, channels]
+    )
+    graph.node.insert(
+        0, helper.make_node("Transpose", ["input"], [nchw], perm=[0, 3, 1, 2], name="nhwc_to_nchw")
+    )
+    graph.input.remove(old)
+    graph.input.insert(0, nhwc)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
