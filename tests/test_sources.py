@@ -72,9 +72,9 @@ def test_discovery_of_dropped_files(tmp_path):
 
 
 def test_model_file_rejects_unknown_types(tmp_path):
-    (tmp_path / "m.pt").write_bytes(b"x")
-    with pytest.raises(UsageError, match="unknown model file type '.pt'"):
-        model_file(tmp_path / "m.pt")
+    (tmp_path / "m.caffemodel").write_bytes(b"x")
+    with pytest.raises(UsageError, match="unknown model file type '.caffemodel'"):
+        model_file(tmp_path / "m.caffemodel")
     (tmp_path / "folder").mkdir()
     with pytest.raises(UsageError, match="not a SavedModel"):
         model_file(tmp_path / "folder")
