@@ -7,10 +7,12 @@ A test id reads like the row it produces:
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from edgebench.build.sources import ModelFile, ModelSource
+from edgebench.build.zoo import ZooSpec
 from edgebench.data.datasets import dataset_id
 from edgebench.recipes import Recipe
 from edgebench.runtimes.registry import artifact_format, runtimes_for_format
@@ -88,6 +90,28 @@ def exclusion_reason(source: ModelSource, recipe: Recipe, runtime: str) -> str |
             )
         if recipe.needs_keras:
             return f"recipe {recipe.id} needs a Keras model; {source.id} is a PyTorch file"
+    if isinstance(source, ZooSpec) and source.framework == "torch":
+        if importlib.util.find_spec("torch") is None:
+            return (
+                f"{source.id} is a PyTorch model and torch is not installed: "
+                'pip install "edgebench[torch]" (the README says how to get the CPU build)'
+            )
+        obstacle = recipe.torch_obstacle()
+        if obstacle is not None:
+            return f"recipe {recipe.id} on {source.id}: {obstacle}"
+        if fmt == "tflite":
+            if recipe.export_step is not None and recipe.export_step.token != "fp32":
+                return (
+                    f"recipe {recipe.id}: PyTorch models reach {runtime} through litert-torch's "
+                    "float conversion; its quantizers are not built in yet"
+                )
+            if importlib.util.find_spec("litert_torch") is None:
+                return (
+                    f"{source.id} is a PyTorch model and litert-torch (its converter to "
+                    f'.tflite) is not installed: pip install "edgebench[litert-torch]"'
+                )
+        if fmt not in ("onnx", "tflite"):
+            return f"PyTorch models are exported to .onnx and .tflite, not {fmt}"
     if isinstance(source, ModelFile) and source.native_format is not None:
         if source.native_format != fmt:
             other = (

@@ -21,6 +21,7 @@ import numpy as np
 
 from edgebench.build.artifacts import Artifact, describe_artifact, read_facts
 from edgebench.build.budget import (
+    TrainingBudget,
     plan_training,
     split_validation,
     training_settings,
@@ -102,6 +103,8 @@ class ArtifactBuilder:
             budget = plan_training(
                 len(dataset.x_train), architecture.training, epochs=self.train_epochs
             )
+        if architecture.framework == "torch":
+            return self._torch_zoo_float_model(spec, dataset, budget)
         key = cache_key(
             pipeline=PIPELINE_VERSION,
             kind="zoo-float",
@@ -184,6 +187,108 @@ class ArtifactBuilder:
             key, entry.file("model.keras"), "keras", entry.meta.get("params"), entry.meta
         )
 
+    def _torch_builder(self, spec: ZooSpec, dataset: Dataset) -> Any:
+        """A function that builds the PyTorch zoo module of ``spec`` for ``dataset``."""
+        from edgebench.pytorch.modules import import_torch
+
+        architecture = self.architectures[spec.name]
+        params = spec.builder_params(architecture)
+        input_shape = architecture.input_shape_for(dataset.sample_shape)
+        num_classes = dataset.num_classes or 10
+        torch = import_torch()
+        return lambda: architecture.module.build(torch, input_shape, num_classes, **params)
+
+    def _torch_zoo_float_model(
+        self, spec: ZooSpec, dataset: Dataset, budget: TrainingBudget | None
+    ) -> FloatModel:
+        """A PyTorch zoo module trained on ``dataset`` (the same budget, split, seed and
+        progress as a Keras one), cached as structure + weights (``pytorch.modules``)."""
+        architecture = self.architectures[spec.name]
+        params = spec.builder_params(architecture)
+        input_shape = architecture.input_shape_for(dataset.sample_shape)
+        num_classes = dataset.num_classes or 10
+        key = cache_key(
+            pipeline=PIPELINE_VERSION,
+            kind="torch-zoo-float",
+            architecture=spec.name,
+            architecture_sha256=architecture.source_sha256,
+            params=params,
+            input_shape=input_shape,
+            num_classes=num_classes,
+            dataset=dataset.fingerprint,
+            training=None if budget is None else budget.as_record(),
+            seed=self.seed,
+            tools=self._torch_tools(),
+        )
+
+        def build(folder: Path) -> dict[str, Any]:
+            from edgebench.build.training import summary_line
+            from edgebench.pytorch.modules import count_macs, count_parameters, save_module
+            from edgebench.pytorch.training import (
+                check_task,
+                configure_torch_threads,
+                fit,
+                seed_torch,
+            )
+
+            threads = configure_torch_threads()
+            seed_torch(self.seed)
+            module = self._torch_builder(spec, dataset)()
+            meta: dict[str, Any] = {
+                "input_shape": list(input_shape),
+                "num_classes": num_classes,
+                "framework": "torch",
+            }
+            if budget is not None:
+                assert dataset.x_train is not None and dataset.y_train is not None
+                check_task(dataset.task)
+                what = f"training {spec.id} on {dataset.name}"
+                self._log(f"{what} (PyTorch): {budget.as_record()} (cached afterwards)")
+                x_all = adapt_images(dataset.x_train, input_shape)
+                train, val = split_validation(len(x_all), budget.validation_samples, self.seed)
+                result = fit(
+                    module,
+                    budget,
+                    (x_all[train], dataset.y_train[train]),
+                    validation=(x_all[val], dataset.y_train[val]),
+                    test=None
+                    if dataset.x_test is None or dataset.y_test is None
+                    else (adapt_images(dataset.x_test, input_shape), dataset.y_test),
+                    seed=self.seed,
+                    title=what,
+                    progress=self.progress,
+                )
+                self.progress.line(
+                    summary_line(f"trained {spec.id} on {dataset.name}", budget, result)
+                )
+                meta["training"] = {
+                    **budget.as_record(),
+                    **result.as_record(),
+                    **threads,
+                    "framework": "torch",
+                    "input_pipeline": "torch tensors (NCHW), seeded shuffles",
+                }
+                meta.update(train_seconds=result.seconds, torch_test_accuracy=result.test_accuracy)
+            else:
+                meta["training"] = "none (dataset has no labels; weights are random)"
+            module.eval()
+            meta["params"] = count_parameters(module)
+            meta["trainable_params"] = meta["params"]
+            meta["macs"] = count_macs(module, input_shape)
+            save_module(module, folder)
+            return meta
+
+        entry = self.cache.get_or_build(key, build)
+        return FloatModel(
+            key, entry.file("weights.pt").parent, "torch", entry.meta["params"], entry.meta
+        )
+
+    def _torch_tools(self) -> dict[str, str]:
+        return {
+            **self.tool_versions,
+            **package_versions(("torch", "torch-pruning", "onnxscript", "litert-torch")),
+        }
+
     def file_float_model(self, source: ModelFile) -> FloatModel:
         """A user's Keras file as the float model (keyed by its bytes)."""
         key = cache_key(kind="file-float", sha256=tree_sha256(source.path), file_kind=source.kind)
@@ -219,6 +324,10 @@ class ArtifactBuilder:
                 tools=self.tool_versions,
             )
 
+            if model.kind == "torch":
+                model = self._torch_step(source, dataset, recipe, step, parent, key)
+                continue
+
             def build(
                 folder: Path,
                 step: Any = step,
@@ -248,6 +357,49 @@ class ArtifactBuilder:
                 key, entry.file("model.keras"), "keras", entry.meta.get("params"), entry.meta
             )
         return model
+
+    def _torch_step(
+        self,
+        source: ModelSource,
+        dataset: Dataset,
+        recipe: Recipe,
+        step: Any,
+        parent: FloatModel,
+        key: str,
+    ) -> FloatModel:
+        """One model step of a recipe applied to a PyTorch zoo module, cached."""
+        assert isinstance(source, ZooSpec)
+        if not step.supports_torch():
+            raise UsageError(f"step {step.token} has no PyTorch implementation")
+        input_shape = tuple(parent.meta["input_shape"])
+
+        def build(folder: Path) -> dict[str, Any]:
+            from edgebench.pytorch.modules import (
+                count_macs,
+                count_parameters,
+                load_module,
+                save_module,
+            )
+
+            self._log(f"applying {step.token} to {source.id} (PyTorch)")
+            module = load_module(self._torch_builder(source, dataset), parent.path)
+            meta = step.transform_torch(module, self._context(source, dataset, recipe))
+            module.eval()
+            save_module(module, folder)
+            return {
+                "params": count_parameters(module),
+                "trainable_params": count_parameters(module),
+                "macs": count_macs(module, input_shape),  # type: ignore[arg-type]
+                "input_shape": list(input_shape),
+                "framework": "torch",
+                "steps": [*parent.meta.get("steps", []), {**step.describe(), **meta}],
+                "training": parent.meta.get("training"),
+            }
+
+        entry = self.cache.get_or_build(key, build)
+        return FloatModel(
+            key, entry.file("weights.pt").parent, "torch", entry.meta.get("params"), entry.meta
+        )
 
     def _fine_tune_key(self, step: Any) -> dict[str, Any] | None:
         """What decides a training step's budget besides its parent and token (``None``
@@ -304,9 +456,14 @@ class ArtifactBuilder:
 
             self._log(f"building {source.id} {recipe.id} as {artifact_format}")
             keras_model = None
-            if model is not None and (export.needs_keras or export.token == "fp32"):
-                keras_model = load_keras_model(model.path, model.kind)
-            meta = export.export(keras_model, artifact_format, folder / filename, context)
+            if model is not None and model.kind == "torch":
+                meta = self._torch_export(
+                    source, dataset, model, export, artifact_format, folder / filename, context
+                )
+            else:
+                if model is not None and (export.needs_keras or export.token == "fp32"):
+                    keras_model = load_keras_model(model.path, model.kind)
+                meta = export.export(keras_model, artifact_format, folder / filename, context)
             params = model.params if model is not None else None
             if params is None and keras_model is not None:
                 params = int(keras_model.count_params())
@@ -342,6 +499,37 @@ class ArtifactBuilder:
             training=entry.meta.get("training"),
             output_adapter=self.output_adapter(source),
         )
+
+    def _torch_export(
+        self,
+        source: ModelSource,
+        dataset: Dataset,
+        model: FloatModel,
+        export: Any,
+        artifact_format: str,
+        out_path: Path,
+        context: _Context,
+    ) -> dict[str, Any]:
+        """Write the artifact of a PyTorch zoo model: a float export (ONNX through
+        ``torch.onnx.export``, TFLite through litert-torch), or an export step that starts
+        from the float ONNX file (the ONNX Runtime quantizers)."""
+        assert isinstance(source, ZooSpec)
+        if export.token != "fp32":
+            if export.needs_keras:
+                raise UsageError(
+                    f"step {export.token} converts a Keras model; {source.id} is a PyTorch model"
+                )
+            return export.export(None, artifact_format, out_path, context)
+        from edgebench.build.torch_export import export_onnx, export_tflite
+        from edgebench.pytorch.modules import load_module
+
+        module = load_module(self._torch_builder(source, dataset), model.path)
+        input_shape = tuple(model.meta["input_shape"])
+        if artifact_format == "onnx":
+            meta = export_onnx(module, input_shape, out_path)
+        else:
+            meta = export_tflite(module, input_shape, out_path)
+        return {"step": "torch-export", **meta}
 
     def _torch_onnx_key(self, source: ModelFile, dataset: Dataset) -> str:
         return cache_key(
@@ -476,6 +664,17 @@ class _Context:
         return calibration_inputs(
             self._dataset, input_shape, self.calibration_samples, self._builder.seed
         )
+
+    def model_input_shape(self) -> tuple[int, int, int]:
+        """The zoo model's input (H, W, C) for this dataset; the dataset's sample shape for
+        a model file."""
+        if isinstance(self._source, ZooSpec):
+            architecture = self._builder.architectures[self._source.name]
+            return architecture.input_shape_for(self._dataset.sample_shape)
+        shape = self._dataset.sample_shape
+        if shape is None or len(shape) != 3:
+            raise UsageError(f"{self._dataset.name} has no image shape (samples of {shape})")
+        return (int(shape[0]), int(shape[1]), int(shape[2]))
 
     def float_onnx(self) -> Path:
         """The float ONNX export of the model after the recipe's model steps."""

@@ -117,3 +117,58 @@ def to_nhwc_input(path: Path, input_shape: tuple[int, ...]) -> None:
     graph.input.insert(0, nhwc)
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
+
+
+class NHWCInput:
+    """Wraps an NCHW module so that it takes NHWC images (a permute as its first op)."""
+
+    def __new__(cls, module: Any) -> Any:
+        torch = import_torch()
+
+        class _NHWC(torch.nn.Module):  # type: ignore[misc, name-defined]
+            def __init__(self) -> None:
+                super().__init__()
+                self.inner = module
+
+            def forward(self, x: Any) -> Any:
+                return self.inner(x.permute(0, 3, 1, 2))
+
+        return _NHWC().eval()
+
+
+def import_litert_torch() -> Any:
+    """litert_torch (Google's PyTorch-to-LiteRT converter), or a ``ConversionError``."""
+    try:
+        import litert_torch
+    except ImportError as exc:
+        raise ConversionError(
+            "converting a PyTorch model to .tflite needs litert-torch: "
+            'pip install "edgebench[litert-torch]" (see the README, PyTorch models)'
+        ) from exc
+    return litert_torch
+
+
+def export_tflite(module: Any, input_shape: tuple[int, ...], out_path: Path) -> dict[str, Any]:
+    """Convert ``module`` (NCHW input) to a ``.tflite`` file with an NHWC input of
+    ``input_shape`` (H, W, C), batch 1, through litert-torch; the converter's refusal is a
+    ``ConversionError`` with its message."""
+    torch = import_torch()
+    litert_torch = import_litert_torch()
+    height, width, channels = input_shape
+    example = torch.zeros((1, height, width, channels), dtype=torch.float32)
+    try:
+        # the converter prints its stages; the run's output is pytest's
+        with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
+            converted = litert_torch.convert(NHWCInput(module), (example,))
+            converted.export(str(out_path))
+    except Exception as exc:  # noqa: BLE001 - the converter's own reason, reworded
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        raise ConversionError(
+            f"litert-torch refused the model: {type(exc).__name__}: {first}"
+        ) from exc
+    version = getattr(litert_torch, "__version__", None)
+    if version is None:
+        from edgebench.provenance import package_versions
+
+        version = package_versions(("litert-torch",)).get("litert-torch")
+    return {"exporter": f"litert-torch {version}", "layout": "NHWC", "batch": 1}

@@ -145,13 +145,15 @@ def progress_callback(progress: Progress, title: str, budget: TrainingBudget) ->
             self.bar.update(1)
             if batch % 10 == 0 or batch + 1 == budget.steps_per_epoch:
                 shown = {**logs, **self.validation}
-                self.bar.set_postfix(_postfix(self.epoch, budget.epochs, shown), refresh=False)
+                self.bar.set_postfix(
+                    progress_postfix(self.epoch, budget.epochs, shown), refresh=False
+                )
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             # the last validation accuracy stays on the bar through the next epoch
             logs = logs or {}
             self.validation = {k: v for k, v in logs.items() if k == "val_accuracy"}
-            self.bar.set_postfix(_postfix(epoch + 1, budget.epochs, logs), refresh=False)
+            self.bar.set_postfix(progress_postfix(epoch + 1, budget.epochs, logs), refresh=False)
 
         def on_train_end(self, logs: Any = None) -> None:
             if self.bar is not None:
@@ -160,7 +162,8 @@ def progress_callback(progress: Progress, title: str, budget: TrainingBudget) ->
     return _ProgressCallback()
 
 
-def _postfix(epoch: int, epochs: int, logs: dict[str, Any]) -> dict[str, str]:
+def progress_postfix(epoch: int, epochs: int, logs: dict[str, Any]) -> dict[str, str]:
+    """What a training bar shows beside the count: epoch, loss, accuracy, validation accuracy."""
     shown = {"epoch": f"{epoch}/{epochs}"}
     for key, label in (("loss", "loss"), ("accuracy", "acc"), ("val_accuracy", "val_acc")):
         if key in logs:

@@ -48,6 +48,12 @@ class Architecture:
         return training_settings(getattr(self.module, "TRAINING", {}))
 
     @property
+    def framework(self) -> str:
+        """What ``build`` returns: ``keras`` (a Keras model, the default) or ``torch`` (a
+        ``torch.nn.Module`` taking NCHW images and returning logits)."""
+        return str(getattr(self.module, "FRAMEWORK", "keras"))
+
+    @property
     def task(self) -> str:
         """The task the architecture's outputs are for (``TASK``; ``classify`` if unset)."""
         return str(getattr(self.module, "TASK", "classify"))
@@ -110,6 +116,8 @@ class ZooSpec:
 
     name: str
     params: tuple[tuple[str, Any], ...] = field(default=())
+    #: the architecture's framework (``keras`` or ``torch``); not part of the id.
+    framework: str = field(default="keras", compare=False)
 
     @property
     def id(self) -> str:
@@ -153,4 +161,4 @@ def parse_zoo_spec(text: str, architectures: dict[str, Architecture]) -> ZooSpec
             f"its parameters: {', '.join(sorted(defaults)) or 'none'}"
         )
     changed = tuple(sorted((k, v) for k, v in params.items() if defaults.get(k) != v))
-    return ZooSpec(name, changed)
+    return ZooSpec(name, changed, architectures[name].framework)

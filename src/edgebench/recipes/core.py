@@ -73,6 +73,10 @@ class BuildContext(Protocol):
         """The float ``.onnx`` export of the model this export step starts from (cached)."""
         ...
 
+    def model_input_shape(self) -> tuple[int, int, int]:
+        """The model's input (H, W, C) for this dataset (PyTorch steps build examples)."""
+        ...
+
     def log(self, message: str) -> None:
         """Progress output (shown with ``pytest -s``)."""
         ...
@@ -140,6 +144,15 @@ class Step:
         """(model stage) Return the transformed Keras model and metadata about it."""
         raise NotImplementedError(f"{self.token} is not a model step")
 
+    def supports_torch(self) -> bool:
+        """(model stage) Whether :meth:`transform_torch` can apply the step to a PyTorch
+        module."""
+        return False
+
+    def transform_torch(self, module: Any, context: BuildContext) -> dict[str, Any]:
+        """(model stage) Transform the ``torch.nn.Module`` in place; return metadata."""
+        raise NotImplementedError(f"{self.token} has no PyTorch implementation")
+
     def export(
         self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
     ) -> dict[str, Any]:
@@ -202,6 +215,15 @@ class FineTuned(Step):
         """The inner step, fine-tuned for the bound epochs."""
         return self.inner.fine_tuned(  # type: ignore[attr-defined]
             model, context, self.fine_tune.epochs, "recipe"
+        )
+
+    def supports_torch(self) -> bool:
+        return self.inner.supports_torch()
+
+    def transform_torch(self, module: Any, context: BuildContext) -> dict[str, Any]:
+        """(PyTorch) The inner step, fine-tuned for the bound epochs."""
+        return self.inner.fine_tuned_torch(  # type: ignore[attr-defined]
+            module, context, self.fine_tune.epochs, "recipe"
         )
 
 
@@ -287,6 +309,21 @@ class Recipe:
     def needs_keras(self) -> bool:
         """Whether any step needs a Keras model as its input."""
         return any(step.needs_keras for step in self.steps if step.token != "fp32")
+
+    def torch_obstacle(self) -> str | None:
+        """Why the recipe cannot be applied to a PyTorch model, or ``None`` when it can:
+        model steps with a PyTorch implementation, then a float export or an export step
+        that starts from the exported ONNX file."""
+        for step in self.model_steps:
+            if not step.supports_torch():
+                return (
+                    f"step {step.token} has no PyTorch implementation (PyTorch models take "
+                    "sprune, prune, ft and the ONNX Runtime quantizers)"
+                )
+        export = self.export_step
+        if export is not None and export.token != "fp32" and export.needs_keras:
+            return f"step {export.token} converts a Keras model; PyTorch models are exported"
+        return None
 
     @property
     def bits(self) -> int | None:

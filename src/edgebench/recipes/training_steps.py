@@ -116,6 +116,23 @@ class FineTune(Step):
         meta = _fit(model, context, self.epochs, "recipe", [KeepZeros()] if masks else [])
         return model, meta
 
+    def supports_torch(self) -> bool:
+        return True
+
+    def transform_torch(self, module: Any, context: BuildContext) -> dict[str, Any]:
+        """Fine-tune a PyTorch module in place, keeping exact zeros at zero."""
+        from edgebench.pytorch.pruning import keep_zeros
+        from edgebench.pytorch.training import fine_tune
+
+        return fine_tune(
+            module,
+            context,
+            self.epochs,
+            "recipe",
+            lr_fraction=FINE_TUNE_LR_FRACTION,
+            after_step=keep_zeros(module),
+        )
+
 
 def _kernels(model: Any) -> list[Any]:
     names = ("kernel", "depthwise_kernel", "pointwise_kernel")
@@ -142,6 +159,17 @@ class WrappedTraining(Step):
     def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
         """Fine-tuned for ``--fine-tune-epochs``, else the default 2 epochs."""
         return self.fine_tuned(model, context, *context.fine_tune_epochs(DEFAULT_FINE_TUNE_EPOCHS))
+
+    def fine_tuned_torch(
+        self, module: Any, context: BuildContext, epochs: int, chosen_by: str
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def transform_torch(self, module: Any, context: BuildContext) -> dict[str, Any]:
+        """(PyTorch) Fine-tuned for ``--fine-tune-epochs``, else the default 2 epochs."""
+        return self.fine_tuned_torch(
+            module, context, *context.fine_tune_epochs(DEFAULT_FINE_TUNE_EPOCHS)
+        )
 
 
 def _tfmot() -> Any:
@@ -210,6 +238,30 @@ class Prune(WrappedTraining):
         stripped = sparsity.strip_pruning(wrapped)
         meta["kernel_sparsity"] = _kernel_sparsity(stripped)
         return stripped, meta
+
+    def supports_torch(self) -> bool:
+        return self.schedule == "constant"
+
+    def fine_tuned_torch(
+        self, module: Any, context: BuildContext, epochs: int, chosen_by: str
+    ) -> dict[str, Any]:
+        """``torch.nn.utils.prune`` L1 masks at the sparsity, fine-tuned through the masks
+        for ``epochs``, then made permanent."""
+        from edgebench.pytorch.pruning import (
+            apply_magnitude_masks,
+            kernel_sparsity,
+            make_masks_permanent,
+        )
+        from edgebench.pytorch.training import fine_tune
+
+        apply_magnitude_masks(module, self.sparsity)
+        meta = fine_tune(module, context, epochs, chosen_by, lr_fraction=FINE_TUNE_LR_FRACTION)
+        make_masks_permanent(module)
+        return {
+            **meta,
+            "tool": "torch.nn.utils.prune (global L1)",
+            "kernel_sparsity": kernel_sparsity(module),
+        }
 
     def _masks_only(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
         """tfmot's magnitude masks without training: one step at learning rate 0, batch
@@ -317,6 +369,21 @@ class StructuredPrune(Step):
             f"{self.token}: {model.count_params():,} -> {narrow.count_params():,} parameters"
         )
         return narrow, meta
+
+    def supports_torch(self) -> bool:
+        return True
+
+    def transform_torch(self, module: Any, context: BuildContext) -> dict[str, Any]:
+        """Torch-Pruning's dependency graph removes the fraction of every prunable group."""
+        from edgebench.pytorch.pruning import structured_prune
+
+        meta = structured_prune(
+            module, self.fraction, self.criterion, context.seed, context.model_input_shape()
+        )
+        context.log(
+            f"{self.token}: {meta['params_before']:,} -> {meta['params_after']:,} parameters"
+        )
+        return meta
 
 
 @dataclass(frozen=True)
