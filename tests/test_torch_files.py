@@ -4,11 +4,16 @@ on ONNX Runtime through the NHWC export; a pickled model is refused, never unpic
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+# imported now, before any pytester fixture snapshots sys.modules: pytester drops the
+# modules a test imported, and torch refuses to register their operators a second time
+pytest.importorskip("torch._dynamo")
+
 pytest.importorskip("onnxscript")
 pytest.importorskip("onnxruntime")
 pytest.importorskip("ai_edge_litert.interpreter")
@@ -31,6 +36,8 @@ class TinyNet(torch.nn.Module):
         return torch.softmax(self.head(torch.relu(self.conv(x)).mean(dim=(2, 3))), dim=1)
 
 
+# The bench runs in a subprocess (runpytest_subprocess): an in-process run drops the torch
+# modules it imported from sys.modules, and torch refuses to register their operators twice.
 @pytest.fixture
 def project(pytester, monkeypatch):
     lay_out_project(pytester.path, suffixes=())
@@ -39,14 +46,25 @@ def project(pytester, monkeypatch):
     return pytester
 
 
-def test_torchscript_and_torch_export_files_run_on_onnx_runtime(project):
+@pytest.fixture(scope="module")
+def torch_files(tmp_path_factory):
+    """A TinyNet saved with torch.jit and torch.export, made before any pytester fixture
+    takes its snapshot of sys.modules (the modules torch.export imports stay imported)."""
     torch.manual_seed(0)
     net = TinyNet().eval()
-    models = project.path / "models"
-    torch.jit.save(torch.jit.script(net), models / "net.pt")
+    folder = tmp_path_factory.mktemp("torch_files")
+    torch.jit.save(torch.jit.script(net), folder / "net.pt")
     program = torch.export.export(net, (torch.zeros(1, 1, 8, 8),))
-    torch.export.save(program, models / "net.pt2")
-    result = project.runpytest(
+    torch.export.save(program, folder / "net.pt2")
+    return net, folder
+
+
+def test_torchscript_and_torch_export_files_run_on_onnx_runtime(torch_files, project):
+    net, folder = torch_files
+    models = project.path / "models"
+    for name in ("net.pt", "net.pt2"):
+        shutil.copy(folder / name, models / name)
+    result = project.runpytest_subprocess(
         "bench", "--variants", "fp32,ort-qdq,int8", "--edgebench-json", "run.json", *QUICK
     )
     result.assert_outcomes(passed=16)  # per file: 2 accuracy, 2 latency, 4 memory + energy
@@ -70,6 +88,8 @@ def test_torchscript_and_torch_export_files_run_on_onnx_runtime(project):
 
 def test_a_pickled_model_is_refused_not_loaded(project):
     torch.save(TinyNet(), project.path / "models" / "pickled.pt")
-    result = project.runpytest("bench", "--variants", "fp32", "--runtimes", "onnxruntime", *QUICK)
+    result = project.runpytest_subprocess(
+        "bench", "--variants", "fp32", "--runtimes", "onnxruntime", *QUICK
+    )
     result.stdout.fnmatch_lines(["*pickled.pt is not a TorchScript archive*does not unpickle*"])
     assert result.ret == 1

@@ -283,11 +283,11 @@ class ArtifactBuilder:
             key, entry.file("weights.pt").parent, "torch", entry.meta["params"], entry.meta
         )
 
-    def _torch_tools(self) -> dict[str, str]:
-        return {
-            **self.tool_versions,
-            **package_versions(("torch", "torch-pruning", "onnxscript", "litert-torch")),
-        }
+    def _torch_tools(self, *, export: bool = False) -> dict[str, str]:
+        """Versions that decide a PyTorch model (torch, Torch-Pruning), and with ``export``
+        also its export (the ONNX exporter's onnxscript, litert-torch)."""
+        names = ("torch", "torch-pruning", *(("onnxscript", "litert-torch") if export else ()))
+        return {**self.tool_versions, **package_versions(names)}
 
     def file_float_model(self, source: ModelFile) -> FloatModel:
         """A user's Keras file as the float model (keyed by its bytes)."""
@@ -446,7 +446,9 @@ class ArtifactBuilder:
             format=artifact_format,
             fine_tune=self._fine_tune_key(export),
             calibration=self.calibration_samples if export.uses_calibration else None,
-            tools=self.tool_versions,
+            tools=self._torch_tools(export=True)
+            if model is not None and model.kind == "torch"
+            else self.tool_versions,
         )
         filename = "model" + FORMAT_SUFFIX[artifact_format]
         context = self._context(source, dataset, recipe)

@@ -117,7 +117,7 @@ def resolve_models(
             sources.extend(
                 parse_zoo_spec(name, architectures)
                 for name in sorted(architectures)
-                if architectures[name].task == task
+                if architectures[name].task == task and architectures[name].listed
             )
         elif item.split(":")[0] in architectures:
             found = architectures[item.split(":")[0]].task

@@ -54,6 +54,18 @@ class Architecture:
         return str(getattr(self.module, "FRAMEWORK", "keras"))
 
     @property
+    def positional(self) -> str | None:
+        """The parameter a bare value sets (``POSITIONAL``): ``tv:mobilenet_v2`` is
+        ``tv:arch=mobilenet_v2``."""
+        value = getattr(self.module, "POSITIONAL", None)
+        return None if value is None else str(value)
+
+    @property
+    def listed(self) -> bool:
+        """Whether ``--model zoo`` includes the architecture (``LISTED``, default true)."""
+        return bool(getattr(self.module, "LISTED", True))
+
+    @property
     def task(self) -> str:
         """The task the architecture's outputs are for (``TASK``; ``classify`` if unset)."""
         return str(getattr(self.module, "TASK", "classify"))
@@ -118,13 +130,19 @@ class ZooSpec:
     params: tuple[tuple[str, Any], ...] = field(default=())
     #: the architecture's framework (``keras`` or ``torch``); not part of the id.
     framework: str = field(default="keras", compare=False)
+    #: the parameter written bare in the id (``tv:mobilenet_v2``); not part of the id.
+    positional: str | None = field(default=None, compare=False)
 
     @property
     def id(self) -> str:
-        """Id in test names: ``mobilenet_v1`` or ``mobilenet_v1:alpha=0.75``."""
+        """Id in test names: ``mobilenet_v1``, ``mobilenet_v1:alpha=0.75``, ``tv:resnet18``."""
         if not self.params:
             return self.name
-        return self.name + ":" + ":".join(f"{k}={_literal(v)}" for k, v in self.params)
+        parts = [
+            _literal(v) if k == self.positional else f"{k}={_literal(v)}"
+            for k, v in sorted(self.params, key=lambda kv: kv[0] != self.positional)
+        ]
+        return self.name + ":" + ":".join(parts)
 
     def builder_params(self, architecture: Architecture) -> dict[str, Any]:
         """Defaults of ``architecture`` updated with this spec's parameters."""
@@ -144,14 +162,21 @@ def parse_zoo_spec(text: str, architectures: dict[str, Architecture]) -> ZooSpec
         known = ", ".join(sorted(architectures)) or "none"
         raise UsageError(f"unknown zoo model {name!r}; known zoo models: {known}")
     params: dict[str, Any] = {}
+    positional = architectures[name].positional
     for assignment in assignments:
         key, sep, raw = assignment.partition("=")
+        if not sep and positional is not None and key and positional not in params:
+            params[positional] = key.strip()
+            continue
         if not sep or not key:
             raise UsageError(f"malformed zoo parameter {assignment!r} in {text!r}; use key=value")
         try:
             value = ast.literal_eval(raw)
         except (ValueError, SyntaxError) as exc:
-            raise UsageError(f"zoo parameter {key}={raw!r} is not a Python literal") from exc
+            default = architectures[name].defaults.get(key.strip(), 0)
+            if not (raw.isidentifier() and (default is None or isinstance(default, str))):
+                raise UsageError(f"zoo parameter {key}={raw!r} is not a Python literal") from exc
+            value = raw  # a bare name for a text parameter: weights=DEFAULT
         params[key.strip()] = tuple(value) if isinstance(value, list) else value
     defaults = architectures[name].defaults
     unknown = sorted(set(params) - set(defaults))
@@ -161,4 +186,4 @@ def parse_zoo_spec(text: str, architectures: dict[str, Architecture]) -> ZooSpec
             f"its parameters: {', '.join(sorted(defaults)) or 'none'}"
         )
     changed = tuple(sorted((k, v) for k, v in params.items() if defaults.get(k) != v))
-    return ZooSpec(name, changed, architectures[name].framework)
+    return ZooSpec(name, changed, architectures[name].framework, positional)
