@@ -103,11 +103,10 @@ class ArtifactBuilder:
             budget = plan_training(
                 len(dataset.x_train), architecture.training, epochs=self.train_epochs
             )
-        if architecture.framework == "torch":
-            return self._torch_zoo_float_model(spec, dataset, budget)
+        torch_model = architecture.framework == "torch"
         key = cache_key(
             pipeline=PIPELINE_VERSION,
-            kind="zoo-float",
+            kind="torch-zoo-float" if torch_model else "zoo-float",
             architecture=spec.name,
             architecture_sha256=architecture.source_sha256,
             params=params,
@@ -116,8 +115,10 @@ class ArtifactBuilder:
             dataset=dataset.fingerprint,
             training=None if budget is None else budget.as_record(),
             seed=self.seed,
-            tools=self.tool_versions,
+            tools=self._torch_tools() if torch_model else self.tool_versions,
         )
+        if torch_model:
+            return self._torch_zoo_float_model(spec, dataset, budget, key)
 
         def build(folder: Path) -> dict[str, Any]:
             from edgebench.build.keras_io import save_keras_model
@@ -199,27 +200,14 @@ class ArtifactBuilder:
         return lambda: architecture.module.build(torch, input_shape, num_classes, **params)
 
     def _torch_zoo_float_model(
-        self, spec: ZooSpec, dataset: Dataset, budget: TrainingBudget | None
+        self, spec: ZooSpec, dataset: Dataset, budget: TrainingBudget | None, key: str
     ) -> FloatModel:
         """A PyTorch zoo module trained on ``dataset`` (the same budget, split, seed and
-        progress as a Keras one), cached as structure + weights (``pytorch.modules``)."""
+        progress as a Keras one), cached under ``key`` as structure + weights
+        (``pytorch.modules``)."""
         architecture = self.architectures[spec.name]
-        params = spec.builder_params(architecture)
         input_shape = architecture.input_shape_for(dataset.sample_shape)
         num_classes = dataset.num_classes or 10
-        key = cache_key(
-            pipeline=PIPELINE_VERSION,
-            kind="torch-zoo-float",
-            architecture=spec.name,
-            architecture_sha256=architecture.source_sha256,
-            params=params,
-            input_shape=input_shape,
-            num_classes=num_classes,
-            dataset=dataset.fingerprint,
-            training=None if budget is None else budget.as_record(),
-            seed=self.seed,
-            tools=self._torch_tools(),
-        )
 
         def build(folder: Path) -> dict[str, Any]:
             from edgebench.build.training import summary_line
