@@ -81,18 +81,29 @@ def test_structured_pruning_keeps_the_strongest_filters(mobilenet, images):
     assert narrow.predict(images, verbose=0).shape == (3, 10)
 
 
-def test_residual_additions_stay_consistent(keras):
-    from edgebench.build.keras_graph import prunable_convolutions, structured_prune
+def test_residual_additions_prune_as_one_group(keras):
+    """Convolutions that meet at an addition lose the same channels; one that feeds a
+    concatenation keeps all of its channels."""
+    from edgebench.build.keras_graph import channel_plan, prunable_convolutions, structured_prune
 
     inputs = keras.Input((8, 8, 3))
     a = keras.layers.Conv2D(8, 3, padding="same", name="a")(inputs)
     b = keras.layers.Conv2D(8, 3, padding="same", name="b")(a)
     c = keras.layers.Conv2D(8, 3, padding="same", name="c")(keras.layers.Add()([a, b]))
-    out = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(c))
+    d = keras.layers.Conv2D(4, 1, name="d")(c)
+    joined = keras.layers.Concatenate()([c, d])
+    out = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(joined))
     model = keras.Model(inputs, out)
-    assert prunable_convolutions(model) == ["c"]  # a and b feed the addition
+    assert prunable_convolutions(model) == ["a", "b"]
+    plan = channel_plan(model, 0.5, "l2", 0)
+    np.testing.assert_array_equal(plan["a"], plan["b"])
+    summed = sum(
+        np.sqrt((model.get_layer(n).get_weights()[0] ** 2).sum(axis=(0, 1, 2))) for n in "ab"
+    )
+    np.testing.assert_array_equal(plan["a"], np.sort(np.argsort(-summed)[:4]))
     narrow, meta = structured_prune(model, 0.5, "l2", 0)
-    assert meta["pruned_layers"] == {"c": 4}
+    assert meta["pruned_layers"] == {"a": 4, "b": 4}
+    assert meta["channel_groups"] == 1
     x = np.ones((1, 8, 8, 3), np.float32)
     assert narrow.predict(x, verbose=0).shape == (1, 2)
 

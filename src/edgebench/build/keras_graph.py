@@ -1,13 +1,18 @@
 """Keras graph surgery: batch-norm folding, structured channel pruning, MAC counting.
 
-These work on functional and Sequential Keras 2 models built from standard layers,
-by following each convolution's output channels through the layers that carry them
-unchanged (batch norm, activations, pooling, depthwise convolutions) to the layers
-that consume them (the next convolution or dense layer).
+These work on functional and Sequential Keras 2 models built from standard layers.
+Structured pruning follows each convolution's output channels ("channel space") through
+the layers that carry them unchanged (batch norm, activations, pooling, depthwise
+convolutions) to the layers that consume them (the next convolution or dense layer).
+Element-wise merges (the ``Add`` of a residual connection, the ``Multiply`` of a
+squeeze-excitation gate) join the spaces of their inputs into one group: the convolutions
+of a group lose the same channels, ranked by their summed importance, so the channels that
+meet at an addition stay consistent (the dependency-graph idea of Torch-Pruning).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,8 +33,10 @@ CHANNEL_PRESERVING = {
     "GlobalMaxPooling2D",
     "DepthwiseConv2D",
     "LeakyReLU",
-    "PReLU",
+    "Rescaling",
 }
+# Layers that combine same-shaped inputs channel by channel: their inputs share channels.
+ELEMENTWISE_MERGE = {"Add", "Multiply", "Subtract", "Average", "Maximum", "Minimum"}
 
 
 def inbound_layers(layer: Any) -> list[Any]:
@@ -49,62 +56,162 @@ def consumers(model: Any) -> dict[str, list[Any]]:
     return found
 
 
-def _channel_sinks(layer: Any, users: dict[str, list[Any]]) -> list[Any] | None:
-    """Layers that consume ``layer``'s channels, through channel-preserving layers;
-    ``None`` when a path reaches something that would need the channels kept."""
-    sinks: list[Any] = []
-    stack = list(users.get(layer.name, []))
-    if not stack:
-        return None  # the model output itself
-    while stack:
-        user = stack.pop()
-        kind = type(user).__name__
-        if kind in ("Conv2D", "Dense") and len(inbound_layers(user)) == 1:
-            sinks.append(user)
-        elif kind in CHANNEL_PRESERVING:
-            if kind == "DepthwiseConv2D" and user.depth_multiplier != 1:
-                return None
-            nxt = users.get(user.name, [])
-            if not nxt:
-                return None  # reaches the output
-            stack.extend(nxt)
-        else:
-            return None  # Add, Concatenate, Flatten, Reshape, ...: keep this layer whole
-    return sinks
+@dataclass
+class ChannelGroups:
+    """The channel spaces of a model: which layer outputs carry which space, which
+    convolutions produce each, and which spaces must keep all their channels."""
+
+    space_of: dict[str, int] = field(default_factory=dict)
+    parent: list[int] = field(default_factory=list)
+    locked: set[int] = field(default_factory=set)
+    producers: dict[int, list[str]] = field(default_factory=dict)
+
+    def new(self, *, locked: bool = False) -> int:
+        """A fresh space."""
+        self.parent.append(len(self.parent))
+        if locked:
+            self.locked.add(len(self.parent) - 1)
+        return len(self.parent) - 1
+
+    def root(self, space: int) -> int:
+        """The group a space belongs to."""
+        while self.parent[space] != space:
+            self.parent[space] = self.parent[self.parent[space]]
+            space = self.parent[space]
+        return space
+
+    def join(self, a: int, b: int) -> int:
+        """Merge two spaces' groups (locked if either was)."""
+        ra, rb = self.root(a), self.root(b)
+        if ra != rb:
+            self.parent[rb] = ra
+            if rb in self.locked:
+                self.locked.add(ra)
+        return ra
+
+    def lock(self, space: int) -> None:
+        """The space's group keeps all of its channels."""
+        self.locked.add(self.root(space))
+
+    def prunable(self) -> list[list[str]]:
+        """Producer convolutions of each prunable group, in model order."""
+        groups: dict[int, list[str]] = {}
+        for space, names in self.producers.items():
+            root = self.root(space)
+            if root not in self.locked and root not in {self.root(s) for s in self.locked}:
+                groups.setdefault(root, []).extend(names)
+        return list(groups.values())
+
+
+def _scalar_rescaling(layer: Any) -> bool:
+    return all(np.ndim(layer.get_config().get(k, 0.0)) == 0 for k in ("scale", "offset"))
+
+
+def channel_groups(model: Any) -> ChannelGroups:
+    """Follow the channel spaces of ``model``'s layers (in the model's topological order)."""
+    groups = ChannelGroups()
+    users = consumers(model)
+    for layer in model.layers:
+        kind = type(layer).__name__
+        parents = inbound_layers(layer)
+        inputs = [groups.space_of[p.name] for p in parents if p.name in groups.space_of]
+        shared = len(layer._inbound_nodes) > 1  # a layer called twice: keep it whole
+        if not parents or shared:
+            for space in inputs:
+                groups.lock(space)
+            groups.space_of[layer.name] = groups.new(locked=True)
+        elif kind == "Conv2D" and layer.groups == 1 and len(inputs) == 1:
+            space = groups.new()
+            groups.producers[space] = [layer.name]
+            groups.space_of[layer.name] = space
+        elif kind == "Dense" and len(inputs) == 1:
+            groups.space_of[layer.name] = groups.new(locked=True)
+        elif (
+            kind in CHANNEL_PRESERVING
+            and len(inputs) == 1
+            and not (kind == "DepthwiseConv2D" and layer.depth_multiplier != 1)
+            and not (kind == "Rescaling" and not _scalar_rescaling(layer))
+        ):
+            groups.space_of[layer.name] = inputs[0]
+        elif kind in ELEMENTWISE_MERGE and inputs and _same_channels(parents):
+            merged = inputs[0]
+            for space in inputs[1:]:
+                merged = groups.join(merged, space)
+            groups.space_of[layer.name] = merged
+        else:  # Concatenate, Flatten, Reshape, grouped convs, unknown layers
+            for space in inputs:
+                groups.lock(space)
+            groups.space_of[layer.name] = groups.new(locked=True)
+        if not users.get(layer.name):
+            groups.lock(groups.space_of[layer.name])  # a model output keeps its channels
+    for output in model.outputs:
+        name = output._keras_history.layer.name
+        groups.lock(groups.space_of[name])
+    return groups
+
+
+def _same_channels(parents: list[Any]) -> bool:
+    widths = {_channels(p) for p in parents}
+    return len(widths) == 1 and None not in widths
+
+
+def _channels(layer: Any) -> int | None:
+    shape = layer.output_shape
+    if isinstance(shape, list):
+        return None
+    return None if shape[-1] is None else int(shape[-1])
 
 
 def prunable_convolutions(model: Any) -> list[str]:
     """Conv2D layers whose output channels can be removed consistently."""
-    users = consumers(model)
-    names = []
-    for layer in model.layers:
-        if (
-            type(layer).__name__ == "Conv2D"
-            and layer.groups == 1
-            and _channel_sinks(layer, users) is not None
-        ):
-            names.append(layer.name)
-    return names
+    names = {name for group in channel_groups(model).prunable() for name in group}
+    return [layer.name for layer in model.layers if layer.name in names]
 
 
 def rank_channels(kernel: np.ndarray, criterion: str, rng: np.random.Generator) -> np.ndarray:
     """Output channels of a conv kernel (H, W, in, out), most important first."""
+    return np.argsort(-channel_scores(kernel, criterion, rng), kind="stable")
+
+
+def channel_scores(kernel: np.ndarray, criterion: str, rng: np.random.Generator) -> np.ndarray:
+    """Importance of each output channel of a conv kernel (H, W, in, out)."""
     flat = np.moveaxis(kernel, -1, 0).reshape(kernel.shape[-1], -1)
     if criterion == "l1":
-        scores = np.abs(flat).sum(axis=1)
-    elif criterion == "l2":
-        scores = np.sqrt((flat**2).sum(axis=1))
-    elif criterion == "random":
-        scores = rng.random(flat.shape[0])
-    else:
-        raise ValueError(f"unknown ranking criterion {criterion!r}")
-    return np.argsort(-scores, kind="stable")
+        return np.abs(flat).sum(axis=1)
+    if criterion == "l2":
+        return np.sqrt((flat**2).sum(axis=1))
+    if criterion == "random":
+        return rng.random(flat.shape[0])
+    raise ValueError(f"unknown ranking criterion {criterion!r}")
+
+
+def channel_plan(model: Any, fraction: float, criterion: str, seed: int) -> dict[str, np.ndarray]:
+    """The output channels each prunable convolution keeps (sorted indices).
+
+    Every convolution of a group keeps the same channels: the ``1 - fraction`` share with
+    the largest importance summed over the group (at least one channel).
+    """
+    rng = np.random.default_rng(seed)
+    keep: dict[str, np.ndarray] = {}
+    order = {layer.name: i for i, layer in enumerate(model.layers)}
+    groups = sorted(channel_groups(model).prunable(), key=lambda g: min(order[n] for n in g))
+    for group in groups:
+        kernels = [model.get_layer(name).get_weights()[0] for name in group]
+        if criterion == "random":
+            scores = rng.random(kernels[0].shape[-1])
+        else:
+            scores = sum(channel_scores(k, criterion, rng) for k in kernels)
+        count = max(1, int(round(kernels[0].shape[-1] * (1.0 - fraction))))
+        kept = np.sort(np.argsort(-scores, kind="stable")[:count])
+        keep.update({name: kept for name in group})
+    return keep
 
 
 def structured_prune(
     model: Any, fraction: float, criterion: str, seed: int
 ) -> tuple[Any, dict[str, Any]]:
-    """A narrower copy of ``model``: each prunable conv loses ``fraction`` of its filters.
+    """A narrower copy of ``model``: each prunable group of convolutions loses
+    ``fraction`` of its filters.
 
     Kept filters keep their weights; the layers downstream (batch norm, depthwise conv,
     the next conv or dense layer) keep the matching channels.
@@ -112,20 +219,12 @@ def structured_prune(
     from edgebench.build.tfcompat import import_keras
 
     keras = import_keras()
-    rng = np.random.default_rng(seed)
-    prunable = set(prunable_convolutions(model))
-    keep: dict[str, np.ndarray] = {}
-    for layer in model.layers:
-        if layer.name in prunable:
-            filters = layer.filters
-            count = max(1, int(round(filters * (1.0 - fraction))))
-            keep[layer.name] = np.sort(
-                rank_channels(layer.get_weights()[0], criterion, rng)[:count]
-            )
+    groups = channel_groups(model)
+    keep = channel_plan(model, fraction, criterion, seed)
     if not keep:
         raise NotApplicable(
-            f"{model.name}: no convolution can be pruned consistently (every one feeds an "
-            "Add, Concatenate, Flatten or the output)"
+            f"{model.name}: no convolution can be pruned consistently (every one feeds a "
+            "Concatenate, Flatten, Reshape or the output)"
         )
 
     def clone(layer: Any) -> Any:
@@ -134,22 +233,20 @@ def structured_prune(
             config["filters"] = int(len(keep[layer.name]))
         return type(layer).from_config(config)
 
+    # the kept channels of each space's group (absent: all channels)
+    kept_by_root = {groups.root(groups.space_of[name]): idx for name, idx in keep.items()}
+
+    def carried(layer: Any) -> np.ndarray | None:
+        return kept_by_root.get(groups.root(groups.space_of[layer.name]))
+
     narrow = keras.models.clone_model(model, clone_function=clone)
-    # channels carried by each layer's output (None = all)
-    carried: dict[str, np.ndarray | None] = {}
     for layer in model.layers:
-        parents = inbound_layers(layer)
-        incoming = carried.get(parents[0].name) if len(parents) == 1 else None
-        kind = type(layer).__name__
-        if layer.name in keep:
-            carried[layer.name] = keep[layer.name]
-        elif kind in CHANNEL_PRESERVING:
-            carried[layer.name] = incoming
-        else:
-            carried[layer.name] = None
         weights = layer.get_weights()
         if not weights:
             continue
+        parents = inbound_layers(layer)
+        kind = type(layer).__name__
+        incoming = carried(parents[0]) if len(parents) == 1 else None
         out_keep = keep.get(layer.name)
         sliced = []
         for w in weights:
@@ -167,7 +264,12 @@ def structured_prune(
             sliced.append(w)
         narrow.get_layer(layer.name).set_weights(sliced)
     widths = {name: int(len(idx)) for name, idx in keep.items()}
-    return narrow, {"pruned_layers": widths, "criterion": criterion, "fraction": fraction}
+    return narrow, {
+        "pruned_layers": widths,
+        "channel_groups": sum(1 for g in groups.prunable() if len(g) > 1),
+        "criterion": criterion,
+        "fraction": fraction,
+    }
 
 
 def fold_batchnorm(model: Any) -> Any:

@@ -185,6 +185,26 @@ def _tfmot() -> Any:
     return tfmot
 
 
+def _prune_wrapped(model: Any, schedule: Any) -> Any:
+    """``model`` with tfmot's pruning wrapper on every layer its registry knows; layers it
+    does not know but that hold no weights (``Rescaling`` in a hard-sigmoid) stay as they
+    are (``prune_low_magnitude`` of the whole model refuses them)."""
+    from edgebench.build.tfcompat import import_keras
+
+    keras = import_keras()
+    sparsity = _tfmot().sparsity.keras
+    from tensorflow_model_optimization.python.core.sparsity.keras.prune_registry import (
+        PruneRegistry,
+    )
+
+    def wrap(layer: Any) -> Any:
+        if PruneRegistry.supports(layer) or layer.weights:
+            return sparsity.prune_low_magnitude(layer, pruning_schedule=schedule)
+        return layer.__class__.from_config(layer.get_config())
+
+    return keras.models.clone_model(model, clone_function=wrap)
+
+
 @dataclass(frozen=True)
 class Prune(WrappedTraining):
     """``prune<S>``: magnitude pruning to sparsity S with tfmot."""
@@ -233,7 +253,7 @@ class Prune(WrappedTraining):
             )
         else:
             schedule = sparsity.ConstantSparsity(self.sparsity, begin_step=0, frequency=1)
-        wrapped = sparsity.prune_low_magnitude(model, pruning_schedule=schedule)
+        wrapped = _prune_wrapped(model, schedule)
         meta = _fit(wrapped, context, epochs, chosen_by, [sparsity.UpdatePruningStep()])
         stripped = sparsity.strip_pruning(wrapped)
         meta["kernel_sparsity"] = _kernel_sparsity(stripped)
@@ -271,7 +291,7 @@ class Prune(WrappedTraining):
         keras = import_keras()
         sparsity = _tfmot().sparsity.keras
         schedule = sparsity.ConstantSparsity(self.sparsity, begin_step=0, frequency=1)
-        wrapped = sparsity.prune_low_magnitude(model, pruning_schedule=schedule)
+        wrapped = _prune_wrapped(model, schedule)
         for layer in wrapped.layers:
             inner = getattr(layer, "layer", layer)
             if type(inner).__name__ == "BatchNormalization":
