@@ -3,7 +3,10 @@
 Parameters: ``alpha`` (width multiplier, default 0.5), ``dropout``, and ``weights``
 (``None``: random init; ``imagenet``: Keras' pretrained ImageNet weights, downloaded once
 online, then the whole network is fine-tuned on the dataset with a new classifier). The
-layers mirror ``keras.applications.MobileNetV2`` one for one, so its weights load into
+layers mirror ``keras.applications.MobileNetV2`` one for one
+(batch-norm momentum 0.9 instead of Keras' 0.999, which suits ImageNet-length
+training: in a few hundred steps its moving statistics stay near their start and
+validation accuracy is chance, measured 12.6% on digits at 99.5% training accuracy), so its weights load into
 this graph (``edgebench.build.pretrained``). Inputs smaller than 32x32 are resized to
 32x32, since the network downsamples by 32.
 """
@@ -52,7 +55,7 @@ def build(
     layers = keras.layers
 
     def bn(x: Any, name: str) -> Any:
-        return layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name=name)(x)
+        return layers.BatchNormalization(epsilon=1e-3, momentum=0.9, name=name)(x)
 
     inputs = keras.Input(shape=input_shape, name="input")
     x = inputs

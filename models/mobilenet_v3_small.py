@@ -3,7 +3,10 @@ hard-swish.
 
 Parameters: ``alpha`` (width multiplier, default 0.75), ``dropout``, ``weights`` (``None``
 or ``imagenet``: Keras' pretrained weights, alpha 0.75 or 1.0, fine-tuned as a whole with
-a new classifier). The layers mirror ``keras.applications.MobileNetV3Small`` one for one;
+a new classifier). The layers mirror ``keras.applications.MobileNetV3Small`` one for one
+(batch-norm momentum 0.9 instead of Keras' 0.999, which suits ImageNet-length
+training: in a few hundred steps its moving statistics stay near their start and
+validation accuracy is chance, measured 12.6% on digits at 99.5% training accuracy);
 hard-sigmoid is written as ``Rescaling(1/6, offset=0.5)`` then ``ReLU(max_value=1)``
 (exactly relu6(x + 3) / 6, from standard layers that tfmot and both converters know).
 Inputs smaller than 32x32 are resized to 32x32, since the network downsamples by 32.
@@ -54,7 +57,7 @@ def build(
     layers = keras.layers
 
     def bn(x: Any, name: str) -> Any:
-        return layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name=name)(x)
+        return layers.BatchNormalization(epsilon=1e-3, momentum=0.9, name=name)(x)
 
     def hard_sigmoid(x: Any, name: str) -> Any:
         x = layers.Rescaling(1.0 / 6.0, offset=0.5, name=name + "/scale")(x)

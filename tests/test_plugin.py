@@ -606,3 +606,62 @@ def test_a_model_or_dataset_that_is_not_for_the_task_fails_its_accuracy_test(pro
     assert outcomes["failed"] == 1 and outcomes["passed"] >= 1
     result = project.runpytest(*args, "--task", "segment", "--dataset", "digits")
     result.stdout.fnmatch_lines(["*dataset digits has classify labels and the task is segment*"])
+
+
+def test_profile_ops_records_operator_times_and_the_report_tables_them(project):
+    """--profile-ops: ONNX Runtime rows get the profiler's time per operator type (the
+    digits MLP is Gemm/Relu/Softmax-like, its shares sum to 1) in a pass of its own;
+    LiteRT rows say why they have none; the report gets an operator table."""
+    result = project.runpytest(
+        "bench",
+        "-k",
+        "measure or latency",
+        "--profile-ops",
+        "--threads",
+        "1",
+        "--meter",
+        "none",
+        "--edgebench-json",
+        "run.json",
+        *QUICK,
+    )
+    result.assert_outcomes(passed=8)  # latency, memory, energy, op profile x 2 rows
+    records = {r["runtime"]: r for r in run_json(project)["records"]}
+    profile = records["onnxruntime"]["op_profile"]
+    assert profile["tool"].startswith("ONNX Runtime session profiler")
+    assert profile["runs"] == 20 and profile["operators_ms"] > 0
+    shares = [entry["share"] for entry in profile["by_type"].values()]
+    assert sum(shares) == pytest.approx(1.0) and "Gemm" in profile["by_type"]
+    assert profile["top"][0]["ms"] >= profile["top"][-1]["ms"]
+    assert records["onnxruntime"]["latency_timer"] != profile["tool"]
+    assert records["litert"]["op_profile"] is None
+    assert "no per-operator timer" in records["litert"]["null_reasons"]["op_profile"]
+    from edgebench.cli import main
+
+    assert main(["report", str(project.path / "run.json"), "--out", str(project.path / "r")]) == 0
+    report = (project.path / "r" / "run.md").read_text()
+    assert "## Operator time shares: digits_mlp.onnx on digits, onnxruntime t1" in report
+    assert "| Gemm" in report
+
+
+def test_litert_compiled_runs_the_tflite_rows_with_the_accelerator_in_the_record(project):
+    result = project.runpytest(
+        "bench",
+        "-k",
+        "accuracy or latency",
+        "--runtimes",
+        "litert,litert-compiled",
+        "--threads",
+        "1",
+        "--edgebench-json",
+        "run.json",
+        *QUICK,
+    )
+    result.assert_outcomes(passed=4)
+    records = {r["runtime"]: r for r in run_json(project)["records"]}
+    compiled, interpreter = records["litert-compiled"], records["litert"]
+    assert compiled["provider"] == "CompiledModel CPU (XNNPACK)"
+    assert compiled["runtime_impl"] == "ai_edge_litert.compiled_model"
+    assert compiled["accuracy"] == interpreter["accuracy"]
+    assert compiled["artifact_sha256"] == interpreter["artifact_sha256"]
+    assert compiled["latency_p50_ms"] > 0

@@ -124,7 +124,7 @@ def test_unknown_registered_names_are_usage_errors(toy_project):
     result = run(toy_project, "--runtimes", "nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["*unknown runtime(s) *'nope'*; known: litert, onnxruntime, toylite"]
+        ["*unknown runtime(s) *'nope'*; known: litert, onnxruntime, litert-compiled, toylite"]
     )
 
 

@@ -36,7 +36,7 @@ def test_zoo_spec_ids_and_parameters(zoo):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("resnet", "unknown zoo model 'resnet'; known zoo models: det_centernet, mobilenet_v1"),
+        ("resnet", "unknown zoo model 'resnet'; known zoo models: det_centernet, efficientnet_b0"),
         ("mobilenet_v1:beta=1", "has no parameter"),
         ("mobilenet_v1:alpha", "use key=value"),
         ("mobilenet_v1:alpha=big", "not a Python literal"),

@@ -153,6 +153,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 *t.device_tables(records),
                 *t.quantization_tables(records),
                 *t.tensor_tables(records),
+                *t.operator_tables(records),
             ]
             images, picture_notes = [], []
             if not args.no_plots:
@@ -160,7 +161,12 @@ def cmd_report(args: argparse.Namespace) -> int:
                 specs = header.get("settings", {}).get("datasets", [])
                 pictures, picture_notes = _pictures(records, out, run.stem, specs)
                 images += pictures
-            notes = [*t.throttled_notes(records), *t.recommendations(records), *picture_notes]
+            notes = [
+                *t.throttled_notes(records),
+                *t.recommendations(records),
+                *t.finding_notes(header),
+                *picture_notes,
+            ]
             document = render(tables, args.format, notes, images)
             target = out / f"{run.stem}.{args.format}"
             target.write_text(document)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edgebench.errors import UsageError
-from edgebench.runtimes.registry import DEFAULT_PROVIDER, runtime_names
+from edgebench.runtimes.registry import DEFAULT_PROVIDER, default_runtime_names, runtime_names
 
 if TYPE_CHECKING:
     from edgebench.devices import DeviceProfile
@@ -97,7 +97,12 @@ OPTIONS: tuple[Option, ...] = (
         "",
         "comma list of thread counts (default: the device profile's)",
     ),
-    Option("--runtimes", "edgebench_runtimes", ",".join(runtime_names()), "comma list of runtimes"),
+    Option(
+        "--runtimes",
+        "edgebench_runtimes",
+        ",".join(default_runtime_names()),
+        "comma list of runtimes (also: litert-compiled, LiteRT's CompiledModel API)",
+    ),
     Option(
         "--rounds", "edgebench_rounds", "200", "timed rounds per latency test (one invoke each)"
     ),
@@ -122,6 +127,13 @@ OPTIONS: tuple[Option, ...] = (
         "edgebench_onnx_provider",
         DEFAULT_PROVIDER,
         "ONNX Runtime execution provider",
+    ),
+    Option(
+        "--litert-accelerator",
+        "edgebench_litert_accelerator",
+        "cpu",
+        "accelerator of the litert-compiled runtime: cpu, gpu or npu (one that cannot compile "
+        "here skips its rows with the reason; no CPU fallback)",
     ),
     Option("--edgebench-seed", "edgebench_seed", "0", "seed for training and random inputs"),
     Option(
@@ -158,6 +170,14 @@ OPTIONS: tuple[Option, ...] = (
         "false",
         "time latency in a fresh worker process (numpy and the runtime only) instead of "
         "pytest-benchmark's timer in the pytest process",
+    ),
+    Option(
+        "--profile-ops",
+        "edgebench_profile_ops",
+        "false",
+        "also profile every row per operator (time per operator type, slowest nodes) with "
+        "the runtime's own profiler, in a pass of its own that never touches the latency "
+        "figures; the report gets an operator table per model and runtime",
     ),
     Option(
         "--worker-timeout",
@@ -429,6 +449,7 @@ def resolve_settings(
         warmup=_number(get, "edgebench_warmup", int, 0),
         max_accuracy_drop=_number(get, "edgebench_max_accuracy_drop", float, 0.0),
         onnx_provider=get("edgebench_onnx_provider"),
+        litert_accelerator=get("edgebench_litert_accelerator") or "cpu",
         base_dir=base,
         cores=cores,
         seed=_number(get, "edgebench_seed", int, 0),
@@ -440,6 +461,7 @@ def resolve_settings(
         fine_tune_epochs=_optional_number(get, "edgebench_fine_tune_epochs", int, 0),
         eval_batch_size=_number(get, "edgebench_eval_batch_size", int, 1),
         isolate=_flag(get, "edgebench_isolate"),
+        profile_ops=_flag(get, "edgebench_profile_ops"),
         meter=get("edgebench_meter") or profile.meter,
         meter_command=get("edgebench_meter_command"),
         energy_seconds=_number(get, "edgebench_energy_seconds", float, 0.5),
@@ -536,6 +558,7 @@ def check_options(get: Getter, base: Path, profiles: dict[str, DeviceProfile]) -
     for name, kind, minimum in OPTIONAL_NUMBERS:
         _optional_number(get, name, kind, minimum)
     _flag(get, "edgebench_isolate")
+    _flag(get, "edgebench_profile_ops")
     _runtimes(get("edgebench_runtimes"))
     _tolerances(get("edgebench_max_slowdown"))
     _speedups(get("edgebench_expect_speedup"))

@@ -187,10 +187,14 @@ def measurements(config: pytest.Config) -> list[Measurement]:
 
 
 def pytest_edgebench_measurements(config: pytest.Config) -> list[Measurement]:
-    """edgebench's own measurements: peak memory and power/energy."""
-    from edgebench.measurements import BUILTIN_MEASUREMENTS
+    """edgebench's own measurements: peak memory and power/energy, and the per-operator
+    profile with ``--profile-ops``."""
+    from edgebench.measurements import BUILTIN_MEASUREMENTS, OP_PROFILE
 
-    return list(BUILTIN_MEASUREMENTS)
+    found = list(BUILTIN_MEASUREMENTS)
+    if option_value(config, "edgebench_profile_ops").lower() in ("1", "true", "yes", "on"):
+        found.append(OP_PROFILE)
+    return found
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -93,6 +93,9 @@ class Record:
     recipe_spec: dict[str, Any] | None = None
     #: what each compression step did: scheme, bits, calibration, tensor statistics, ...
     compression: list[dict[str, Any]] | None = None
+    #: ``--profile-ops``: time per operator type and the slowest nodes, from the runtime's
+    #: own profiler (``edgebench.instruments.op_profile.summarize_profile``)
+    op_profile: dict[str, Any] | None = None
     #: how the zoo model was trained: the budget (epochs, batch, learning rate, validation
     #: split, step bound) and what happened (epochs run, best epoch, seconds, accuracies).
     training: dict[str, Any] | str | None = None

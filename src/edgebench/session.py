@@ -145,7 +145,13 @@ class EdgebenchSession:
         def make() -> Runtime:
             from edgebench.errors import RuntimeUnavailable
 
-            runtime = make_runtime(name, {"onnx_provider": self.settings.onnx_provider})
+            runtime = make_runtime(
+                name,
+                {
+                    "onnx_provider": self.settings.onnx_provider,
+                    "litert_accelerator": self.settings.litert_accelerator,
+                },
+            )
             reason = runtime.unavailable_reason()
             if reason:
                 raise RuntimeUnavailable(reason)

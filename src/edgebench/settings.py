@@ -44,6 +44,10 @@ class Settings:
     output_adapter: str | None = None
     thresholds: dict[str, float | None] = field(default_factory=dict)
     isolate: bool = False
+    #: ``--litert-accelerator`` of the litert-compiled runtime
+    litert_accelerator: str = "cpu"
+    #: ``--profile-ops``: a per-operator profile of every row
+    profile_ops: bool = False
     worker_timeout_s: float = 120.0
     meter: str = "auto"
     meter_command: str = ""
@@ -85,9 +89,11 @@ class Settings:
             "warmup": self.warmup,
             "max_accuracy_drop": self.max_accuracy_drop,
             "onnx_provider": self.onnx_provider,
+            "litert_accelerator": self.litert_accelerator,
             "seed": self.seed,
             "eval_batch_size": self.eval_batch_size,
             "isolate": self.isolate,
+            "profile_ops": self.profile_ops,
             "meter": self.meter,
             "energy_seconds": self.energy_seconds,
             "baseline": [str(p) for p in self.baseline],

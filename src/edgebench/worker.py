@@ -4,7 +4,8 @@ process, or a board over SSH, where this module is shipped with the few it impor
 
 Job kinds (``kind``): ``measure`` (the default: peak memory and timing, below), ``predict``
 (the model's outputs for an ``.npy`` of inputs, for accuracy on the device's own kernels),
-``energy`` (the machine's own power meter around idle or inference) and ``facts``
+``energy`` (the machine's own power meter around idle or inference), ``profile`` (per-operator
+times from the runtime's own profiler, ``--profile-ops``) and ``facts``
 (``edgebench.device_facts``).
 
 It imports numpy and one runtime, nothing else of weight (no TensorFlow, no pytest),
@@ -41,6 +42,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         return energy(job)
     if kind == "loop":
         return loop(job)
+    if kind == "profile":
+        return profile(job)
     return measure(job)
 
 
@@ -61,7 +64,12 @@ def _runtime(job: dict[str, Any]) -> Any:
     # one that was registered in the controlling process only (a conftest's).
     spec = RuntimeSpec(**job["runtime_spec"]) if job.get("runtime_spec") else None
     spec = spec or runtime_spec(job["runtime"])
-    runtime = spec.load_factory()({"onnx_provider": job.get("onnx_provider")})
+    runtime = spec.load_factory()(
+        {
+            "onnx_provider": job.get("onnx_provider"),
+            "litert_accelerator": job.get("litert_accelerator"),
+        }
+    )
     reason = runtime.unavailable_reason()  # imports the runtime module, nothing more
     if reason:
         raise RuntimeUnavailable(reason)
@@ -134,6 +142,25 @@ def loop(job: dict[str, Any]) -> dict[str, Any]:
     session = _load(_runtime(job), job)
     images, start, end = run_for(float(job["seconds"]), session.bind(input_sample(session)))
     return {"images": images, "seconds": end - start}
+
+
+def profile(job: dict[str, Any]) -> dict[str, Any]:
+    """Per-operator times of one artifact from the runtime's own profiler (a runtime's
+    ``profile_operators``), or ``{"unavailable": why}`` for a runtime without one."""
+    runtime = _runtime(job)
+    method = getattr(runtime, "profile_operators", None)
+    if method is None:
+        why = getattr(runtime, "profile_unavailable", None) or (
+            f"{runtime.name} has no per-operator profiler in edgebench"
+        )
+        return {"unavailable": why}
+    return method(
+        Path(job["artifact"]),
+        int(job.get("threads", 1)),
+        int(job.get("rounds", 1)),
+        int(job.get("warmup", 0)),
+        input_sample,
+    )
 
 
 def measure(job: dict[str, Any]) -> dict[str, Any]:

@@ -3,8 +3,8 @@ not run, and its table columns in one place, and measures one row from a small t
 :class:`MeasureContext`.
 
 ``LATENCY`` and ``ACCURACY`` have bench tests of their own; ``MEMORY`` and ``ENERGY``
-(and third-party measurements, through ``pytest_edgebench_measurements``) run in
-``bench/test_measure.py``. A new measurement is one module plus a registration.
+(and ``OP_PROFILE`` with ``--profile-ops``, and third-party measurements, through
+``pytest_edgebench_measurements``) run in ``bench/test_measure.py``. A new measurement is one module plus a registration.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from edgebench.measurements.base import MeasureColumn, MeasureContext, Measureme
 from edgebench.measurements.energy import ENERGY
 from edgebench.measurements.latency import LATENCY
 from edgebench.measurements.memory import MEMORY
+from edgebench.measurements.op_profile import OP_PROFILE
 
 #: the measurements ``bench/test_measure.py`` runs by default (the hook's built-ins).
 BUILTIN_MEASUREMENTS: tuple[Measurement, ...] = (MEMORY, ENERGY)
 #: every built-in measurement, for the record's fields and the report's columns.
-ALL_MEASUREMENTS: tuple[Measurement, ...] = (LATENCY, ACCURACY, MEMORY, ENERGY)
+ALL_MEASUREMENTS: tuple[Measurement, ...] = (LATENCY, ACCURACY, MEMORY, ENERGY, OP_PROFILE)
 
 __all__ = [
     "ACCURACY",
@@ -27,6 +28,7 @@ __all__ = [
     "ENERGY",
     "LATENCY",
     "MEMORY",
+    "OP_PROFILE",
     "MeasureColumn",
     "MeasureContext",
     "Measurement",

@@ -71,6 +71,7 @@ class MeasureContext:
                 "factory": spec.factory,
             },
             "onnx_provider": self.settings.onnx_provider,
+            "litert_accelerator": self.settings.litert_accelerator,
             "artifact": None,
         }
         if not idle:

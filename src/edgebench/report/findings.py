@@ -111,6 +111,38 @@ def inspect_artifact(path: Path, artifact_format: str) -> list[str]:
     return []
 
 
+def _row(r: Record) -> tuple[Any, ...]:
+    return (r.model, r.dataset, r.runtime, r.threads, r.device)
+
+
+def profile_causes(
+    profile: dict[str, Any] | None, fp32_profile: dict[str, Any] | None
+) -> list[str]:
+    """What the operator profile (``--profile-ops``) says of a slow variant: the operator
+    types that fp32 does not run, with their share of the time (quantize/dequantize
+    pairs, integer convolutions), then the largest shares.
+
+    >>> profile_causes({"by_type": {"QLinearConv": {"share": 0.5}, "DequantizeLinear":
+    ...     {"share": 0.4}, "Relu": {"share": 0.1}}}, {"by_type": {"Conv": {"share": 0.9},
+    ...     "Relu": {"share": 0.1}}})
+    ['op profile: operators fp32 does not run take 90% of the time (QLinearConv 50%, DequantizeLinear 40%)']
+    """
+    if not profile or not profile.get("by_type"):
+        return []
+    shares = {op: e.get("share") or 0.0 for op, e in profile["by_type"].items()}
+    ranked = sorted(shares.items(), key=lambda kv: -kv[1])
+    if fp32_profile and fp32_profile.get("by_type"):
+        new = [(op, s) for op, s in ranked if op not in fp32_profile["by_type"] and s >= 0.01]
+        if new:
+            listed = ", ".join(f"{op} {100 * s:.0f}%" for op, s in new[:4])
+            total = sum(s for _, s in new)
+            return [
+                f"op profile: operators fp32 does not run take {100 * total:.0f}% of the time ({listed})"
+            ]
+    listed = ", ".join(f"{op} {100 * s:.0f}%" for op, s in ranked[:3])
+    return [f"op profile: {listed}"]
+
+
 @dataclass(frozen=True)
 class Slowdown:
     """A variant slower than fp32 in the same row, with what explains it."""
@@ -142,6 +174,7 @@ def slowdowns(
         for r in records
         if r.recipe == "fp32" and r.latency_p50_ms
     }
+    profiles = {_row(r): r.op_profile for r in records if r.recipe == "fp32" and r.op_profile}
     found = []
     for r in records:
         base = baseline.get((r.model, r.dataset, r.runtime, r.threads, r.device))
@@ -154,6 +187,7 @@ def slowdowns(
         if r.artifact_path and r.artifact_format:
             causes += inspect(Path(r.artifact_path), r.artifact_format)
         causes += cpu_causes(r.recipe, flags)
+        causes += profile_causes(r.op_profile, profiles.get(_row(r)))
         found.append(Slowdown(r, base, ratio, tuple(causes)))
     return found
 

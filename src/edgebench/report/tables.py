@@ -294,6 +294,55 @@ def tensor_tables(records: Sequence[Record]) -> list[Table]:
     return tables
 
 
+#: operator types shown as columns of an operator table (the rest are summed in "other").
+OPERATOR_COLUMNS = 8
+
+
+def operator_tables(records: Sequence[Record]) -> list[Table]:
+    """Per model, dataset, runtime, device and thread count: each recipe's share of
+    operator time per operator type (``--profile-ops``), the operator types that take
+    the most time in any recipe as columns, the rest as "other"; with the operators' time
+    per inference and the profiled runs' median."""
+    groups: dict[tuple[Any, ...], list[Record]] = {}
+    for r in records:
+        if r.op_profile and r.op_profile.get("by_type"):
+            groups.setdefault((r.model, r.dataset, r.runtime, r.device, r.threads), []).append(r)
+    tables = []
+    for (model, dataset, runtime, device, threads), rows in sorted(
+        groups.items(), key=lambda kv: tuple(str(k) for k in kv[0])
+    ):
+        rows = sorted(rows, key=lambda r: (r.recipe != "fp32", r.recipe))
+        peak: dict[str, float] = {}
+        for r in rows:
+            for op, entry in r.op_profile["by_type"].items():  # type: ignore[index]
+                peak[op] = max(peak.get(op, 0.0), entry.get("share") or 0.0)
+        shown = sorted(peak, key=lambda op: (-peak[op], op))[:OPERATOR_COLUMNS]
+        body = []
+        for r in rows:
+            by_type = r.op_profile["by_type"]  # type: ignore[index]
+            shares = [by_type.get(op, {}).get("share") for op in shown]
+            other = sum(e.get("share") or 0.0 for op, e in by_type.items() if op not in shown)
+            run = r.op_profile.get("run_p50_ms")  # type: ignore[union-attr]
+            body.append(
+                [
+                    r.recipe,
+                    *("" if v is None else f"{100 * v:.1f}%" for v in shares),
+                    f"{100 * other:.1f}%" if other else "",
+                    f"{r.op_profile['operators_ms']:.3f}",  # type: ignore[index]
+                    NOT_AVAILABLE if run is None else f"{run:.3f}",
+                ]
+            )
+        tool = rows[0].op_profile.get("tool", "")  # type: ignore[union-attr]
+        tables.append(
+            Table(
+                f"Operator time shares: {model} on {dataset}, {runtime} t{threads} ({device}; {tool})",
+                ["Recipe", *shown, "other", "Operators [ms]", "Profiled run p50 [ms]"],
+                body,
+            )
+        )
+    return tables
+
+
 def _key(r: Record) -> tuple[Any, ...]:
     return r.row_key
 
@@ -355,6 +404,19 @@ def throttled_notes(records: Sequence[Record]) -> list[str]:
         for r in records
         if ((r.device_facts or {}).get("throttled") or {}).get("throttled_now")
     ]
+
+
+def finding_notes(header: dict[str, Any]) -> list[str]:
+    """The run's slower-than-fp32 findings (with their causes, the operator profile's
+    among them) as report notes."""
+    notes = []
+    for f in header.get("findings", {}).get("slower_than_fp32", []):
+        why = "; ".join(f.get("causes") or []) or "no cause detected"
+        notes.append(
+            f"{f['model']} {f['recipe']} on {f['runtime']} t{f['threads']}: "
+            f"{f['ratio']:.2f}x slower than fp32; likely cause: {why}"
+        )
+    return notes
 
 
 def recommendations(records: Sequence[Record]) -> list[str]:

@@ -159,6 +159,10 @@ class LiteRTRuntime:
 
     name = "litert"
     artifact_format = "tflite"
+    profile_unavailable = (
+        "LiteRT's Python API (Interpreter and CompiledModel) exposes no per-operator timer; "
+        "the C++ benchmark_model's --enable_op_profiling does"
+    )
 
     def unavailable_reason(self) -> str | None:
         """Why no TFLite interpreter can be imported, or ``None``."""

@@ -85,6 +85,38 @@ class OnnxSession:
         return invoke_once
 
 
+def operator_times(profile: list[dict[str, Any]], skip_runs: int) -> dict[str, Any]:
+    """Per-node kernel times from an ONNX Runtime profile (the JSON list of trace events
+    ``end_profiling`` writes), the first ``skip_runs`` runs (warm-up) left out: nodes as
+    ``{"name", "op", "us", "calls"}`` (``us`` summed over the runs kept) and the runs'
+    own durations (``run_us``), whose excess over the nodes is the framework's overhead."""
+    runs = sorted(
+        (e for e in profile if e.get("cat") == "Session" and e.get("name") == "model_run"),
+        key=lambda e: e["ts"],
+    )
+    kept = runs[skip_runs:]
+    start = kept[0]["ts"] if kept else float("inf")
+    nodes: dict[str, dict[str, Any]] = {}
+    for event in profile:
+        name = str(event.get("name", ""))
+        if event.get("cat") != "Node" or not name.endswith("_kernel_time"):
+            continue
+        if event.get("ts", 0) < start:
+            continue
+        node = name[: -len("_kernel_time")]
+        entry = nodes.setdefault(
+            node,
+            {"name": node, "op": event.get("args", {}).get("op_name", "?"), "us": 0.0, "calls": 0},
+        )
+        entry["us"] += float(event.get("dur", 0))
+        entry["calls"] += 1
+    return {
+        "nodes": list(nodes.values()),
+        "runs": len(kept),
+        "run_us": [float(e.get("dur", 0)) for e in kept],
+    }
+
+
 class OnnxRuntime:
     """Runs ``.onnx`` artifacts with ONNX Runtime."""
 
@@ -110,10 +142,39 @@ class OnnxRuntime:
         ort = _import_onnxruntime()
         return RuntimeInfo(self.name, "onnxruntime", ort.__version__, self.provider)
 
-    def load(self, path: Path, threads: int) -> OnnxSession:
-        """A session for ``path`` with ``threads`` intra-op threads, sequential execution."""
+    def profile_operators(
+        self,
+        path: Path,
+        threads: int,
+        rounds: int,
+        warmup: int,
+        make_sample: Callable[[Any], np.ndarray],
+    ) -> dict[str, Any]:
+        """Per-operator kernel times of ``rounds`` runs after ``warmup``, from ONNX
+        Runtime's own session profiler (``SessionOptions.enable_profiling``), in a session
+        of its own (the profiler's overhead never reaches the latency figures)."""
+        import json
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="edgebench-ort-profile-") as folder:
+            session = self.load(path, threads, profile_prefix=str(Path(folder) / "profile"))
+            invoke = session.bind(make_sample(session))
+            for _ in range(warmup + rounds):
+                invoke()
+            written = Path(session._session.end_profiling())
+            profile = json.loads(written.read_text())
+        times = operator_times(profile, warmup)
+        times["tool"] = "ONNX Runtime session profiler (SessionOptions.enable_profiling)"
+        return times
+
+    def load(self, path: Path, threads: int, profile_prefix: str | None = None) -> OnnxSession:
+        """A session for ``path`` with ``threads`` intra-op threads, sequential execution
+        (profiled into ``profile_prefix``*.json when given)."""
         ort = _import_onnxruntime()
         options = ort.SessionOptions()
+        if profile_prefix is not None:
+            options.enable_profiling = True
+            options.profile_file_prefix = profile_prefix
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL

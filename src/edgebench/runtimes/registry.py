@@ -33,6 +33,9 @@ class RuntimeSpec:
     artifact_format: str
     factory: str
     description: str = ""
+    #: in the default ``--runtimes`` (an opt-in runtime, such as a second API over the
+    #: same artifacts, is not)
+    default: bool = True
 
     def load_factory(self) -> Callable[[Mapping[str, Any]], Runtime]:
         """Import the factory (raises ``UsageError`` naming the runtime if it cannot)."""
@@ -51,6 +54,12 @@ def _onnxruntime(options: Mapping[str, Any]) -> Runtime:
     return OnnxRuntime(str(options.get("onnx_provider") or DEFAULT_PROVIDER))
 
 
+def _litert_compiled(options: Mapping[str, Any]) -> Runtime:
+    from edgebench.runtimes.litert_compiled import DEFAULT_ACCELERATOR, LiteRTCompiledRuntime
+
+    return LiteRTCompiledRuntime(str(options.get("litert_accelerator") or DEFAULT_ACCELERATOR))
+
+
 BUILTIN_RUNTIMES: tuple[RuntimeSpec, ...] = (
     RuntimeSpec(
         "litert",
@@ -63,6 +72,13 @@ BUILTIN_RUNTIMES: tuple[RuntimeSpec, ...] = (
         "onnx",
         "edgebench.runtimes.registry:_onnxruntime",
         "ONNX Runtime on --onnx-provider",
+    ),
+    RuntimeSpec(
+        "litert-compiled",
+        "tflite",
+        "edgebench.runtimes.registry:_litert_compiled",
+        "LiteRT's CompiledModel API on --litert-accelerator (cpu, gpu, npu); not in the default",
+        default=False,
     ),
 )
 RUNTIMES: Registry[RuntimeSpec] = Registry(
@@ -79,6 +95,11 @@ def register_runtime(spec: RuntimeSpec) -> None:
 def unregister_runtime(name: str) -> None:
     """Remove a runtime registered with :func:`register_runtime` (for tests)."""
     RUNTIMES.unregister(name)
+
+
+def default_runtime_names() -> tuple[str, ...]:
+    """The runtimes ``--runtimes`` means when not given."""
+    return tuple(name for name, spec in runtime_specs().items() if spec.default)
 
 
 def runtime_specs() -> dict[str, RuntimeSpec]:

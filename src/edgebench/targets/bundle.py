@@ -35,6 +35,7 @@ RUNNER_MODULES: tuple[str, ...] = (
     "runtimes/base.py",
     "runtimes/registry.py",
     "runtimes/litert.py",
+    "runtimes/litert_compiled.py",
     "runtimes/onnxrt.py",
 )
 

@@ -1,0 +1,91 @@
+"""Per-operator profiles: the summary, ONNX Runtime's trace events, the report's table and
+the slowdown cause they give."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgebench.instruments.op_profile import summarize_profile, top_types
+from edgebench.report.findings import profile_causes
+from edgebench.report.tables import operator_tables
+from edgebench.results import Record
+from edgebench.runtimes.onnxrt import operator_times
+
+
+def test_summary_by_hand():
+    nodes = [
+        {"name": "conv1", "op": "Conv", "us": 600.0, "calls": 3},
+        {"name": "conv2", "op": "Conv", "us": 300.0, "calls": 3},
+        {"name": "dq", "op": "DequantizeLinear", "us": 300.0, "calls": 3},
+    ]
+    p = summarize_profile(nodes, runs=3, run_us=[500.0, 450.0, 480.0], tool="t", top=2)
+    assert p["by_type"]["Conv"] == {"ms": 0.3, "nodes": 2, "share": 0.75}
+    assert p["by_type"]["DequantizeLinear"]["share"] == 0.25
+    assert list(p["by_type"]) == ["Conv", "DequantizeLinear"]  # slowest type first
+    assert p["operators_ms"] == pytest.approx(0.4) and p["run_p50_ms"] == 0.48
+    assert [n["name"] for n in p["top"]] == ["conv1", "conv2"]
+    assert top_types(p, 1) == [("Conv", 0.75)]
+    with pytest.raises(ValueError):
+        summarize_profile(nodes, runs=0)
+
+
+def _event(cat, name, ts, dur, op=None):
+    event = {"cat": cat, "name": name, "ts": ts, "dur": dur, "ph": "X"}
+    if op:
+        event["args"] = {"op_name": op}
+    return event
+
+
+def test_ort_trace_events_without_the_warm_up_runs():
+    profile = [
+        _event("Session", "model_loading_uri", 0, 900),
+        _event("Session", "model_run", 1000, 100),  # warm-up
+        _event("Node", "conv_kernel_time", 1010, 70, "Conv"),
+        _event("Node", "conv_fence_before", 1009, 1, "Conv"),
+        _event("Session", "model_run", 2000, 90),
+        _event("Node", "conv_kernel_time", 2010, 60, "Conv"),
+        _event("Node", "relu_kernel_time", 2075, 10, "Relu"),
+        _event("Session", "model_run", 3000, 80),
+        _event("Node", "conv_kernel_time", 3010, 50, "Conv"),
+        _event("Node", "relu_kernel_time", 3065, 10, "Relu"),
+    ]
+    times = operator_times(profile, skip_runs=1)
+    assert times["runs"] == 2 and times["run_us"] == [90.0, 80.0]
+    nodes = {n["name"]: n for n in times["nodes"]}
+    assert nodes["conv"] == {"name": "conv", "op": "Conv", "us": 110.0, "calls": 2}
+    assert nodes["relu"]["us"] == 20.0
+
+
+def _record(recipe, by_type):
+    total = sum(by_type.values())
+    return Record(
+        model="m",
+        dataset="d",
+        recipe=recipe,
+        runtime="onnxruntime",
+        threads=1,
+        device="host",
+        op_profile={
+            "tool": "ORT",
+            "operators_ms": total,
+            "run_p50_ms": total * 1.2,
+            "by_type": {op: {"ms": ms, "share": ms / total} for op, ms in by_type.items()},
+        },
+    )
+
+
+def test_operator_table_and_the_slowdown_it_explains():
+    fp32 = _record("fp32", {"Conv": 0.8, "Relu": 0.2})
+    qdq = _record("ort-qdq", {"QLinearConv": 0.5, "DequantizeLinear": 0.4, "Relu": 0.1})
+    (table,) = operator_tables([qdq, fp32])
+    assert table.headers[:4] == ["Recipe", "Conv", "QLinearConv", "DequantizeLinear"]
+    assert table.rows[0][:4] == ["fp32", "80.0%", "", ""]
+    assert table.rows[1][:4] == ["ort-qdq", "", "50.0%", "40.0%"]
+    assert profile_causes(qdq.op_profile, fp32.op_profile) == [
+        "op profile: operators fp32 does not run take 90% of the time "
+        "(QLinearConv 50%, DequantizeLinear 40%)"
+    ]
+    assert profile_causes(qdq.op_profile, None) == [
+        "op profile: QLinearConv 50%, DequantizeLinear 40%, Relu 10%"
+    ]
+    assert profile_causes(None, fp32.op_profile) == []
