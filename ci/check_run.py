@@ -112,6 +112,29 @@ def problems(run: dict, runtimes: list[str], expect_cache_hit: bool) -> list[str
     return found
 
 
+def op_profile_problems(records: list[dict]) -> list[str]:
+    """--profile-ops: every ONNX Runtime and LiteRT row has a profile whose type shares sum
+    to 1 (ONNX Runtime's node times within its runs' time); other rows say why none."""
+    found = []
+    for r in records:
+        where = f"{r['model']} {r['recipe']} {r['runtime']} t{r['threads']}"
+        profile = r.get("op_profile")
+        if r["runtime"] in ("onnxruntime", "litert"):
+            if not profile or not profile.get("by_type"):
+                found.append(f"{where}: no op_profile ({r['null_reasons'].get('op_profile')})")
+                continue
+            total = sum(e["share"] for e in profile["by_type"].values())
+            if abs(total - 1) > 1e-6:
+                found.append(f"{where}: operator shares sum to {total}")
+            # ONNX Runtime's in-graph node times fit inside the runs they were taken from
+            limit = profile["run_p50_ms"] * 1.5 if r["runtime"] == "onnxruntime" else float("inf")
+            if not 0 < profile["operators_ms"] <= limit:
+                found.append(f"{where}: operators {profile['operators_ms']} ms vs run p50")
+        elif profile is None and not r["null_reasons"].get("op_profile"):
+            found.append(f"{where}: op_profile null without a reason")
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path)
@@ -124,6 +147,9 @@ def main() -> int:
         "--expect-training", action="store_true", help="zoo rows must carry their training budget"
     )
     parser.add_argument("--expect-metric", help="every row's headline metric (miou, map50, ...)")
+    parser.add_argument(
+        "--expect-op-profile", action="store_true", help="rows profiled with --profile-ops"
+    )
     args = parser.parse_args()
     run = json.loads(args.run.read_text())
     found = problems(run, args.runtimes.split(","), args.expect_cache_hit)
@@ -133,6 +159,8 @@ def main() -> int:
         found += training_problems(run["records"])
     if args.expect_metric:
         found += metric_problems(run["records"], args.expect_metric)
+    if args.expect_op_profile:
+        found += op_profile_problems(run["records"])
     for line in found:
         print(f"check_run: {line}", file=sys.stderr)
     if not found:

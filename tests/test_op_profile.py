@@ -89,3 +89,39 @@ def test_operator_table_and_the_slowdown_it_explains():
         "op profile: QLinearConv 50%, DequantizeLinear 40%, Relu 10%"
     ]
     assert profile_causes(None, fp32.op_profile) == []
+
+
+def test_litert_operators_cut_out_one_by_one():
+    """Every operator of the .tflite becomes a one-operator model that LiteRT loads and
+    runs: the same operator types as the interpreter lists, outputs of the cut model equal
+    to the tensor the whole model computes there."""
+    from pathlib import Path
+
+    import numpy as np
+
+    interpreter_module = pytest.importorskip("ai_edge_litert.interpreter")
+    from edgebench.runtimes.litert_ops import one_operator_models, profile_isolated
+
+    path = Path(__file__).parent / "data" / "digits_mlp.tflite"
+    whole = interpreter_module.Interpreter(
+        model_path=str(path), experimental_preserve_all_tensors=True
+    )
+    whole.allocate_tensors()
+    ops = [op for op in whole._get_ops_details() if op["op_name"] != "DELEGATE"]
+    cut = one_operator_models(path)
+    assert [kind for _, kind, _, _ in cut] == [op["op_name"] for op in ops]
+    x = np.random.default_rng(0).random(whole.get_input_details()[0]["shape"]).astype(np.float32)
+    whole.set_tensor(whole.get_input_details()[0]["index"], x)
+    whole.invoke()
+    for (node, _, content, _), op in zip(cut, ops, strict=True):
+        single = interpreter_module.Interpreter(model_content=content)
+        single.allocate_tensors()
+        for detail in single.get_input_details():
+            single.set_tensor(detail["index"], whole.get_tensor(detail["index"]))
+        single.invoke()
+        out = single.get_output_details()[0]["index"]
+        assert out == op["outputs"][0], node
+        np.testing.assert_allclose(single.get_tensor(out), whole.get_tensor(out), rtol=1e-6)
+    result = profile_isolated(interpreter_module.Interpreter, path, 1, 5, 1)
+    assert len(result["nodes"]) == len(ops) and not result["skipped"]
+    assert len(result["run_us"]) == 5 and all(n["us"] > 0 for n in result["nodes"])

@@ -611,7 +611,7 @@ def test_a_model_or_dataset_that_is_not_for_the_task_fails_its_accuracy_test(pro
 def test_profile_ops_records_operator_times_and_the_report_tables_them(project):
     """--profile-ops: ONNX Runtime rows get the profiler's time per operator type (the
     digits MLP is Gemm/Relu/Softmax-like, its shares sum to 1) in a pass of its own;
-    LiteRT rows say why they have none; the report gets an operator table."""
+    LiteRT rows get their operators timed one by one; the report gets operator tables."""
     result = project.runpytest(
         "bench",
         "-k",
@@ -634,8 +634,13 @@ def test_profile_ops_records_operator_times_and_the_report_tables_them(project):
     assert sum(shares) == pytest.approx(1.0) and "Gemm" in profile["by_type"]
     assert profile["top"][0]["ms"] >= profile["top"][-1]["ms"]
     assert records["onnxruntime"]["latency_timer"] != profile["tool"]
-    assert records["litert"]["op_profile"] is None
-    assert "no per-operator timer" in records["litert"]["null_reasons"]["op_profile"]
+    isolated = records["litert"]["op_profile"]
+    assert isolated["method"].startswith("isolated")
+    assert isolated["runs"] == 20 and "FULLY_CONNECTED" in isolated["by_type"]
+    assert (
+        sum(e["nodes"] for e in isolated["by_type"].values()) == len(isolated["top"])
+        or len(isolated["top"]) == 10
+    )
     from edgebench.cli import main
 
     assert main(["report", str(project.path / "run.json"), "--out", str(project.path / "r")]) == 0

@@ -24,6 +24,8 @@ def profile_operators(context: MeasureContext) -> tuple[dict[str, Any], dict[str
     )
     if result.get("method"):
         summary["method"] = result["method"]
+    if result.get("skipped"):
+        summary["not_profiled"] = list(result["skipped"])
     return {"op_profile": summary}, {}
 
 

@@ -159,10 +159,6 @@ class LiteRTRuntime:
 
     name = "litert"
     artifact_format = "tflite"
-    profile_unavailable = (
-        "LiteRT's Python API (Interpreter and CompiledModel) exposes no per-operator timer; "
-        "the C++ benchmark_model's --enable_op_profiling does"
-    )
 
     def unavailable_reason(self) -> str | None:
         """Why no TFLite interpreter can be imported, or ``None``."""
@@ -178,6 +174,21 @@ class LiteRTRuntime:
         return RuntimeInfo(
             self.name, implementation, package_version(distribution) or "unknown", PROVIDER
         )
+
+    def profile_operators(
+        self,
+        path: Path,
+        threads: int,
+        rounds: int,
+        warmup: int,
+        make_sample: Callable[[Any], np.ndarray],
+    ) -> dict[str, Any]:
+        """Per-operator times: LiteRT's Python API has no in-graph operator profiler, so
+        each operator is timed alone as a one-operator model (``runtimes.litert_ops``)."""
+        from edgebench.runtimes.litert_ops import profile_isolated
+
+        interpreter_class, _, _ = _import_interpreter()
+        return profile_isolated(interpreter_class, path, threads, rounds, warmup)
 
     def load(self, path: Path, threads: int) -> LiteRTSession:
         """An interpreter for ``path`` with ``threads`` threads, tensors allocated."""

@@ -36,6 +36,7 @@ RUNNER_MODULES: tuple[str, ...] = (
     "runtimes/registry.py",
     "runtimes/litert.py",
     "runtimes/litert_compiled.py",
+    "runtimes/litert_ops.py",
     "runtimes/onnxrt.py",
 )
 
