@@ -249,12 +249,52 @@ def test_torch_zoo_rows_that_cannot_be_built_say_why():
     assert "cluster16 has no PyTorch implementation" in reason("cluster16", "onnxruntime")
     assert "prune0.5-poly has no PyTorch" in reason("prune0.5-poly", "onnxruntime")
     assert "converts a Keras model" in reason("int8", "onnxruntime")
-    assert "quantizers are not built in" in reason("ort-qdq", "litert")
-    litert = reason("fp32", "litert")
+    assert "its float conversion, or int8io" in reason("ort-qdq", "litert")
+    assert "or int8io through litert-torch" in reason("int8", "litert")
+    assert "cannot be expressed as onnx" in reason("int8io", "onnxruntime")
+    litert, int8io = reason("fp32", "litert"), reason("int8io", "litert")
     if importlib.util.find_spec("litert_torch") is None:
-        assert "litert-torch" in litert
+        assert "litert-torch" in litert and "litert-torch" in int8io
     else:
-        assert litert is None
+        assert litert is None and int8io is None
+
+
+def test_int8io_through_litert_torch_pt2e_stays_close_to_the_module(tmp_path):
+    """litert-torch's PT2E quantizer: a .tflite with int8 input and output and int8
+    kernels whose dequantized scores stay within a few quantization steps of the module."""
+    if importlib.util.find_spec("litert_torch") is None:
+        pytest.skip("litert-torch is not installed")
+    from ai_edge_litert.interpreter import Interpreter
+
+    from edgebench.build.torch_export import export_tflite_int8
+
+    module = _trained_like(Residual())
+    calibration = np.random.default_rng(1).normal(size=(32, *SHAPE)).astype(np.float32)
+    meta = export_tflite_int8(module, SHAPE, tmp_path / "q.tflite", calibration)
+    assert "int8 input/output" in meta["scheme"] and "PT2E" in meta["exporter"]
+    interpreter = Interpreter(str(tmp_path / "q.tflite"))
+    interpreter.allocate_tensors()
+    (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
+    assert inp["dtype"] == np.int8 and out["dtype"] == np.int8
+    convolutions = [op for op in interpreter._get_ops_details() if op["op_name"] == "CONV_2D"]
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+    assert convolutions and all(  # int8 kernels, not float ones between (de)quantize ops
+        tensors[op["inputs"][1]]["dtype"] == np.int8 for op in convolutions
+    )
+    images = calibration[:8]
+    with torch.no_grad():
+        expected = module(torch.from_numpy(to_nchw(images))).numpy()
+    (in_scale, in_zero), (out_scale, out_zero) = inp["quantization"], out["quantization"]
+    got = []
+    for image in images:
+        q = np.clip(np.round(image / in_scale) + in_zero, -128, 127).astype(np.int8)
+        interpreter.set_tensor(inp["index"], q[None])
+        interpreter.invoke()
+        got.append(
+            (interpreter.get_tensor(out["index"])[0].astype(np.float32) - out_zero) * out_scale
+        )
+    spread = float(expected.max() - expected.min())
+    assert np.abs(np.array(got) - expected).max() < 0.1 * spread
 
 
 TINY_ZOO_MODULE = """

@@ -100,10 +100,16 @@ def exclusion_reason(source: ModelSource, recipe: Recipe, runtime: str) -> str |
         if obstacle is not None:
             return f"recipe {recipe.id} on {source.id}: {obstacle}"
         if fmt == "tflite":
-            if recipe.export_step is not None and recipe.export_step.token != "fp32":
+            export = recipe.export_step
+            if (
+                export is not None
+                and export.token != "fp32"
+                and not export.supports_torch_export(fmt)
+            ):
                 return (
-                    f"recipe {recipe.id}: PyTorch models reach {runtime} through litert-torch's "
-                    "float conversion; its quantizers are not built in yet"
+                    f"recipe {recipe.id}: PyTorch models reach {runtime} through litert-torch: "
+                    "its float conversion, or int8io (its PT2E quantizer, whose graphs take "
+                    "int8 tensors)"
                 )
             if importlib.util.find_spec("litert_torch") is None:
                 return (

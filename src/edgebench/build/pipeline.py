@@ -274,7 +274,11 @@ class ArtifactBuilder:
     def _torch_tools(self, *, export: bool = False) -> dict[str, str]:
         """Versions that decide a PyTorch model (torch, Torch-Pruning), and with ``export``
         also its export (the ONNX exporter's onnxscript, litert-torch)."""
-        names = ("torch", "torch-pruning", *(("onnxscript", "litert-torch") if export else ()))
+        names = (
+            "torch",
+            "torch-pruning",
+            *(("onnxscript", "litert-torch", "torchao") if export else ()),
+        )
         return {**self.tool_versions, **package_versions(names)}
 
     def file_float_model(self, source: ModelFile) -> FloatModel:
@@ -504,6 +508,11 @@ class ArtifactBuilder:
         ``torch.onnx.export``, TFLite through litert-torch), or an export step that starts
         from the float ONNX file (the ONNX Runtime quantizers)."""
         assert isinstance(source, ZooSpec)
+        if export.token != "fp32" and export.supports_torch_export(artifact_format):
+            from edgebench.pytorch.modules import load_module
+
+            module = load_module(self._torch_builder(source, dataset), model.path)
+            return export.export_torch(module, artifact_format, out_path, context)
         if export.token != "fp32":
             if export.needs_keras:
                 raise UsageError(

@@ -172,3 +172,51 @@ def export_tflite(module: Any, input_shape: tuple[int, ...], out_path: Path) -> 
 
         version = package_versions(("litert-torch",)).get("litert-torch")
     return {"exporter": f"litert-torch {version}", "layout": "NHWC", "batch": 1}
+
+
+def export_tflite_int8(
+    module: Any, input_shape: tuple[int, ...], out_path: Path, calibration: Any
+) -> dict[str, Any]:
+    """``module`` quantized with litert-torch's PT2E quantizer (static, per-channel
+    symmetric int8 weights, int8 activations observed on ``calibration``, NHWC images)
+    and converted to a ``.tflite`` with int8 input and output tensors, batch 1."""
+    torch = import_torch()
+    litert_torch = import_litert_torch()
+    try:
+        from litert_torch.quantize.pt2e_quantizer import (
+            PT2EQuantizer,
+            get_symmetric_quantization_config,
+        )
+        from litert_torch.quantize.quant_config import QuantConfig
+        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+    except ImportError as exc:
+        raise ConversionError(f"litert-torch's PT2E quantizer does not import: {exc}") from exc
+    height, width, channels = input_shape
+    example = (torch.zeros((1, height, width, channels), dtype=torch.float32),)
+    quantizer = PT2EQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
+    try:
+        with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
+            graph = torch.export.export(NHWCInput(module).eval(), example).module()
+            prepared = prepare_pt2e(graph, quantizer)
+            for image in calibration:
+                prepared(torch.from_numpy(image[None].astype("float32")))
+            quantized = convert_pt2e(prepared, fold_quantize=False)
+            converted = litert_torch.convert(
+                quantized, example, quant_config=QuantConfig(pt2e_quantizer=quantizer)
+            )
+            converted.export(str(out_path))
+    except Exception as exc:  # noqa: BLE001 - the converter's own reason, reworded
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        raise ConversionError(
+            f"litert-torch PT2E quantization refused the model: {type(exc).__name__}: {first}"
+        ) from exc
+    from edgebench.provenance import package_versions
+
+    versions = package_versions(("litert-torch", "torchao"))
+    return {
+        "exporter": f"litert-torch {versions.get('litert-torch')} PT2E "
+        f"(torchao {versions.get('torchao')})",
+        "scheme": "int8 static, per-channel symmetric weights, int8 input/output",
+        "layout": "NHWC",
+        "batch": 1,
+    }

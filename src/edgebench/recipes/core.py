@@ -153,6 +153,17 @@ class Step:
         """(model stage) Transform the ``torch.nn.Module`` in place; return metadata."""
         raise NotImplementedError(f"{self.token} has no PyTorch implementation")
 
+    def supports_torch_export(self, artifact_format: str) -> bool:
+        """(export stage) Whether :meth:`export_torch` writes this step's ``artifact_format``
+        artifact from a PyTorch module (its own converter, not the exported ONNX file)."""
+        return False
+
+    def export_torch(
+        self, module: Any, artifact_format: str, out_path: Path, context: BuildContext
+    ) -> dict[str, Any]:
+        """(export stage) Write the artifact of the ``torch.nn.Module``; return metadata."""
+        raise NotImplementedError(f"{self.token} has no PyTorch exporter")
+
     def export(
         self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
     ) -> dict[str, Any]:
@@ -318,11 +329,20 @@ class Recipe:
             if not step.supports_torch():
                 return (
                     f"step {step.token} has no PyTorch implementation (PyTorch models take "
-                    "sprune, prune, ft and the ONNX Runtime quantizers)"
+                    "sprune, prune, ft, the ONNX Runtime quantizers and int8io)"
                 )
         export = self.export_step
-        if export is not None and export.token != "fp32" and export.needs_keras:
-            return f"step {export.token} converts a Keras model; PyTorch models are exported"
+        if (
+            export is not None
+            and export.token != "fp32"
+            and export.needs_keras
+            and not any(export.supports_torch_export(f) for f in export.formats)
+        ):
+            return (
+                f"step {export.token} converts a Keras model; PyTorch models are exported "
+                "(to .onnx, then the ONNX Runtime quantizers; to .tflite as float, or int8io "
+                "through litert-torch's PT2E quantizer)"
+            )
         return None
 
     @property

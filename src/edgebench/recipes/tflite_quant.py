@@ -68,6 +68,29 @@ class TFLiteQuantization(Step):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "scheme": f"tflite-{self.scheme}", "tool": "TFLiteConverter"}
 
+    def supports_torch_export(self, artifact_format: str) -> bool:
+        """``int8io`` of a PyTorch model: litert-torch's PT2E static quantization (its
+        graphs take and give int8 tensors, which is ``int8io``; the other schemes are the
+        TFLite converter's, for Keras models)."""
+        return self.scheme == "int8io" and artifact_format == "tflite"
+
+    def export_torch(
+        self, module: Any, artifact_format: str, out_path: Path, context: BuildContext
+    ) -> dict[str, Any]:
+        """litert-torch PT2E: per-channel symmetric int8 weights, int8 activations
+        calibrated on the same training images as the Keras schemes (histogram observer)."""
+        from edgebench.build.torch_export import export_tflite_int8
+
+        input_shape = context.model_input_shape()
+        calibration = context.calibration_inputs(input_shape)
+        context.log("litert-torch PT2E int8 conversion")
+        meta = export_tflite_int8(module, input_shape, out_path, calibration)
+        return {
+            **meta,
+            "calibration_samples": len(calibration),
+            "calibration_method": "histogram (torchao PT2E observer)",
+        }
+
     def export(
         self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
     ) -> dict[str, Any]:
