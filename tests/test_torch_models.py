@@ -334,7 +334,7 @@ def test_a_pytorch_zoo_model_through_the_plugin(pytester, monkeypatch):
         "--model",
         "tiny_torch",
         "--variants",
-        "fp32,sprune0.5+ft1,prune0.5+ft1,ort-qdq,cluster16",
+        "fp32,sprune0.5+ft1,prune0.5+ft1,ort-qdq,int8io,cluster16",
         "--edgebench-json",
         "run.json",
         "--rounds",
@@ -358,6 +358,8 @@ def test_a_pytorch_zoo_model_through_the_plugin(pytester, monkeypatch):
     expected = {
         (recipe, rt) for recipe in ("fp32", "sprune0.5+ft1", "prune0.5+ft1") for rt in runtimes
     }
+    if "litert" in runtimes:
+        expected.add(("int8io", "litert"))
     assert expected | {("ort-qdq", "onnxruntime")} == set(by)
     fp32 = by[("fp32", "onnxruntime")]
     assert fp32["training"]["framework"] == "torch" and fp32["training"]["epochs_run"] >= 1
@@ -370,6 +372,10 @@ def test_a_pytorch_zoo_model_through_the_plugin(pytester, monkeypatch):
     assert sparse["tool"].startswith("torch.nn.utils.prune") and sparse["fine_tune_epochs"] == 1
     if "litert" in runtimes:  # the same weights through both converters: the same accuracy
         assert abs(by[("fp32", "litert")]["accuracy"] - fp32["accuracy"]) < 0.01
+        quantized = by[("int8io", "litert")]
+        assert "PT2E" in quantized["compression"][-1]["exporter"]
+        assert quantized["file_bytes"] < by[("fp32", "litert")]["file_bytes"]
+        assert quantized["accuracy"] > fp32["accuracy"] - 0.1
     assert "error" not in result.parseoutcomes()
 
 
