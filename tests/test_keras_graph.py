@@ -130,3 +130,15 @@ def test_channel_ranking():
     assert rank_channels(kernel, "l1", rng).tolist() == [0, 1, 2]
     assert rank_channels(kernel, "l2", rng).tolist() == [1, 0, 2]
     assert sorted(rank_channels(kernel, "random", rng).tolist()) == [0, 1, 2]
+
+
+def test_round_to_keeps_widths_multiples(mobilenet):
+    """sprune-rN removes channels in multiples of N: MobileNetV1 at alpha 0.25 has widths
+    that are multiples of 8, and they stay so (without it, 30% leaves 6, 11, 22, ...)."""
+    from edgebench.build.keras_graph import structured_prune
+
+    _, plain = structured_prune(mobilenet, 0.3, "l1", 0)
+    _, rounded = structured_prune(mobilenet, 0.3, "l1", 0, round_to=8)
+    assert any(width % 8 for width in plain["pruned_layers"].values())
+    assert all(width % 8 == 0 for width in rounded["pruned_layers"].values())
+    assert rounded["round_to"] == 8

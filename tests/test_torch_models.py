@@ -101,6 +101,13 @@ def test_sprune_keeps_the_residual_addition_and_the_depthwise_groups_consistent(
     assert meta["widths"]["stem.0"] == [16, 8]
 
 
+def test_sprune_round_to_is_torch_pruning_round_to():
+    module = _trained_like(Residual())
+    meta = structured_prune(module, 0.3, "l1", seed=0, input_shape=SHAPE, round_to=8)
+    assert meta["round_to"] == 8
+    assert all(after % 8 == 0 for _, after in meta["widths"].values())
+
+
 def test_sprune_criteria_choose_different_filters_and_the_seed_fixes_random():
     kept = {}
     for criterion in ("l1", "l2", "random"):

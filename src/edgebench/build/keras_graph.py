@@ -185,11 +185,27 @@ def channel_scores(kernel: np.ndarray, criterion: str, rng: np.random.Generator)
     raise ValueError(f"unknown ranking criterion {criterion!r}")
 
 
-def channel_plan(model: Any, fraction: float, criterion: str, seed: int) -> dict[str, np.ndarray]:
+def kept_count(width: int, fraction: float, round_to: int = 1) -> int:
+    """Channels a group of ``width`` keeps: ``width * (1 - fraction)`` rounded, at least
+    one; with ``round_to`` > 1 the removed count is a multiple of it (rounded down), so
+    a width that was a multiple stays one (Torch-Pruning's ``round_to``).
+
+    >>> kept_count(32, 0.3), kept_count(32, 0.3, 8), kept_count(12, 0.9, 8)
+    (22, 24, 4)
+    """
+    count = max(1, int(round(width * (1.0 - fraction))))
+    if round_to > 1:
+        count = width - (width - count) // round_to * round_to
+    return count
+
+
+def channel_plan(
+    model: Any, fraction: float, criterion: str, seed: int, round_to: int = 1
+) -> dict[str, np.ndarray]:
     """The output channels each prunable convolution keeps (sorted indices).
 
     Every convolution of a group keeps the same channels: the ``1 - fraction`` share with
-    the largest importance summed over the group (at least one channel).
+    the largest importance summed over the group (:func:`kept_count`).
     """
     rng = np.random.default_rng(seed)
     keep: dict[str, np.ndarray] = {}
@@ -201,14 +217,14 @@ def channel_plan(model: Any, fraction: float, criterion: str, seed: int) -> dict
             scores = rng.random(kernels[0].shape[-1])
         else:
             scores = sum(channel_scores(k, criterion, rng) for k in kernels)
-        count = max(1, int(round(kernels[0].shape[-1] * (1.0 - fraction))))
+        count = kept_count(kernels[0].shape[-1], fraction, round_to)
         kept = np.sort(np.argsort(-scores, kind="stable")[:count])
         keep.update({name: kept for name in group})
     return keep
 
 
 def structured_prune(
-    model: Any, fraction: float, criterion: str, seed: int
+    model: Any, fraction: float, criterion: str, seed: int, round_to: int = 1
 ) -> tuple[Any, dict[str, Any]]:
     """A narrower copy of ``model``: each prunable group of convolutions loses
     ``fraction`` of its filters.
@@ -220,7 +236,7 @@ def structured_prune(
 
     keras = import_keras()
     groups = channel_groups(model)
-    keep = channel_plan(model, fraction, criterion, seed)
+    keep = channel_plan(model, fraction, criterion, seed, round_to)
     if not keep:
         raise NotApplicable(
             f"{model.name}: no convolution can be pruned consistently (every one feeds a "
@@ -269,6 +285,7 @@ def structured_prune(
         "channel_groups": sum(1 for g in groups.prunable() if len(g) > 1),
         "criterion": criterion,
         "fraction": fraction,
+        "round_to": round_to,
     }
 
 

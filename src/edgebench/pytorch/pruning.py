@@ -56,10 +56,16 @@ def widths(module: Any) -> dict[str, int]:
 
 
 def structured_prune(
-    module: Any, fraction: float, criterion: str, seed: int, input_shape: tuple[int, int, int]
+    module: Any,
+    fraction: float,
+    criterion: str,
+    seed: int,
+    input_shape: tuple[int, int, int],
+    round_to: int = 1,
 ) -> dict[str, Any]:
     """Remove ``fraction`` of the channels of every prunable group of ``module`` in place
-    (Torch-Pruning's ``MetaPruner``, local ratios); return what changed."""
+    (Torch-Pruning's ``MetaPruner``, local ratios; ``round_to`` > 1: its ``round_to``,
+    channels removed in multiples of it); return what changed."""
     torch = import_torch()
     tp = import_torch_pruning()
     height, width, channels = input_shape
@@ -74,6 +80,7 @@ def structured_prune(
         importance=_importance(tp, criterion),
         pruning_ratio=fraction,
         ignored_layers=output_layers(module),
+        round_to=round_to if round_to > 1 else None,
     )
     pruner.step()
     after_widths = widths(module)
@@ -84,6 +91,7 @@ def structured_prune(
     return {
         "tool": f"torch-pruning {getattr(tp, '__version__', '?')}",
         "criterion": criterion,
+        "round_to": round_to,
         "params_before": before,
         "params_after": after,
         "params_torch_pruning": int(counted),

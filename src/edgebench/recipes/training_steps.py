@@ -358,13 +358,19 @@ class StructuredPrune(Step):
 
     fraction: float
     criterion: str = "l1"
+    #: channels are removed in multiples of this (1: exactly the fraction, rounded)
+    round_to: int = 1
     family: ClassVar[str] = "sprune"
     group: ClassVar[str] = "structured pruning"
     sweep_axis: ClassVar[tuple[str, str] | None] = ("fraction", "structured pruning fraction")
 
     @property
     def token(self) -> str:
-        return f"sprune{self.fraction:g}" + ("" if self.criterion == "l1" else f"-{self.criterion}")
+        return (
+            f"sprune{self.fraction:g}"
+            + ("" if self.criterion == "l1" else f"-{self.criterion}")
+            + ("" if self.round_to == 1 else f"-r{self.round_to}")
+        )
 
     @property
     def sweep_value(self) -> float | None:
@@ -379,12 +385,17 @@ class StructuredPrune(Step):
         return "sprune*"
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "fraction": self.fraction, "criterion": self.criterion}
+        described = {**super().describe(), "fraction": self.fraction, "criterion": self.criterion}
+        if self.round_to > 1:  # absent otherwise: the cache keys of plain sprune stay put
+            described["round_to"] = self.round_to
+        return described
 
     def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
         from edgebench.build.keras_graph import structured_prune
 
-        narrow, meta = structured_prune(model, self.fraction, self.criterion, context.seed)
+        narrow, meta = structured_prune(
+            model, self.fraction, self.criterion, context.seed, round_to=self.round_to
+        )
         context.log(
             f"{self.token}: {model.count_params():,} -> {narrow.count_params():,} parameters"
         )
@@ -398,7 +409,12 @@ class StructuredPrune(Step):
         from edgebench.pytorch.pruning import structured_prune
 
         meta = structured_prune(
-            module, self.fraction, self.criterion, context.seed, context.model_input_shape()
+            module,
+            self.fraction,
+            self.criterion,
+            context.seed,
+            context.model_input_shape(),
+            round_to=self.round_to,
         )
         context.log(
             f"{self.token}: {meta['params_before']:,} -> {meta['params_after']:,} parameters"
@@ -461,6 +477,15 @@ class QuantizationAwareTraining(Step):
         return meta
 
 
+def _round_to(text: str | None, token: str) -> int:
+    if text is None:
+        return 1
+    value = int(text)
+    if value < 1:
+        raise UsageError(f"{token}: -r needs a channel multiple of 1 or more")
+    return value
+
+
 def _fraction(text: str, token: str) -> float:
     value = float(text)
     if not 0 < value < 1:
@@ -478,9 +503,10 @@ TRAINING_STEPS: tuple[StepKind, ...] = (
     ),
     StepKind(
         "sprune",
-        re.compile(r"sprune(\d*\.\d+|\d+)(?:-(l1|l2|random))?"),
-        lambda m: StructuredPrune(_fraction(m[1], m[0]), m[2] or "l1"),
-        "structured (filter) pruning of fraction F, ranked by l1 (default), l2 or random",
+        re.compile(r"sprune(\d*\.\d+|\d+)(?:-(l1|l2|random))?(?:-r(\d+))?"),
+        lambda m: StructuredPrune(_fraction(m[1], m[0]), m[2] or "l1", _round_to(m[3], m[0])),
+        "structured (filter) pruning of fraction F, ranked by l1 (default), l2 or random; "
+        "-rN removes channels in multiples of N (sprune0.2-r8: widths stay multiples of 8)",
         "sprune0.3",
     ),
     StepKind(
