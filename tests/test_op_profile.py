@@ -125,3 +125,23 @@ def test_litert_operators_cut_out_one_by_one():
     result = profile_isolated(interpreter_module.Interpreter, path, 1, 5, 1)
     assert len(result["nodes"]) == len(ops) and not result["skipped"]
     assert len(result["run_us"]) == 5 and all(n["us"] > 0 for n in result["nodes"])
+
+
+def test_pruned_widths_off_multiples_of_8_are_a_cause_on_onnx_runtime():
+    from edgebench.report.findings import width_causes
+
+    keras_step = {"pruned_layers": {"conv1": 22, "conv2": 24}}
+    torch_step = {"widths": {"features.0": [32, 21], "features.3": [64, 48]}}
+    (line,) = width_causes("onnxruntime", [keras_step, torch_step])
+    assert "2 of 4 layer widths off multiples of 8 (21, 22)" in line and "-r8" in line
+    assert width_causes("litert", [keras_step]) == []
+    assert width_causes("onnxruntime", [{"pruned_layers": {"a": 24}}]) == []
+    assert width_causes("onnxruntime", None) == []
+
+
+def test_a_small_share_of_new_operators_is_not_named_the_cause():
+    fp32 = _record("fp32", {"Conv": 0.7, "BatchNormalization": 0.3})
+    pruned = _record("sprune0.3", {"Conv": 0.6, "BatchNormalization": 0.38, "FusedConv": 0.02})
+    assert profile_causes(pruned.op_profile, fp32.op_profile) == [
+        "op profile: Conv 60%, BatchNormalization 38%, FusedConv 2%"
+    ]
