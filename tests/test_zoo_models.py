@@ -208,3 +208,24 @@ def test_imagenet_weights_offline_skip_with_the_reason(keras, monkeypatch, tmp_p
     monkeypatch.setattr(app_module.data_utils, "get_file", offline)
     with pytest.raises(DatasetUnavailable, match="run once online"):
         mobilenet_v2.build(keras, (32, 32, 3), 10, alpha=0.35, weights="imagenet")
+
+
+def test_hard_swish_and_gates_go_through_tfmot_prune_and_qat(keras):
+    """tfmot's registries know neither Rescaling nor (for QAT) Multiply: pruning wraps the
+    layers it knows and leaves those (they hold no weights), QAT fake-quantizes their
+    outputs, where tfmot's own quantize_model refuses the model."""
+    import tensorflow_model_optimization as tfmot
+
+    from edgebench.recipes.training_steps import _prune_wrapped, _quantize_for_training
+
+    model = mobilenet_v3_small.build(keras, (32, 32, 1), 10, alpha=0.75)
+    with pytest.raises(Exception, match="not supported"):
+        tfmot.quantization.keras.quantize_model(model)
+    quantized, output_only = _quantize_for_training(model)
+    assert "Conv/hard_swish" in output_only and "expanded_conv/squeeze_excite/Mul" in output_only
+    schedule = tfmot.sparsity.keras.ConstantSparsity(0.5, begin_step=0)
+    pruned = _prune_wrapped(model, schedule)
+    wrapped = {type(layer).__name__ for layer in pruned.layers}
+    assert "PruneLowMagnitude" in wrapped and "Rescaling" in wrapped
+    x = np.random.default_rng(0).random((2, 32, 32, 1)).astype(np.float32)
+    assert quantized.predict(x, verbose=0).shape == pruned.predict(x, verbose=0).shape == (2, 10)

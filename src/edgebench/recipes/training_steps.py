@@ -453,9 +453,8 @@ class QuantizationAwareTraining(Step):
         from edgebench.build.tfcompat import import_tensorflow
 
         tf = import_tensorflow()
-        tfmot = _tfmot()
         try:
-            quantized = tfmot.quantization.keras.quantize_model(model)
+            quantized, output_only = _quantize_for_training(model)
         except Exception as exc:  # noqa: BLE001 - tfmot refuses unsupported layers
             raise ConversionError(
                 f"quantize_model refused the model: {short_converter_message(exc)}"
@@ -466,6 +465,8 @@ class QuantizationAwareTraining(Step):
             else context.fine_tune_epochs(DEFAULT_FINE_TUNE_EPOCHS)
         )
         meta = _fit(quantized, context, epochs, chosen_by)
+        if output_only:
+            meta["output_quantized_layers"] = output_only
 
         def configure(converter: Any) -> None:
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -475,6 +476,68 @@ class QuantizationAwareTraining(Step):
         else:
             keras_to_onnx(quantized, out_path)
         return meta
+
+
+def _quantize_for_training(model: Any) -> tuple[Any, list[str]]:
+    """tfmot's ``quantize_model``, except that weight-less layers its default 8-bit
+    registry does not know (``Rescaling`` and ``Multiply`` of hard-swish and
+    squeeze-excitation) get fake quantization of their output only, the way the
+    registry treats ``Add``; returns the wrapped model and those layers' names."""
+    from edgebench.build.tfcompat import import_keras
+
+    keras = import_keras()
+    quantization = _tfmot().quantization.keras
+    from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
+        default_8bit_quantize_registry as registry_module,
+    )
+
+    registry = registry_module.Default8BitQuantizeRegistry()
+    output_only = [
+        layer.name
+        for layer in model.layers
+        if type(layer).__name__ != "InputLayer"
+        and not layer.weights
+        and not registry.supports(layer)
+    ]
+    if not output_only:
+        return quantization.quantize_model(model), []
+
+    class OutputQuantizeConfig(quantization.QuantizeConfig):  # type: ignore[misc, name-defined]
+        """Fake-quantize the layer's output (8 bits, asymmetric, moving average)."""
+
+        def get_weights_and_quantizers(self, layer: Any) -> list[Any]:
+            return []
+
+        def get_activations_and_quantizers(self, layer: Any) -> list[Any]:
+            return []
+
+        def set_quantize_weights(self, layer: Any, quantize_weights: Any) -> None:
+            pass
+
+        def set_quantize_activations(self, layer: Any, quantize_activations: Any) -> None:
+            pass
+
+        def get_output_quantizers(self, layer: Any) -> list[Any]:
+            return [
+                quantization.quantizers.MovingAverageQuantizer(
+                    num_bits=8, per_axis=False, symmetric=False, narrow_range=False
+                )
+            ]
+
+        def get_config(self) -> dict[str, Any]:
+            return {}
+
+    def annotate(layer: Any) -> Any:
+        if layer.name in output_only:
+            return quantization.quantize_annotate_layer(
+                layer.__class__.from_config(layer.get_config()),
+                quantize_config=OutputQuantizeConfig(),
+            )
+        return quantization.quantize_annotate_layer(layer)
+
+    annotated = keras.models.clone_model(model, clone_function=annotate)
+    with quantization.quantize_scope({"OutputQuantizeConfig": OutputQuantizeConfig}):
+        return quantization.quantize_apply(annotated), output_only
 
 
 def _round_to(text: str | None, token: str) -> int:
