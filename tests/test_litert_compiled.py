@@ -42,3 +42,31 @@ def test_litert_compiled_is_not_a_default_runtime():
 
     assert "litert-compiled" in runtime_names()
     assert "litert-compiled" not in default_runtime_names()
+
+
+@pytest.mark.slow
+def test_several_outputs_come_in_the_litert_runtime_order(tmp_path):
+    """A model with three outputs of different shapes: litert-compiled returns them in the
+    order the litert runtime does (tensor names), with the same scores from run()."""
+    from edgebench.build.tfcompat import import_keras, import_tensorflow
+    from edgebench.runtimes.registry import make_runtime
+
+    keras, tf = import_keras(), import_tensorflow()
+    inputs = keras.Input((6,), name="x")
+    outputs = [
+        keras.layers.Dense(3, name="c")(inputs),
+        keras.layers.Dense(1, name="a")(inputs),
+        keras.layers.Dense(5, name="b")(inputs),
+    ]
+    model = keras.Model(inputs, outputs)
+    path = tmp_path / "three.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    compiled = make_runtime("litert-compiled").load(path, 1)
+    interpreter = make_runtime("litert").load(path, 1)
+    x = np.random.default_rng(0).random((2, 6)).astype(np.float32)
+    got, want = compiled.run_outputs(x), interpreter.run_outputs(x)
+    assert [o.shape for o in got] == [o.shape for o in want]
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(compiled.run(x), interpreter.run(x))
+    assert np.asarray(compiled.bind(x[:1])()).size == interpreter.run(x[:1]).size

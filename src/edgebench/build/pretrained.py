@@ -10,7 +10,6 @@ match one for one (the classifier is new). Keras downloads the weights once onli
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -20,8 +19,6 @@ from edgebench.errors import DatasetUnavailable, UsageError
 
 #: the layer types whose weights are copied
 WEIGHTED = ("Conv2D", "DepthwiseConv2D", "BatchNormalization")
-#: rewrites one layer's weights on the way (layer, weights) -> weights
-Adapt = Callable[[Any, list[np.ndarray]], list[np.ndarray]]
 
 
 def load_application_weights(
@@ -29,7 +26,6 @@ def load_application_weights(
     keras: ModuleType,
     application: str,
     weights: str,
-    adapt: Adapt | None = None,
     **kwargs: Any,
 ) -> None:
     """Copy ``keras.applications.<application>(weights=weights, **kwargs)``'s backbone
@@ -50,10 +46,10 @@ def load_application_weights(
             f"({type(exc).__name__}: {exc}); run once online (Keras keeps them in "
             "~/.keras/models), or leave out weights=imagenet (random init)"
         ) from exc
-    transfer_weights(reference, model, adapt)
+    transfer_weights(reference, model)
 
 
-def transfer_weights(reference: Any, model: Any, adapt: Adapt | None = None) -> int:
+def transfer_weights(reference: Any, model: Any) -> int:
     """Copy ``reference``'s conv/depthwise/batch-norm weights into the same layers of
     ``model``, in graph order; a 3-channel stem kernel is summed over its colour axis for
     a 1-channel input. Returns the number of layers copied."""
@@ -71,8 +67,6 @@ def transfer_weights(reference: Any, model: Any, adapt: Adapt | None = None) -> 
                 f"{target.name} ({type(target).__name__}) does not match {source.name} "
                 f"({type(source).__name__}) of {reference.name}"
             )
-        if adapt is not None:
-            weights = adapt(target, weights)
         expected = [tuple(w.shape) for w in target.get_weights()]
         if (
             len(weights) == len(expected)

@@ -79,7 +79,12 @@ class CompiledSession:
                 f"{path.name}: edgebench runs models with one input; this one has {len(inputs)}"
             )
         self._input = next(iter(inputs.values()))
-        self._outputs = [outputs[name] for name in signature["outputs"]]
+        self._signature_outputs = [outputs[name]["name"] for name in signature["outputs"]]
+        # the litert runtime's orders: every output by tensor name (TFLite_Detection_
+        # PostProcess, :1, :2, :3), the scores from the interpreter's first output
+        self._outputs = sorted(outputs.values(), key=lambda d: str(d["name"]))
+        first = quantization.get("first_output_index")
+        self._first = next((i for i, d in enumerate(self._outputs) if d.get("index") == first), 0)
         self._in_buffers = model.create_input_buffers(0)
         self._out_buffers = model.create_output_buffers(0)
         shape = [int(d) for d in self._input["shape"]]
@@ -97,19 +102,24 @@ class CompiledSession:
             return quantize(batch, self.input_dtype, scale, zero_point)
         return np.ascontiguousarray(batch.astype(self.input_dtype, copy=False))
 
+    def _buffer_position(self, detail: dict[str, Any]) -> int:
+        """Where ``detail``'s buffer is among the output buffers (the signature's order)."""
+        return self._signature_outputs.index(detail["name"])
+
     def _read(self, index: int) -> np.ndarray:
         detail = self._outputs[index]
         dtype = np.dtype(detail["dtype"])
         shape = [int(d) for d in detail["shape"]]
-        out = np.asarray(self._out_buffers[index].read(int(np.prod(shape)), dtype)).reshape(shape)
+        buffer = self._out_buffers[self._buffer_position(detail)]
+        out = np.asarray(buffer.read(int(np.prod(shape)), dtype)).reshape(shape)
         scale, zero_point = self._out_quant.get(detail["name"], (0.0, 0))
         if np.issubdtype(out.dtype, np.integer) and scale:
             return dequantize(out, scale, zero_point)
         return out
 
     def run_outputs(self, batch: np.ndarray) -> list[np.ndarray]:
-        """Every output for ``batch``, in the signature's order, dequantized (one sample at
-        a time: the compiled model has a fixed batch)."""
+        """Every output for ``batch`` in tensor-name order, dequantized (one sample at a
+        time: the compiled model has a fixed batch)."""
         if len(batch) != self._batch:
             parts = [self.run_outputs(batch[i : i + 1]) for i in range(len(batch))]
             return [np.concatenate(list(column)) for column in zip(*parts, strict=True)]
@@ -123,21 +133,22 @@ class CompiledSession:
             ) from exc
 
     def run(self, batch: np.ndarray) -> np.ndarray:
-        """Scores (the first output) for ``batch``."""
-        return self.run_outputs(batch)[0]
+        """Scores (the interpreter's first output, as the litert runtime) for ``batch``."""
+        return self.run_outputs(batch)[self._first]
 
     def bind(self, sample: np.ndarray) -> Callable[[], object]:
         """One run on ``sample`` (batch 1): write the input buffer, run, read the output."""
         model, ins, outs = self._model, self._in_buffers, self._out_buffers
         prepared = self._prepare_input(sample)
-        detail = self._outputs[0]
+        detail = self._outputs[self._first]
         count = int(np.prod([int(d) for d in detail["shape"]]))
         dtype = np.dtype(detail["dtype"])
+        out = outs[self._buffer_position(detail)]
 
         def invoke_once() -> object:
             ins[0].write(prepared)
             model.run_by_index(0, ins, outs)
-            return outs[0].read(count, dtype)
+            return out.read(count, dtype)
 
         return invoke_once
 
@@ -154,7 +165,6 @@ class LiteRTCompiledRuntime:
 
     def __init__(self, accelerator: str = DEFAULT_ACCELERATOR) -> None:
         self.accelerator = accelerator.lower()
-        self._probed: str | None = None
 
     def _flag(self) -> Any:
         *_, hardware = _import_compiled()
@@ -213,7 +223,9 @@ def _quantization(path: Path) -> dict[str, Any]:
 
     interpreter = Interpreter(model_path=str(path))
     inputs = interpreter.get_input_details()
+    outputs = interpreter.get_output_details()
     return {
+        "first_output_index": outputs[0]["index"] if outputs else None,
         "input": tuple(inputs[0].get("quantization", (0.0, 0))) if inputs else (0.0, 0),
         "outputs": {
             d["name"]: tuple(d.get("quantization", (0.0, 0)))
