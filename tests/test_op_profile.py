@@ -145,3 +145,11 @@ def test_a_small_share_of_new_operators_is_not_named_the_cause():
     assert profile_causes(pruned.op_profile, fp32.op_profile) == [
         "op profile: Conv 60%, BatchNormalization 38%, FusedConv 2%"
     ]
+
+
+def test_the_ops_column_names_the_largest_shares():
+    from edgebench.report.tables import resolve_columns
+
+    (column,) = resolve_columns(["ops"])
+    record = _record("int8", {"Conv": 0.6, "Relu": 0.1, "Add": 0.2, "Mean": 0.05})
+    assert column.fmt(column.value(record)) == "Conv 63%, Add 21%, Relu 11%"

@@ -81,6 +81,20 @@ def epochs_fine_tuned(record: Record) -> int | None:
 
 COLUMNS["ft"] = Column("FT epochs", epochs_fine_tuned)
 
+
+def top_operators(profile: dict[str, Any]) -> str:
+    """The three operator types with the largest share of a ``--profile-ops`` profile.
+
+    >>> top_operators({"by_type": {"Conv": {"share": 0.62}, "Relu": {"share": 0.09}}})
+    'Conv 62%, Relu 9%'
+    """
+    from edgebench.instruments.op_profile import top_types
+
+    return ", ".join(f"{op} {100 * share:.0f}%" for op, share in top_types(profile, 3))
+
+
+COLUMNS["ops"] = Column("Top operators", lambda r: r.op_profile, top_operators)
+
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "model",
     "recipe",
