@@ -95,10 +95,11 @@ class ChannelGroups:
 
     def prunable(self) -> list[list[str]]:
         """Producer convolutions of each prunable group, in model order."""
+        locked = {self.root(space) for space in self.locked}
         groups: dict[int, list[str]] = {}
         for space, names in self.producers.items():
             root = self.root(space)
-            if root not in self.locked and root not in {self.root(s) for s in self.locked}:
+            if root not in locked:
                 groups.setdefault(root, []).extend(names)
         return list(groups.values())
 
@@ -200,18 +201,25 @@ def kept_count(width: int, fraction: float, round_to: int = 1) -> int:
 
 
 def channel_plan(
-    model: Any, fraction: float, criterion: str, seed: int, round_to: int = 1
+    model: Any,
+    fraction: float,
+    criterion: str,
+    seed: int,
+    round_to: int = 1,
+    groups: ChannelGroups | None = None,
 ) -> dict[str, np.ndarray]:
     """The output channels each prunable convolution keeps (sorted indices).
 
     Every convolution of a group keeps the same channels: the ``1 - fraction`` share with
-    the largest importance summed over the group (:func:`kept_count`).
+    the largest importance summed over the group (:func:`kept_count`). ``groups``: the
+    model's :func:`channel_groups`, when already known.
     """
     rng = np.random.default_rng(seed)
     keep: dict[str, np.ndarray] = {}
     order = {layer.name: i for i, layer in enumerate(model.layers)}
-    groups = sorted(channel_groups(model).prunable(), key=lambda g: min(order[n] for n in g))
-    for group in groups:
+    groups = channel_groups(model) if groups is None else groups
+    prunable = sorted(groups.prunable(), key=lambda g: min(order[n] for n in g))
+    for group in prunable:
         kernels = [model.get_layer(name).get_weights()[0] for name in group]
         if criterion == "random":
             scores = rng.random(kernels[0].shape[-1])
@@ -236,7 +244,7 @@ def structured_prune(
 
     keras = import_keras()
     groups = channel_groups(model)
-    keep = channel_plan(model, fraction, criterion, seed, round_to)
+    keep = channel_plan(model, fraction, criterion, seed, round_to, groups)
     if not keep:
         raise NotApplicable(
             f"{model.name}: no convolution can be pruned consistently (every one feeds a "

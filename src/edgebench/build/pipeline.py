@@ -505,15 +505,12 @@ class ArtifactBuilder:
         context: _Context,
     ) -> dict[str, Any]:
         """Write the artifact of a PyTorch zoo model: a float export (ONNX through
-        ``torch.onnx.export``, TFLite through litert-torch), or an export step that starts
+        ``torch.onnx.export``, TFLite through litert-torch), an export step with its own
+        PyTorch exporter (``int8io``: litert-torch PT2E), or an export step that starts
         from the float ONNX file (the ONNX Runtime quantizers)."""
         assert isinstance(source, ZooSpec)
-        if export.token != "fp32" and export.supports_torch_export(artifact_format):
-            from edgebench.pytorch.modules import load_module
-
-            module = load_module(self._torch_builder(source, dataset), model.path)
-            return export.export_torch(module, artifact_format, out_path, context)
-        if export.token != "fp32":
+        own_exporter = export.token != "fp32" and export.supports_torch_export(artifact_format)
+        if export.token != "fp32" and not own_exporter:
             if export.needs_keras:
                 raise UsageError(
                     f"step {export.token} converts a Keras model; {source.id} is a PyTorch model"
@@ -523,6 +520,8 @@ class ArtifactBuilder:
         from edgebench.pytorch.modules import load_module
 
         module = load_module(self._torch_builder(source, dataset), model.path)
+        if own_exporter:
+            return export.export_torch(module, artifact_format, out_path, context)
         input_shape = tuple(model.meta["input_shape"])
         if artifact_format == "onnx":
             meta = export_onnx(module, input_shape, out_path)

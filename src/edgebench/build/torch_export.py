@@ -148,6 +148,12 @@ def import_litert_torch() -> Any:
     return litert_torch
 
 
+def _refused(converter: str, exc: Exception) -> ConversionError:
+    """The converter's refusal as a ``ConversionError``: its type and first line."""
+    first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    return ConversionError(f"{converter} refused the model: {type(exc).__name__}: {first}")
+
+
 def export_tflite(module: Any, input_shape: tuple[int, ...], out_path: Path) -> dict[str, Any]:
     """Convert ``module`` (NCHW input) to a ``.tflite`` file with an NHWC input of
     ``input_shape`` (H, W, C), batch 1, through litert-torch; the converter's refusal is a
@@ -162,10 +168,7 @@ def export_tflite(module: Any, input_shape: tuple[int, ...], out_path: Path) -> 
             converted = litert_torch.convert(NHWCInput(module), (example,))
             converted.export(str(out_path))
     except Exception as exc:  # noqa: BLE001 - the converter's own reason, reworded
-        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
-        raise ConversionError(
-            f"litert-torch refused the model: {type(exc).__name__}: {first}"
-        ) from exc
+        raise _refused("litert-torch", exc) from exc
     version = getattr(litert_torch, "__version__", None)
     if version is None:
         from edgebench.provenance import package_versions
@@ -206,10 +209,7 @@ def export_tflite_int8(
             )
             converted.export(str(out_path))
     except Exception as exc:  # noqa: BLE001 - the converter's own reason, reworded
-        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
-        raise ConversionError(
-            f"litert-torch PT2E quantization refused the model: {type(exc).__name__}: {first}"
-        ) from exc
+        raise _refused("litert-torch PT2E quantization", exc) from exc
     from edgebench.provenance import package_versions
 
     versions = package_versions(("litert-torch", "torchao"))

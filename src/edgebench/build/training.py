@@ -252,6 +252,16 @@ def compile_for_training(
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=list(metrics))
 
 
+def fine_tune_record(budget: TrainingBudget, result: TrainingResult) -> dict[str, Any]:
+    """What a fine-tuning step records (Keras and PyTorch alike): its epochs, final loss,
+    and the budget with the run's result."""
+    return {
+        "fine_tune_epochs": result.epochs,
+        "fine_tune_final_loss": result.final_loss,
+        "fine_tune": {**budget.as_record(), **result.as_record()},
+    }
+
+
 def summary_line(what: str, budget: TrainingBudget, result: TrainingResult) -> str:
     """One line for the terminal after a training run.
 

@@ -51,31 +51,19 @@ def check_task(task: str) -> None:
         )
 
 
-def accuracy(module: Any, x: Any, y: Any) -> float:
-    """Top-1 accuracy of ``module`` on NCHW tensor ``x`` and integer labels ``y``."""
+def evaluate(module: Any, x: Any, y: Any) -> tuple[float, float]:
+    """Mean cross-entropy and top-1 accuracy of ``module`` on NCHW tensor ``x`` and
+    integer labels ``y``, in one pass."""
     torch = import_torch()
     module.eval()
-    correct = 0
+    total, correct = 0.0, 0
     with torch.no_grad():
         for start in range(0, len(x), EVAL_BATCH):
-            logits = module(x[start : start + EVAL_BATCH])
-            correct += int((logits.argmax(1) == y[start : start + EVAL_BATCH]).sum())
-    return correct / max(1, len(x))
-
-
-def _loss(module: Any, x: Any, y: Any) -> float:
-    torch = import_torch()
-    module.eval()
-    total = 0.0
-    with torch.no_grad():
-        for start in range(0, len(x), EVAL_BATCH):
-            logits = module(x[start : start + EVAL_BATCH])
-            total += float(
-                torch.nn.functional.cross_entropy(
-                    logits, y[start : start + EVAL_BATCH], reduction="sum"
-                )
-            )
-    return total / max(1, len(x))
+            logits, labels = module(x[start : start + EVAL_BATCH]), y[start : start + EVAL_BATCH]
+            total += float(torch.nn.functional.cross_entropy(logits, labels, reduction="sum"))
+            correct += int((logits.argmax(1) == labels).sum())
+    count = max(1, len(x))
+    return total / count, correct / count
 
 
 def _tensors(data: tuple[np.ndarray, np.ndarray]) -> tuple[Any, Any]:
@@ -146,7 +134,7 @@ def fit(
             train_accuracy = correct / max(1, seen)
             if val is None:
                 continue
-            val_curve.append(accuracy(module, *val))
+            val_curve.append(evaluate(module, *val)[1])
             shown = {"loss": losses[-1], "accuracy": train_accuracy, "val_accuracy": val_curve[-1]}
             bar.set_postfix(progress_postfix(epoch, budget.epochs, shown), refresh=False)
             if budget.patience is None:
@@ -170,8 +158,8 @@ def fit(
         kept = best[1]
         best_epoch = best[1]
     validation_accuracy = val_curve[kept - 1] if val_curve else None
-    validation_loss = _loss(module, *val) if val is not None else None
-    test_accuracy = accuracy(module, *_tensors(test)) if test is not None else None
+    validation_loss = evaluate(module, *val)[0] if val is not None else None
+    test_accuracy = evaluate(module, *_tensors(test))[1] if test is not None else None
     module.eval()
     return TrainingResult(
         epochs=epochs_run,
@@ -199,7 +187,7 @@ def fine_tune(
     validation images), within ``build.budget.plan_fine_tuning``; return what happened, in
     the fields the Keras steps record."""
     from edgebench.build.budget import plan_fine_tuning
-    from edgebench.build.training import summary_line
+    from edgebench.build.training import fine_tune_record, summary_line
 
     if epochs <= 0:
         return {"fine_tune_epochs": 0}
@@ -221,8 +209,4 @@ def fine_tune(
         after_step=after_step,
     )
     context.progress.line(summary_line(f"fine-tuned {context.title}", budget, result))
-    return {
-        "fine_tune_epochs": result.epochs,
-        "fine_tune_final_loss": result.final_loss,
-        "fine_tune": {**budget.as_record(), **result.as_record()},
-    }
+    return fine_tune_record(budget, result)

@@ -50,6 +50,7 @@ def _fit(
     from edgebench.build.training import (
         compile_for_training,
         configure_tensorflow_threads,
+        fine_tune_record,
         fit,
         seed_everything,
         summary_line,
@@ -81,11 +82,7 @@ def _fit(
         callbacks=callbacks,
     )
     context.progress.line(summary_line(f"fine-tuned {context.title}", budget, result))
-    return {
-        "fine_tune_epochs": result.epochs,
-        "fine_tune_final_loss": result.final_loss,
-        "fine_tune": {**budget.as_record(), **result.as_record()},
-    }
+    return fine_tune_record(budget, result)
 
 
 @dataclass(frozen=True)
