@@ -296,7 +296,7 @@ def test_dropped_keras_file_is_converted_for_both_runtimes(project):
     )
     result.assert_outcomes(passed=8, failed=8)
     result.stdout.fnmatch_lines(
-        ["*bad.keras-digits-fp32-litert: cannot load bad.keras as a Keras model*"]
+        ["*bad.keras-digits-fp32-litert: cannot load bad.keras: its bytes are no model format*"]
     )
     records = {(r["model"], r["runtime"]): r for r in run_json(project)["records"]}
     for runtime in ("litert", "onnxruntime"):

@@ -53,8 +53,19 @@ def test_broken_zoo_module_is_a_usage_error(tmp_path):
         load_architectures(tmp_path)
 
 
-def test_discovery_of_dropped_files(tmp_path):
-    for name in ("a.keras", "b.h5", "c.onnx", "d.tflite", "notes.txt", ".hidden.onnx"):
+def _model_bytes(tmp_path, data_dir):
+    """Real model files of each kind, copied under names that say nothing."""
+    import shutil
+
+    shutil.copy(data_dir / "digits_mlp.keras", tmp_path / "a.keras")
+    shutil.copy(data_dir / "digits_mlp.onnx", tmp_path / "c.onnx")
+    shutil.copy(data_dir / "digits_mlp.tflite", tmp_path / "d.tflite")
+    (tmp_path / "b.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
+
+
+def test_discovery_of_dropped_files(tmp_path, data_dir):
+    _model_bytes(tmp_path, data_dir)
+    for name in ("notes.txt", ".hidden.onnx"):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "saved").mkdir()
     (tmp_path / "saved" / "saved_model.pb").write_bytes(b"x")
@@ -69,6 +80,24 @@ def test_discovery_of_dropped_files(tmp_path):
     ]
     assert found[2].native_format == "onnx" and not found[2].is_keras
     assert found[0].is_keras and found[0].native_format is None
+    assert not any(f.problem for f in found)
+
+
+def test_the_content_decides_the_kind_not_the_name(tmp_path, data_dir):
+    """A file renamed to another format's suffix is read as what its bytes are."""
+    import shutil
+
+    for source, renamed in (
+        ("digits_mlp.onnx", "x.tflite"),
+        ("digits_mlp.tflite", "x.onnx"),
+        ("digits_mlp.keras", "x.h5"),
+        ("digits_mlp.onnx", "x.caffemodel"),
+    ):
+        shutil.copy(data_dir / source, tmp_path / renamed)
+    assert model_file(tmp_path / "x.tflite").kind == "onnx"
+    assert model_file(tmp_path / "x.onnx").kind == "tflite"
+    assert model_file(tmp_path / "x.h5").kind == "keras"
+    assert model_file(tmp_path / "x.caffemodel").kind == "onnx"
 
 
 def test_model_file_rejects_unknown_types(tmp_path):
@@ -78,10 +107,15 @@ def test_model_file_rejects_unknown_types(tmp_path):
     (tmp_path / "folder").mkdir()
     with pytest.raises(UsageError, match="not a SavedModel"):
         model_file(tmp_path / "folder")
+    # a known name with bytes of no format: its rows fail with the reason, the run goes on
+    (tmp_path / "m.onnx").write_bytes(b"not onnx")
+    assert "its bytes are no model format" in model_file(tmp_path / "m.onnx").problem
 
 
-def test_resolve_models(zoo, tmp_path):
-    (tmp_path / "mine.onnx").write_bytes(b"x")
+def test_resolve_models(zoo, tmp_path, data_dir):
+    import shutil
+
+    shutil.copy(data_dir / "digits_mlp.onnx", tmp_path / "mine.onnx")
     auto = resolve_models("auto", zoo, tmp_path, tmp_path)
     assert [s.id for s in auto] == ["mobilenet_v1", "mine.onnx"]
     every = resolve_models("zoo", zoo, tmp_path, tmp_path)
@@ -93,6 +127,21 @@ def test_resolve_models(zoo, tmp_path):
         resolve_models("nothing.onnx", zoo, tmp_path, tmp_path)
     with pytest.raises(UsageError, match="selects no model"):
         resolve_models(" , ", zoo, tmp_path, tmp_path)
+
+
+def test_two_files_of_one_name_keep_apart(zoo, tmp_path, data_dir):
+    """a/x.tflite and b/x.tflite are two models with two ids, never one merged row."""
+    import shutil
+
+    for folder in ("a", "b", "c/a"):
+        (tmp_path / folder).mkdir(parents=True)
+        shutil.copy(data_dir / "digits_mlp.tflite", tmp_path / folder / "x.tflite")
+    chosen = resolve_models("a/x.tflite,b/x.tflite", zoo, tmp_path, tmp_path)
+    assert [s.id for s in chosen] == ["a/x.tflite", "b/x.tflite"]
+    deeper = resolve_models("a/x.tflite,c/a/x.tflite", zoo, tmp_path, tmp_path)
+    assert [s.id for s in deeper] == [f"{tmp_path.name}/a/x.tflite", "c/a/x.tflite"]
+    # the same file named twice is one model
+    assert len(resolve_models("a/x.tflite,./a/x.tflite", zoo, tmp_path, tmp_path)) == 1
 
 
 def test_the_task_picks_the_zoo_models(zoo, tmp_path):

@@ -508,7 +508,7 @@ def _declared_by_files(option: str, models_dir: Path, base: Path) -> dict[str, s
         if path.is_file():
             files.append(model_file(path))
     found: dict[str, str] = {}
-    for source in files:
+    for source in (f for f in files if not f.problem):
         for key, value in model_metadata(source.path, source.kind).items():
             if found.setdefault(key, value) != value:
                 raise UsageError(

@@ -32,7 +32,7 @@ from edgebench.build.sources import ModelFile, ModelSource
 from edgebench.build.zoo import Architecture, ZooSpec
 from edgebench.data.datasets import Dataset, random_inputs
 from edgebench.data.preprocess import adapt_images
-from edgebench.errors import ConversionError, UsageError
+from edgebench.errors import ConversionError, ModelLoadError, UsageError
 from edgebench.progress import NULL_PROGRESS, Progress
 from edgebench.provenance import package_versions
 from edgebench.recipes import Float32, Recipe
@@ -53,6 +53,9 @@ class FloatModel:
     kind: str  # "keras", "h5", "savedmodel"
     params: int | None
     meta: dict[str, Any]
+    #: whether edgebench built it (a cache entry) rather than a user handed it over; a
+    #: user's file has its Keras config checked for code before it is loaded.
+    built_here: bool = True
 
 
 class ArtifactBuilder:
@@ -284,7 +287,7 @@ class ArtifactBuilder:
     def file_float_model(self, source: ModelFile) -> FloatModel:
         """A user's Keras file as the float model (keyed by its bytes)."""
         key = cache_key(kind="file-float", sha256=tree_sha256(source.path), file_kind=source.kind)
-        return FloatModel(key, source.path, source.kind, None, {})
+        return FloatModel(key, source.path, source.kind, None, {}, built_here=False)
 
     def float_model(self, source: ModelSource, dataset: Dataset) -> FloatModel:
         """The float Keras model of ``source``."""
@@ -330,7 +333,7 @@ class ArtifactBuilder:
                 from edgebench.build.keras_io import load_keras_model, save_keras_model
 
                 self._log(f"applying {token} to {source.id}")
-                keras_model = load_keras_model(parent.path, parent.kind)
+                keras_model = load_keras_model(parent.path, parent.kind, trusted=parent.built_here)
                 context = self._context(source, dataset, recipe)
                 keras_model, meta = step.transform(keras_model, context)
                 save_keras_model(keras_model, folder / "model.keras")
@@ -409,6 +412,8 @@ class ArtifactBuilder:
         """The artifact of ``source`` compressed by ``recipe`` in ``artifact_format``."""
         if not recipe.supports(artifact_format):
             raise UsageError(f"recipe {recipe.id} cannot be expressed as {artifact_format}")
+        if isinstance(source, ModelFile) and source.problem:
+            raise ModelLoadError(f"cannot load {source.problem}")
         export = recipe.export_step or Float32()
         if isinstance(source, ModelFile) and source.is_torch:
             if artifact_format != "onnx" or recipe.needs_keras:
@@ -456,7 +461,7 @@ class ArtifactBuilder:
                 )
             else:
                 if model is not None and (export.needs_keras or export.token == "fp32"):
-                    keras_model = load_keras_model(model.path, model.kind)
+                    keras_model = load_keras_model(model.path, model.kind, trusted=model.built_here)
                 meta = export.export(keras_model, artifact_format, folder / filename, context)
             params = model.params if model is not None else None
             if params is None and keras_model is not None:

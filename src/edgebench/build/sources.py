@@ -7,9 +7,10 @@ model file dropped into the models folder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from edgebench.build.sniff import KIND_NAMES, PICKLED_MODEL, sniff_kind
 from edgebench.build.zoo import (
     DEFAULT_ZOO_MODEL,
     DEFAULT_ZOO_MODELS,
@@ -19,7 +20,9 @@ from edgebench.build.zoo import (
 )
 from edgebench.errors import UsageError
 
-# File suffix -> model file kind.
+# File suffix -> the model file kind a file of that name claims to be. Only discovery in the
+# models folder looks at suffixes (which files to consider); the kind is read from the bytes
+# (``build.sniff``).
 FILE_KINDS: dict[str, str] = {
     ".keras": "keras",
     ".h5": "h5",
@@ -40,11 +43,17 @@ class ModelFile:
 
     path: Path
     kind: str
+    #: the id when the file name alone is ambiguous (two files named alike in two folders).
+    label: str = ""
+    #: why the file cannot be read (its bytes are no format it claims, or a pickle): its
+    #: rows fail with this message, the rest of the run goes on.
+    problem: str = ""
 
     @property
     def id(self) -> str:
-        """Id in test names: the file name (``mynet.onnx``)."""
-        return self.path.name
+        """Id in test names: the file name (``mynet.onnx``), or its folders too where two
+        model files of the run share a name (``a/mynet.onnx``)."""
+        return self.label or self.path.name
 
     @property
     def is_keras(self) -> bool:
@@ -66,18 +75,33 @@ ModelSource = ZooSpec | ModelFile
 
 
 def model_file(path: Path) -> ModelFile:
-    """Classify a path as a model file; raises ``UsageError`` for what is not one."""
+    """Classify a path as a model file by its content (``build.sniff``), never by its name.
+
+    A file named like a model whose bytes are no model format (or a pickle) becomes a
+    ``ModelFile`` with a ``problem``: its rows fail with it and the rest of the run goes
+    on. A name and content that are both unknown, or a plain folder, is a ``UsageError``.
+    """
+    kind = sniff_kind(path)
+    if kind in KIND_NAMES:
+        return ModelFile(path, kind)
     if path.is_dir():
-        if (path / "saved_model.pb").is_file() or (path / "saved_model.pbtxt").is_file():
-            return ModelFile(path, "savedmodel")
         raise UsageError(f"{path} is a folder without saved_model.pb; not a SavedModel")
-    kind = FILE_KINDS.get(path.suffix.lower())
-    if kind is None:
+    claimed = FILE_KINDS.get(path.suffix.lower())
+    if claimed is None:
         known = ", ".join(sorted(FILE_KINDS))
         raise UsageError(
-            f"{path}: unknown model file type {path.suffix!r}; known: {known}, SavedModel folders"
+            f"{path}: unknown model file type {path.suffix!r} and its bytes are no model format "
+            f"edgebench reads; known: {known}, SavedModel folders"
         )
-    return ModelFile(path, kind)
+    if kind == "pickle":
+        return ModelFile(path, claimed, problem=f"{path.name} {PICKLED_MODEL}")
+    known = "; ".join(KIND_NAMES.values())
+    return ModelFile(
+        path,
+        claimed,
+        problem=f"{path.name}: its bytes are no model format edgebench reads (the format is "
+        f"decided by the content, not the name); readable: {known}",
+    )
 
 
 def discover_model_files(models_dir: Path) -> list[ModelFile]:
@@ -88,9 +112,8 @@ def discover_model_files(models_dir: Path) -> list[ModelFile]:
     for path in sorted(models_dir.iterdir()):
         if path.name.startswith((".", "_")):
             continue
-        if path.is_dir() and (path / "saved_model.pb").is_file():
-            found.append(ModelFile(path, "savedmodel"))
-        elif path.is_file() and path.suffix.lower() in FILE_KINDS:
+        saved_model = path.is_dir() and (path / "saved_model.pb").is_file()
+        if saved_model or (path.is_file() and path.suffix.lower() in FILE_KINDS):
             found.append(model_file(path))
     return found
 
@@ -137,9 +160,41 @@ def resolve_models(
                     f"--model {item!r} is neither a zoo model ({known}) nor an existing file"
                 )
             sources.append(model_file(path))
-    unique: dict[str, ModelSource] = {}
+    unique: dict[object, ModelSource] = {}
     for source in sources:
-        unique.setdefault(source.id, source)
+        key = source.path.resolve() if isinstance(source, ModelFile) else source.id
+        unique.setdefault(key, source)
     if not unique:
         raise UsageError("--model selects no model")
-    return list(unique.values())
+    return disambiguate(list(unique.values()))
+
+
+def disambiguate(sources: list[ModelSource]) -> list[ModelSource]:
+    """Model files that share a name (``a/x.tflite``, ``b/x.tflite``) get ids with as many
+    of their folders as tell them apart, so their rows never merge; ``UsageError`` when
+    the ids still collide (a zoo model and a file of one name)."""
+    files = [s for s in sources if isinstance(s, ModelFile)]
+    names: dict[str, list[ModelFile]] = {}
+    for source in files:
+        names.setdefault(source.path.name, []).append(source)
+    labels: dict[Path, str] = {}
+    for group in (g for g in names.values() if len(g) > 1):
+        parts = [s.path.resolve().parts for s in group]
+        for depth in range(2, max(len(p) for p in parts) + 1):
+            tails = ["/".join(p[-depth:]) for p in parts]
+            if len(set(tails)) == len(tails):
+                labels.update((s.path, t) for s, t in zip(group, tails, strict=True))
+                break
+    result = [
+        replace(s, label=labels[s.path]) if isinstance(s, ModelFile) and s.path in labels else s
+        for s in sources
+    ]
+    seen: dict[str, ModelSource] = {}
+    for source in result:
+        if source.id in seen:
+            raise UsageError(
+                f"--model: two models would both be called {source.id!r} in the results; "
+                "rename one of them"
+            )
+        seen[source.id] = source
+    return result
