@@ -15,6 +15,12 @@ class DatasetUnavailable(EdgebenchError):
     """A dataset that cannot be had here (offline, missing file); the message says how to get it."""
 
 
+class DatasetInvalid(EdgebenchError):
+    """A dataset whose contents cannot be used as given (labels out of range, non-finite
+    images, lengths that differ, an empty split); the message names the dataset, the split,
+    the first bad index and its value."""
+
+
 class ModelLoadError(EdgebenchError):
     """A model file that cannot be loaded (corrupt, unsupported, unsafe)."""
 

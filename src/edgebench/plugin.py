@@ -98,13 +98,15 @@ def get_session(config: pytest.Config) -> EdgebenchSession:
                 ),
                 verbose=config.getoption("capture") == "no",
             )
-            config.stash[SESSION_KEY] = EdgebenchSession(
+            made = EdgebenchSession(
                 settings,
                 parts["architectures"],
                 parts["registry"],
                 ArtifactCache.from_environment(Path(config.rootpath)),
                 progress_for(config),
             )
+            made.check_datasets()
+            config.stash[SESSION_KEY] = made
         except UsageError as exc:
             config.stash[SESSION_KEY] = exc
     session = config.stash[SESSION_KEY]

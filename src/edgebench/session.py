@@ -22,7 +22,7 @@ from edgebench.cases import DeviceAxis, LatencyCase, Matrix, Variant, build_matr
 from edgebench.data.datasets import Dataset, load_dataset
 from edgebench.data.preprocess import first_input
 from edgebench.devices import DeviceProfile
-from edgebench.errors import DeviceUnreachable, EdgebenchError
+from edgebench.errors import DeviceUnreachable, EdgebenchError, UsageError
 from edgebench.measurements.accuracy import TaskScore
 from edgebench.measurements.base import MeasureContext
 from edgebench.progress import NULL_PROGRESS, Progress
@@ -138,6 +138,20 @@ class EdgebenchSession:
     def dataset(self, spec: str) -> Dataset:
         """The dataset ``spec``; raises ``DatasetUnavailable`` with how to get it."""
         return self._once(("dataset", spec), lambda: load_dataset(spec, self.settings.base_dir))
+
+    def check_datasets(self) -> None:
+        """Load and check every dataset of the run now, before anything trains: a dataset
+        whose contents are wrong is a ``UsageError`` naming the split, index and value; one
+        that cannot be had here stays for its rows to skip with how to get it."""
+        from edgebench.errors import DatasetInvalid, DatasetUnavailable
+
+        for spec in self.settings.datasets:
+            try:
+                self.dataset(spec)
+            except DatasetInvalid as exc:
+                raise UsageError(str(exc)) from exc
+            except DatasetUnavailable:
+                continue
 
     def runtime(self, name: str) -> Runtime:
         """The runtime ``name``; raises ``RuntimeUnavailable`` when it cannot be used."""

@@ -308,6 +308,9 @@ def load_npz(path: Path) -> Dataset:
             }
     except (OSError, ValueError) as exc:
         raise DatasetUnavailable(f"cannot read npz dataset {path}: {exc}") from exc
+    from edgebench.data.validate import check_arrays
+
+    check_arrays(path.name, loaded, NPZ_LABELS[label])
     xs = {}
     for key in ("x_train", "x_test"):
         x = loaded[key]
@@ -330,6 +333,9 @@ def _labelled(
     name: str, xs: dict[str, np.ndarray], loaded: dict[str, np.ndarray], task: str, source: str
 ) -> Dataset:
     """A segmentation or detection dataset, its labels checked against its images."""
+    from edgebench.data.validate import check_arrays
+
+    check_arrays(name, {**xs, **loaded}, task)
     y_train, y_test = loaded["y_train"], loaded["y_test"]
     for split, x, y in (("train", xs["x_train"], y_train), ("test", xs["x_test"], y_test)):
         if len(x) != len(y):
@@ -458,7 +464,17 @@ def validate_spec(spec: str, base_dir: Path | None = None) -> str:
 
 
 def load_dataset(spec: str, base_dir: Path | None = None) -> Dataset:
-    """Load a dataset by spec; raises ``DatasetUnavailable`` with a how-to-get-it message."""
+    """Load a dataset by spec and check its contents (``data.validate``); raises
+    ``DatasetUnavailable`` with a how-to-get-it message, ``DatasetInvalid`` naming the first
+    bad value."""
+    from edgebench.data.validate import check_dataset
+
+    dataset = _load_dataset(spec, base_dir)
+    check_dataset(dataset)
+    return dataset
+
+
+def _load_dataset(spec: str, base_dir: Path | None = None) -> Dataset:
     spec = validate_spec(spec)
     if spec.startswith("npz:"):
         path = Path(spec[4:]).expanduser()
