@@ -250,7 +250,7 @@ def test_bad_option_values_are_usage_errors(project):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result = project.runpytest("bench", "--train-epochs", "0")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: edgebench: edgebench_train_epochs must be at least 1*"])
+    result.stderr.fnmatch_lines(["ERROR: edgebench: --train-epochs must be between 1 and 100,000*"])
     result = project.runpytest("bench", "--fine-tune-epochs", "two")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result = project.runpytest("bench", "--output-adapter", "yolo9")

@@ -78,6 +78,16 @@ def throttled() -> dict[str, Any] | None:
     }
 
 
+def machine_id() -> str | None:
+    """The machine's systemd/D-Bus id (``/etc/machine-id``): what tells two boards with one
+    hostname apart."""
+    for path in (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id")):
+        value = _read(path)
+        if value:
+            return value
+    return None
+
+
 def package_version(name: str) -> str | None:
     """An installed distribution's version (``None`` when not installed)."""
     from importlib import metadata
@@ -93,6 +103,7 @@ def collect() -> dict[str, Any]:
     uname = platform.uname()
     return {
         "hostname": uname.node,
+        "machine_id": machine_id(),
         "cpu": cpu_model(),
         "board": board_model(),
         "machine": uname.machine,

@@ -59,16 +59,20 @@ class DeviceProfile:
         """Whether the device is reached over the network (its hosts measure, not this machine)."""
         return bool(self.hosts)
 
-    def target_options(self) -> dict[str, Any]:
-        """Keyword options for the target's factory (the hosts and how to reach them)."""
+    def target_options(self, cache_root: Path | None = None) -> dict[str, Any]:
+        """Keyword options for the target's factory (the hosts and how to reach them; with
+        ``cache_root``, the folder of the boards' locks inside this machine's cache)."""
         if not self.hosts:
             return {}
-        return {
+        options: dict[str, Any] = {
             "hosts": self.hosts,
             "python": self.python,
             "ssh_config": self.ssh_config or None,
             "cache": self.cache or None,
         }
+        if cache_root is not None:
+            options["lock_dir"] = str(Path(cache_root) / "board-locks")  # ssh.LOCK_FOLDER
+        return options
 
     def thread_counts(self, cores: int | None = None) -> tuple[int, ...]:
         """The thread counts to benchmark (``1`` and all cores when unset)."""
@@ -123,9 +127,21 @@ def parse_threads(value: Any) -> tuple[int, ...]:
         counts = sorted({int(str(item).strip()) for item in items if str(item).strip()})
     except ValueError as exc:
         raise UsageError(f"thread counts must be integers, got {value!r}") from exc
-    if not counts or counts[0] < 1:
-        raise UsageError(f"thread counts must be positive integers, got {value!r}")
+    if not counts or counts[0] < 1 or counts[-1] > MAX_THREADS:
+        raise UsageError(f"thread counts must be integers from 1 to {MAX_THREADS}, got {value!r}")
     return tuple(counts)
+
+
+#: the largest thread count a profile or ``--threads`` may ask for.
+MAX_THREADS = 1024
+
+
+def _plain_text(value: Any, what: str) -> str:
+    """A free-text field (a description): one line without control characters."""
+    text = str(value)
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise UsageError(f"{what}: control characters are not allowed, got {text!r}")
+    return text
 
 
 def _profile_from_mapping(
@@ -155,12 +171,17 @@ def _profile_from_mapping(
                     f"device profile {name!r}: meter_at must be board or host, got {value!r}"
                 )
             changes[key] = value
+        elif key == "ssh_config":
+            from edgebench.targets.hosts import check_ssh_config
+
+            what = f"device profile {name!r}: ssh_config"
+            changes[key] = check_ssh_config(str(value).strip(), what) if str(value).strip() else ""
         elif key in ("python", "cache"):
             from edgebench.targets.hosts import check_remote_path
 
             changes[key] = check_remote_path(str(value).strip(), f"device profile {name!r}: {key}")
         else:
-            changes[key] = str(value)
+            changes[key] = _plain_text(value, f"device profile {name!r}: {key}")
     return replace(profile, **changes)
 
 

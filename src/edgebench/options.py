@@ -7,6 +7,7 @@ same. A wrong value raises :class:`UsageError` with a one-line message.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -275,40 +276,63 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 
-#: the numeric options: (name, type, smallest allowed value).
-NUMBERS: tuple[tuple[str, type, float], ...] = (
-    ("edgebench_rounds", int, 1),
-    ("edgebench_warmup", int, 0),
-    ("edgebench_max_accuracy_drop", float, 0.0),
-    ("edgebench_seed", int, 0),
-    ("edgebench_calibration_samples", int, 1),
-    ("edgebench_eval_batch_size", int, 1),
-    ("edgebench_energy_seconds", float, 0.5),
-    ("edgebench_gate_retries", int, 0),
-    ("edgebench_worker_timeout", float, 1.0),
+#: the numeric options: (name, type, smallest allowed value, largest allowed value). The
+#: upper bounds keep a typo from running for days or filling memory: 10 million timed
+#: rounds keep 80 MB of samples; a worker may run for a day.
+NUMBERS: tuple[tuple[str, type, float, float], ...] = (
+    ("edgebench_rounds", int, 1, 10_000_000),
+    ("edgebench_warmup", int, 0, 1_000_000),
+    ("edgebench_max_accuracy_drop", float, 0.0, 100.0),
+    ("edgebench_seed", int, 0, 2**32 - 1),
+    ("edgebench_calibration_samples", int, 1, 1_000_000),
+    ("edgebench_eval_batch_size", int, 1, 65_536),
+    ("edgebench_energy_seconds", float, 0.5, 3_600.0),
+    ("edgebench_gate_retries", int, 0, 100),
+    ("edgebench_worker_timeout", float, 1.0, 86_400.0),
 )
 
 
-def _number(get: Getter, name: str, kind: type, minimum: float) -> Any:
-    raw = get(name)
+def parse_number(name: str, raw: str, kind: type, minimum: float, maximum: float) -> Any:
+    """``raw`` as ``kind`` (int or float), finite and within ``[minimum, maximum]``;
+    ``UsageError`` naming the option otherwise.
+
+    >>> parse_number("--rounds", "200", int, 1, 10_000_000)
+    200
+    """
     try:
-        value = kind(raw)
-    except ValueError as exc:
-        raise UsageError(f"{name} must be a number, got {raw!r}") from exc
-    if value < minimum:
-        raise UsageError(f"{name} must be at least {minimum}, got {raw!r}")
+        value = kind(raw.strip()) if isinstance(raw, str) else kind(raw)
+    except (TypeError, ValueError, OverflowError) as exc:
+        what = "an integer" if kind is int else "a number"
+        raise UsageError(f"{name} must be {what}, got {raw!r}") from exc
+    if not math.isfinite(value):
+        raise UsageError(f"{name} must be a finite number, got {raw!r}")
+    if not minimum <= value <= maximum:
+        low, high = (f"{int(v):,}" if float(v).is_integer() else f"{v:g}" for v in (minimum, maximum))
+        raise UsageError(f"{name} must be between {low} and {high}, got {raw!r}")
     return value
 
 
-#: numeric options that may be left empty (``None``): (name, type, smallest allowed value).
-OPTIONAL_NUMBERS: tuple[tuple[str, type, float], ...] = (
-    ("edgebench_train_epochs", int, 1),
-    ("edgebench_fine_tune_epochs", int, 0),
+def _number(get: Getter, name: str, kind: type, minimum: float, maximum: float) -> Any:
+    flag = next((o.flag for o in OPTIONS if o.ini == name), name)
+    return parse_number(flag, get(name), kind, minimum, maximum)
+
+
+#: numeric options that may be left empty (``None``): (name, type, smallest, largest).
+OPTIONAL_NUMBERS: tuple[tuple[str, type, float, float], ...] = (
+    ("edgebench_train_epochs", int, 1, 100_000),
+    ("edgebench_fine_tune_epochs", int, 0, 100_000),
 )
 
 
-def _optional_number(get: Getter, name: str, kind: type, minimum: float) -> Any:
-    return _number(get, name, kind, minimum) if get(name) else None
+def _optional_number(get: Getter, name: str, kind: type, minimum: float, maximum: float) -> Any:
+    return _number(get, name, kind, minimum, maximum) if get(name) else None
+
+
+#: every numeric option's (type, smallest, largest), by name.
+LIMITS: dict[str, tuple[type, float, float]] = {
+    name: tuple(limits)  # type: ignore[misc]
+    for name, *limits in (*NUMBERS, *OPTIONAL_NUMBERS)
+}
 
 
 def _flag(get: Getter, name: str) -> bool:
@@ -368,12 +392,9 @@ def _speedups(raw: str) -> dict[str, float]:
     found = {}
     for item in _comma_list(raw):
         recipe, sep, factor = item.rpartition(":")
-        try:
-            found[recipe] = float(factor)
-        except ValueError:
-            sep = ""
         if not sep or not recipe:
             raise UsageError(f"--expect-speedup: {item!r} is not RECIPE:FACTOR")
+        found[recipe] = parse_number(f"--expect-speedup {recipe}", factor, float, 0.001, 1000.0)
     return found
 
 
@@ -401,6 +422,13 @@ def resolve_settings(
 ) -> tuple[Settings, dict[str, Any]]:
     """Resolve every option into :class:`Settings`, plus the zoo architectures and the
     recipe step registry (``{"architectures": ..., "registry": ...}``)."""
+
+    def number(name: str) -> Any:
+        return _number(get, name, *LIMITS[name])
+
+    def optional(name: str) -> Any:
+        return _optional_number(get, name, *LIMITS[name])
+
     from edgebench.build.sources import resolve_models
     from edgebench.build.zoo import load_architectures
     from edgebench.data.datasets import validate_spec
@@ -445,31 +473,31 @@ def resolve_settings(
         recipes=tuple(recipes),
         runtimes=runtimes,
         threads=tuple(threads),
-        rounds=_number(get, "edgebench_rounds", int, 1),
-        warmup=_number(get, "edgebench_warmup", int, 0),
-        max_accuracy_drop=_number(get, "edgebench_max_accuracy_drop", float, 0.0),
+        rounds=number("edgebench_rounds"),
+        warmup=number("edgebench_warmup"),
+        max_accuracy_drop=number("edgebench_max_accuracy_drop"),
         onnx_provider=get("edgebench_onnx_provider"),
         litert_accelerator=get("edgebench_litert_accelerator") or "cpu",
         base_dir=base,
         cores=cores,
-        seed=_number(get, "edgebench_seed", int, 0),
-        calibration_samples=_number(get, "edgebench_calibration_samples", int, 1),
-        train_epochs=_optional_number(get, "edgebench_train_epochs", int, 1),
+        seed=number("edgebench_seed"),
+        calibration_samples=number("edgebench_calibration_samples"),
+        train_epochs=optional("edgebench_train_epochs"),
         output_adapter=_output_adapter(
             get("edgebench_output_adapter") or declared.get("output_adapter", "")
         ),
-        fine_tune_epochs=_optional_number(get, "edgebench_fine_tune_epochs", int, 0),
-        eval_batch_size=_number(get, "edgebench_eval_batch_size", int, 1),
+        fine_tune_epochs=optional("edgebench_fine_tune_epochs"),
+        eval_batch_size=number("edgebench_eval_batch_size"),
         isolate=_flag(get, "edgebench_isolate"),
         profile_ops=_flag(get, "edgebench_profile_ops"),
         meter=get("edgebench_meter") or profile.meter,
         meter_command=get("edgebench_meter_command"),
-        energy_seconds=_number(get, "edgebench_energy_seconds", float, 0.5),
+        energy_seconds=number("edgebench_energy_seconds"),
         baseline=resolve_baseline(get("edgebench_baseline"), base),
         max_slowdown=_tolerances(get("edgebench_max_slowdown")),
-        gate_retries=_number(get, "edgebench_gate_retries", int, 0),
+        gate_retries=number("edgebench_gate_retries"),
         expect_speedup=_speedups(get("edgebench_expect_speedup")),
-        worker_timeout_s=_number(get, "edgebench_worker_timeout", float, 1.0),
+        worker_timeout_s=number("edgebench_worker_timeout"),
         thresholds=thresholds,
         task=task,
         devices=devices,
@@ -553,10 +581,10 @@ def check_options(get: Getter, base: Path, profiles: dict[str, DeviceProfile]) -
         target_spec(device.target_name)
     if get("edgebench_threads"):
         parse_threads(get("edgebench_threads"))
-    for name, kind, minimum in NUMBERS:
-        _number(get, name, kind, minimum)
-    for name, kind, minimum in OPTIONAL_NUMBERS:
-        _optional_number(get, name, kind, minimum)
+    for name, *limits in NUMBERS:
+        _number(get, name, *limits)
+    for name, *limits in OPTIONAL_NUMBERS:
+        _optional_number(get, name, *limits)
     _flag(get, "edgebench_isolate")
     _flag(get, "edgebench_profile_ops")
     _runtimes(get("edgebench_runtimes"))
@@ -564,6 +592,9 @@ def check_options(get: Getter, base: Path, profiles: dict[str, DeviceProfile]) -
     _speedups(get("edgebench_expect_speedup"))
     _task(get("edgebench_task"))
     _output_adapter(get("edgebench_output_adapter"))
+    from edgebench.thresholds import parse_assignments
+
+    parse_assignments(_comma_list(get("edgebench_threshold")), "--threshold")
     resolve_baseline(get("edgebench_baseline"), base)
     for sweep in _comma_list(get("edgebench_sweep")):
         if sweep not in SWEEPS:

@@ -249,7 +249,7 @@ class EdgebenchSession:
             return make_target(
                 profile.target_name,
                 timeout_s=self.settings.worker_timeout_s,
-                **profile.target_options(),
+                **profile.target_options(self.builder.cache.root),
             )
 
         return self._once(("target", device), make)
@@ -263,9 +263,16 @@ class EdgebenchSession:
         }
 
     def transfers(self) -> dict[str, dict[str, Any]]:
-        """What this process sent to each board: ``{device: {host, files, bytes}}``."""
+        """What this process sent to each board: ``{device: {host, files, bytes, reached,
+        failure}}`` (``reached``: whether the board ever answered)."""
         return {
-            device: {"host": target.label, "files": target.uploaded, "bytes": target.uploaded_bytes}
+            device: {
+                "host": target.label,
+                "files": target.uploaded,
+                "bytes": target.uploaded_bytes,
+                "reached": getattr(target, "hello", None) is not None,
+                "failure": getattr(target, "failure", None),
+            }
             for device, target in self._targets().items()
             if getattr(target, "remote", False)
         }

@@ -104,7 +104,12 @@ class RunReporter:
         for profile in session.settings.device_profiles():
             if profile.remote:
                 sent = transfers.get(profile.name)
-                if sent is not None:
+                if sent is not None and not sent.get("reached", True):
+                    why = sent.get("failure") or "it never answered"
+                    lines.append(
+                        f"device {profile.name}: not reached, nothing measured there ({why})"
+                    )
+                elif sent is not None:
                     what = (
                         f"{sent['files']} file(s), {sent['bytes'] / 1024:.1f} KiB sent to its cache"
                         if sent["files"]

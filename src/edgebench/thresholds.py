@@ -51,8 +51,8 @@ def parse_value(key: str, raw: Any) -> float | None:
         raise UsageError(
             f"threshold {key}={raw!r} is neither a number of points nor 'none'"
         ) from exc
-    if value < 0:
-        raise UsageError(f"threshold {key}={raw!r} must not be negative")
+    if not 0 <= value <= 100:  # also refuses nan and inf
+        raise UsageError(f"threshold {key}={raw!r} must be a number of points from 0 to 100")
     return value
 
 

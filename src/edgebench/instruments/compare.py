@@ -96,5 +96,11 @@ def parse_tolerances(text: str) -> dict[str, float]:
             raise ValueError(
                 f"{item!r}: expected STAT:PERCENT with STAT one of {', '.join(STATISTICS)}"
             )
-        found[name] = float(value.rstrip("%")) / 100.0
+        try:
+            percent = float(value.strip().rstrip("%"))
+        except ValueError:
+            raise ValueError(f"{item!r}: {value!r} is not a percentage") from None
+        if not 0 <= percent <= 10_000:  # also refuses nan and inf
+            raise ValueError(f"{item!r}: the percentage must be finite, from 0 to 10000")
+        found[name] = percent / 100.0
     return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from edgebench.errors import UsageError
 
@@ -65,3 +66,15 @@ def check_remote_path(path: str, what: str) -> str:
             "the board's shell)"
         )
     return path
+
+
+def check_ssh_config(path: str, what: str) -> str:
+    """An ``ssh_config=`` value: an existing file, named with plain path characters. It goes
+    into the SSH transport's spec, whose ``//`` separates settings: anything else could
+    change how (or whether) the board is reached (``ssh_config=/dev/null//popen`` ran the
+    "board" on this machine)."""
+    check_remote_path(path, what)
+    found = Path(path).expanduser()
+    if not found.is_file():
+        raise UsageError(f"{what} {path!r}: no such file (an ssh_config file for ssh -F)")
+    return str(found)

@@ -29,6 +29,15 @@ import sys
 import tempfile
 
 
+def _machine_id():
+    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        with contextlib.suppress(OSError), open(path) as handle:
+            value = handle.read().strip()
+            if value:
+                return value
+    return None
+
+
 def _cache(root):
     root = os.path.expanduser(root or "~/.cache/edgebench-device")
     os.makedirs(os.path.join(root, "files"), exist_ok=True)
@@ -124,6 +133,7 @@ def serve(channel):
                             "executable": sys.executable,
                             "machine": platform.machine(),
                             "node": platform.node(),
+                            "machine_id": _machine_id(),
                             "cache": root,
                         },
                     )

@@ -18,21 +18,19 @@ import contextlib
 import hashlib
 import os
 import re
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 from edgebench.errors import DeviceUnreachable, InferenceError, RuntimeUnavailable
-from edgebench.targets.hosts import SSHHost, check_remote_path, parse_host
+from edgebench.targets.hosts import SSHHost, check_remote_path, check_ssh_config, parse_host
 
 #: seconds ssh may take to connect before the board counts as unreachable.
 CONNECT_TIMEOUT_S = 15
 #: how long to wait for a job's answer beyond the worker's own timeout on the board.
 ANSWER_GRACE_S = 30
-LOCK_DIR = Path(
-    os.environ.get("EDGEBENCH_LOCK_DIR", Path(tempfile.gettempdir()) / "edgebench-locks")
-)
+#: the folder of the boards' locks inside a cache (``$EDGEBENCH_LOCK_DIR`` overrides it).
+LOCK_FOLDER = "board-locks"
 _RUNTIME_HINTS = {
     "onnxruntime": "pip install onnxruntime",
     "litert": "pip install ai-edge-litert (or tflite-runtime)",
@@ -76,6 +74,7 @@ class SSHTarget:
         python: str = "python3",
         ssh_config: str | None = None,
         cache: str | None = None,
+        lock_dir: str | None = None,
     ) -> None:
         if not hosts:
             raise DeviceUnreachable("the ssh target needs hosts= in the device profile")
@@ -83,13 +82,16 @@ class SSHTarget:
         self.host: SSHHost = pool[_worker_index() % len(pool)]
         self.python = check_remote_path(python, "python")
         self.cache = check_remote_path(cache, "cache") if cache else None
-        self.ssh_config = ssh_config
+        self.ssh_config = check_ssh_config(ssh_config, "ssh_config") if ssh_config else None
         self.timeout_s = timeout_s
+        self.lock_dir = _lock_dir(lock_dir)
         self.uploaded = 0  # files sent to the board by this process
         self.uploaded_bytes = 0
         self._gateway: Any = None
         self._channel: Any = None
         self._failure: str | None = None
+        #: what the agent said when it connected (``None``: never reached).
+        self.hello: dict[str, Any] | None = None
         self._digests = _FileDigests()
         self._lock = threading.Lock()
 
@@ -98,6 +100,11 @@ class SSHTarget:
         """The board this process measures on."""
         return self.host.label
 
+    @property
+    def failure(self) -> str | None:
+        """Why the board could not be reached (``None`` while it could, or was not tried)."""
+        return self._failure
+
     # -- the connection ---------------------------------------------------------------
 
     def _spec(self) -> str:
@@ -105,6 +112,11 @@ class SSHTarget:
         spec = f"ssh={' '.join([*options, *self.host.ssh_args()])}//python={self.python}"
         if self.ssh_config:
             spec += f"//ssh_config={self.ssh_config}"
+        import execnet
+
+        parsed = execnet.XSpec(spec)
+        if parsed.popen or parsed.socket or parsed.vagrant_ssh or parsed.via or not parsed.ssh:
+            raise DeviceUnreachable(f"{self.label}: refusing the transport spec {spec!r}")
         return spec
 
     def _call(self, *message: Any, timeout: float = 60.0) -> Any:
@@ -157,10 +169,52 @@ class SSHTarget:
                 "is python= the board's Python 3.9+?"
             )
             raise DeviceUnreachable(self._failure) from exc
+        self._check_identity()
         sha, sources = runner_sources()
         if not self._call("runner", sha, None):
             self._call("runner", sha, sources)
         return self.hello
+
+    def _check_identity(self) -> None:
+        """The agent must run on the machine a plain ``ssh HOST`` reaches: its hostname and
+        machine id (from ``hello``) against those read over a separate ssh command, a path
+        that shares nothing with the agent's transport. A mismatch refuses the board, so no
+        row claims a place it was not measured."""
+        import subprocess
+
+        config = ["-F", self.ssh_config] if self.ssh_config else []
+        options = ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={CONNECT_TIMEOUT_S}"]
+        probe = (
+            "uname -n; cat /etc/machine-id 2>/dev/null || "
+            "cat /var/lib/dbus/machine-id 2>/dev/null || true"
+        )
+        try:
+            done = subprocess.run(
+                ["ssh", *config, *options, *self.host.ssh_args(), probe],
+                capture_output=True,
+                text=True,
+                timeout=CONNECT_TIMEOUT_S * 2,
+                stdin=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            self._drop()
+            self._failure = f"{self.label}: cannot confirm which machine answers ({exc})"
+            raise DeviceUnreachable(self._failure) from exc
+        lines = done.stdout.split()
+        seen = {
+            "node": lines[0] if lines else None,
+            "machine_id": lines[1] if len(lines) > 1 else None,
+        }
+        mismatch = identity_mismatch(self.hello, seen)
+        if done.returncode != 0 or mismatch:
+            self._drop()
+            self.hello = None
+            self._failure = (
+                f"{self.label}: the agent answered from another machine than ssh reaches "
+                f"({mismatch or 'ssh: ' + (done.stderr.strip().splitlines() or ['failed'])[-1]}); "
+                "check the profile's hosts= and ssh_config="
+            )
+            raise DeviceUnreachable(self._failure)
 
     def _ssh_cause(self) -> str:
         """ssh's own words for why it cannot log in (execnet does not keep them): the last
@@ -211,9 +265,9 @@ class SSHTarget:
         back into a local ``.npy`` whose path replaces ``outputs``."""
         from filelock import FileLock
 
-        LOCK_DIR.mkdir(parents=True, exist_ok=True)
+        self.lock_dir.mkdir(parents=True, exist_ok=True)
         lock_name = re.sub(r"[^A-Za-z0-9_.-]", "_", self.label) + ".lock"
-        with self._lock, FileLock(str(LOCK_DIR / lock_name)):
+        with self._lock, FileLock(str(self.lock_dir / lock_name)):
             self.connect()
             remote = dict(job)
             for key in ("artifact", "inputs"):
@@ -224,11 +278,46 @@ class SSHTarget:
                 "job", remote, self.timeout_s, timeout=self.timeout_s + ANSWER_GRACE_S
             )
         result = dict(answer["result"])
+        if job.get("kind") == "facts":
+            seen = {"node": result.get("hostname"), "machine_id": result.get("machine_id")}
+            mismatch = identity_mismatch(self.hello, seen)
+            if mismatch:
+                raise InferenceError(
+                    f"{self.label}: the facts were read on another machine than the board "
+                    f"connected as ({mismatch}); the row is not recorded as measured there"
+                )
         if local_outputs is not None and "outputs_bytes" in answer:
             Path(local_outputs).write_bytes(answer["outputs_bytes"])
             result["outputs"] = local_outputs
         result["host"] = self.label
         return result
+
+
+def identity_mismatch(expected: dict[str, Any], seen: dict[str, Any]) -> str:
+    """How ``seen`` (hostname ``node``, ``machine_id``) differs from ``expected``; empty when
+    every fact both sides know agrees (a board without a machine id is judged by name).
+
+    >>> identity_mismatch({"node": "pi", "machine_id": "a"}, {"node": "pi", "machine_id": "b"})
+    "machine id 'b' where the board said 'a'"
+    """
+    for key, name in (("node", "hostname"), ("machine_id", "machine id")):
+        want, got = expected.get(key), seen.get(key)
+        if want and got and want != got:
+            return f"{name} {got!r} where the board said {want!r}"
+    return ""
+
+
+def _lock_dir(given: str | None) -> Path:
+    """``$EDGEBENCH_LOCK_DIR``, else ``given`` (the session's cache), else the cache
+    ``$EDGEBENCH_CACHE`` or ``.edgebench/cache`` names: never a folder outside the cache."""
+    env = os.environ.get("EDGEBENCH_LOCK_DIR")
+    if env:
+        return Path(env)
+    if given:
+        return Path(given)
+    from edgebench.build.cache import ArtifactCache
+
+    return ArtifactCache.from_environment(Path.cwd()).root / LOCK_FOLDER
 
 
 def _worker_error(label: str, message: str) -> Exception:
