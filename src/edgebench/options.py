@@ -307,7 +307,9 @@ def parse_number(name: str, raw: str, kind: type, minimum: float, maximum: float
     if not math.isfinite(value):
         raise UsageError(f"{name} must be a finite number, got {raw!r}")
     if not minimum <= value <= maximum:
-        low, high = (f"{int(v):,}" if float(v).is_integer() else f"{v:g}" for v in (minimum, maximum))
+        low, high = (
+            f"{int(v):,}" if float(v).is_integer() else f"{v:g}" for v in (minimum, maximum)
+        )
         raise UsageError(f"{name} must be between {low} and {high}, got {raw!r}")
     return value
 
