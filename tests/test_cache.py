@@ -1,5 +1,6 @@
 import json
 import multiprocessing
+import os
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,26 @@ def test_atomic_json_write_leaves_no_temporaries(tmp_path):
     write_json_atomic(path, {"a": 2})
     assert json.loads(path.read_text()) == {"a": 2}
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
+
+
+def test_a_killed_builder_leaves_no_staging_folder_behind(tmp_path):
+    """A run killed mid-build leaves tmp/<key>-<host>-<pid>-*; the next build removes the
+    folders of dead processes on this machine, and only those."""
+    import subprocess
+    import sys
+
+    from edgebench.build.cache import _OWNER, ArtifactCache, sweep_staging
+
+    staging = tmp_path / "cache" / "tmp"
+    staging.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    gone = staging / f"0123456789ab-{_OWNER}-{dead.stdout.strip()}-x1y2z3"
+    alive = staging / f"0123456789ab-{_OWNER}-{os.getpid()}-a1b2c3"
+    other = staging / f"0123456789ab-elsewhere-{dead.stdout.strip()}-q1"
+    for folder in (gone, alive, other):
+        folder.mkdir()
+    cache = ArtifactCache(tmp_path / "cache")
+    cache.get_or_build("ab" * 32, lambda folder: (folder / "f").write_text("x") and {})
+    assert not gone.exists() and alive.exists() and other.exists()
+    assert sweep_staging(staging) == []

@@ -13,15 +13,15 @@ run keeps what it measured.
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from edgebench.build.cache import write_json_atomic
 from edgebench.measurements import ACCURACY, ALL_MEASUREMENTS, ENERGY, LATENCY, MEMORY
+from edgebench.run_files import SCHEMA_VERSION  # re-exported: the writer and the reader agree
 
-SCHEMA_VERSION = 1
 VARIANT_KEYS: tuple[str, ...] = ("model", "dataset", "recipe", "runtime", "device")
 
 LATENCY_FIELDS = LATENCY.fields
@@ -189,9 +189,14 @@ class Record:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Record:
-        """Rebuild a record from its JSON form (unknown keys are ignored)."""
+        """Rebuild a record from its JSON form; keys it does not declare are kept in
+        ``extra`` (a plugin's columns, a newer minor writer's fields), not dropped."""
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        known = {k: v for k, v in data.items() if k in names}
+        unknown = {k: v for k, v in data.items() if k not in names}
+        if unknown:
+            known["extra"] = {**unknown, **(known.get("extra") or {})}
+        return cls(**known)
 
 
 def row_key_of(variant: dict[str, str], threads: int | None) -> tuple[Any, ...]:
@@ -289,13 +294,31 @@ _RECORD_FIELDS = frozenset(f.name for f in fields(Record)) - {
 }
 
 
+def finite_or_none(value: Any) -> tuple[Any, bool]:
+    """``value`` with every non-finite float (NaN, inf) replaced by ``None``, anywhere in
+    it, and whether anything was replaced: a run file never holds a number that is not one."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None, True
+    if isinstance(value, list):
+        pairs = [finite_or_none(v) for v in value]
+        return [v for v, _ in pairs], any(c for _, c in pairs)
+    if isinstance(value, dict):
+        pairs = {k: finite_or_none(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(c for _, c in pairs.values())
+    return value, False
+
+
 def _apply(record: Record, fragment: dict[str, Any]) -> None:
-    for name, value in fragment["values"].items():
+    for name, raw in fragment["values"].items():
+        value, replaced = finite_or_none(raw)
+        if replaced and value is None:
+            record.null_reasons[name] = f"the measurement gave {raw!r}, not a finite number"
         if name in _RECORD_FIELDS:
             setattr(record, name, value)
         else:
             record.extra[name] = value
-        record.null_reasons.pop(name, None)
+        if not (replaced and value is None):
+            record.null_reasons.pop(name, None)
     for name, reason in fragment["null_reasons"].items():
         current = getattr(record, name) if name in _RECORD_FIELDS else record.extra.get(name)
         if current is None:
@@ -312,7 +335,10 @@ def saved_runs(folder: Path) -> list[Path]:
 
 
 def load_run(path: Path) -> tuple[dict[str, Any], list[Record]]:
-    """Read a run file: its header and its records."""
-    data = json.loads(Path(path).read_text())
+    """Read a run file: its header and its records, checked (``run_files``): a bad file is
+    one ``RunFileError`` line naming the field; an older schema is upgraded."""
+    from edgebench.run_files import read_run
+
+    data = read_run(Path(path))
     header = {k: v for k, v in data.items() if k != "records"}
     return header, [Record.from_dict(r) for r in data.get("records", [])]

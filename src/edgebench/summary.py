@@ -19,6 +19,15 @@ from edgebench.results import RunStore
 if TYPE_CHECKING:
     from edgebench.session import EdgebenchSession
 
+
+def _say(terminalreporter: Any, text: str, **markup: Any) -> None:
+    """One line (or block) to the terminal, without control characters from file names,
+    descriptions or run files (``report.sanitize``)."""
+    from edgebench.report.sanitize import plain
+
+    terminalreporter.write_line(plain(text, keep_newlines=True), **markup)
+
+
 #: the key under which fragments travel in a test report's ``user_properties``.
 FRAGMENT_KEY = "edgebench"
 
@@ -66,33 +75,49 @@ class RunReporter:
         session.exitstatus = 1
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """Print the milestone table, findings, what was not collected, and the run file."""
+        """Print the milestone table, findings, what was not collected, and the run file.
+        Whatever fails in the summary, the run file is written with every record measured
+        (and the failure is one red line, not an INTERNALERROR that hides the results)."""
+        try:
+            self._summary(terminalreporter)
+        except Exception as exc:  # noqa: BLE001 - the records matter more than the summary
+            _say(
+                terminalreporter,
+                f"edgebench: the summary could not be rendered ({type(exc).__name__}: {exc}); "
+                f"every record is in {self.store.path}",
+                red=True,
+            )
+        finally:
+            self.store.flush()
+
+    def _summary(self, terminalreporter: Any) -> None:
         if self.empty_reason:
             terminalreporter.section("edgebench")
-            terminalreporter.write_line(f"edgebench: {self.empty_reason}", red=True)
+            _say(terminalreporter, f"edgebench: {self.empty_reason}", red=True)
         records = self.store.records()
         if not records:
             return
         terminalreporter.section("edgebench")
-        terminalreporter.write_line(milestone_table(records, self._columns()))
+        _say(terminalreporter, milestone_table(records, self._columns()))
         session = self._session()
         if session is not None:
             self._devices(terminalreporter, session, records)
             self._findings(terminalreporter, session, records)
             if session.matrix.excluded:
-                terminalreporter.write_line("")
-                terminalreporter.write_line("not collected (the runtime cannot run the variant):")
+                _say(terminalreporter, "")
+                _say(terminalreporter, "not collected (the runtime cannot run the variant):")
                 for variant_id, reason in session.matrix.excluded:
-                    terminalreporter.write_line(f"  {variant_id}: {reason}")
+                    _say(terminalreporter, f"  {variant_id}: {reason}")
         gate_lines = gate_summary(records)
         if gate_lines:
-            terminalreporter.write_line("")
+            _say(terminalreporter, "")
             for line in gate_lines:
-                terminalreporter.write_line(line)
+                _say(terminalreporter, line)
         failed = sum(1 for r in records if r.errors)
-        terminalreporter.write_line("")
-        terminalreporter.write_line(
-            f"edgebench: {len(records)} records ({failed} with errors) written to {self.store.path}"
+        _say(terminalreporter, "")
+        _say(
+            terminalreporter,
+            f"edgebench: {len(records)} records ({failed} with errors) written to {self.store.path}",
         )
 
     def _devices(
@@ -143,9 +168,9 @@ class RunReporter:
                 + ", ".join(f"{r.device}/{r.recipe}/{r.runtime}/t{r.threads}" for r in throttled)
             )
         if lines:
-            terminalreporter.write_line("")
+            _say(terminalreporter, "")
             for line in lines:
-                terminalreporter.write_line(line)
+                _say(terminalreporter, line)
 
     def _findings(
         self, terminalreporter: Any, session: EdgebenchSession, records: list[Any]
@@ -171,15 +196,13 @@ class RunReporter:
         }
         self.store.flush()
         if slow:
-            terminalreporter.write_line("")
-            terminalreporter.write_line(f"slower than fp32 (p50 at least {SLOWER_RATIO:.2f}x):")
+            _say(terminalreporter, "")
+            _say(terminalreporter, f"slower than fp32 (p50 at least {SLOWER_RATIO:.2f}x):")
             for item in slow:
-                terminalreporter.write_line(f"  {item.line()}")
+                _say(terminalreporter, f"  {item.line()}")
         if limits:
-            terminalreporter.write_line("")
-            terminalreporter.write_line(
-                f"bit limits (lowest width within {limit_threshold} points):"
-            )
+            _say(terminalreporter, "")
+            _say(terminalreporter, f"bit limits (lowest width within {limit_threshold} points):")
             for item in limits:
                 drops = ", ".join(
                     f"{b}:{'n/a' if d is None else f'{d:.2f}'}" for b, d in item["drops"].items()
@@ -187,9 +210,10 @@ class RunReporter:
                 limit = (
                     f"{item['bit_limit']} bits" if item["bit_limit"] else "no width stays within"
                 )
-                terminalreporter.write_line(
+                _say(
+                    terminalreporter,
                     f"  {item['model']} {item['dataset']} {item['recipe']} on {item['runtime']}: "
-                    f"{limit} (drop in points by bits: {drops})"
+                    f"{limit} (drop in points by bits: {drops})",
                 )
 
 

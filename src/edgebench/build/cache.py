@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Callable
@@ -145,7 +147,10 @@ class ArtifactCache:
     def _build(self, key: str, build: Callable[[Path], dict[str, Any]]) -> CacheEntry:
         staging_root = self.root / "tmp"
         staging_root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f"{key[:12]}-", dir=staging_root))
+        sweep_staging(staging_root)
+        staging = Path(
+            tempfile.mkdtemp(prefix=f"{key[:12]}-{_OWNER}-{os.getpid()}-", dir=staging_root)
+        )
         try:
             started = time.perf_counter()
             meta = build(staging)
@@ -164,7 +169,7 @@ class ArtifactCache:
             final = self.entry_dir(key)
             final.parent.mkdir(parents=True, exist_ok=True)
             if final.exists():  # torn or corrupt: move it aside, then drop it
-                stale = staging_root / f"stale-{key[:12]}-{os.getpid()}-{time.monotonic_ns()}"
+                stale = staging_root / f"stale-{_OWNER}-{os.getpid()}-{time.monotonic_ns()}"
                 os.rename(final, stale)
                 shutil.rmtree(stale, ignore_errors=True)
             os.rename(staging, final)
@@ -174,3 +179,32 @@ class ArtifactCache:
         return CacheEntry(
             key=key, path=final, meta=meta, hit=False, build_seconds=manifest["build_seconds"]
         )
+
+
+#: who owns a staging folder: this machine's name, so a cache shared between machines only
+#: sweeps its own dead builders' folders.
+_OWNER = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:40] or "host"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_staging(staging_root: Path) -> list[Path]:
+    """Remove the staging folders of builders on this machine that are gone (a run killed
+    mid-build leaves one behind); returns what was removed. Folders of live processes and
+    of other machines stay."""
+    removed = []
+    for folder in staging_root.iterdir() if staging_root.is_dir() else []:
+        match = re.fullmatch(r"(?:stale|[0-9a-f]{12})-(.+)-(\d+)-.*", folder.name)
+        if not match or match.group(1) != _OWNER or _alive(int(match.group(2))):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed

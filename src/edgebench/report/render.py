@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
+from edgebench.report.sanitize import csv_cell, plain
 from edgebench.report.tables import Table
 
 FORMATS: tuple[str, ...] = ("md", "csv", "html", "json")
@@ -18,7 +19,12 @@ FORMATS: tuple[str, ...] = ("md", "csv", "html", "json")
 def render(
     tables: Sequence[Table], fmt: str, notes: Sequence[str] = (), images: Sequence[str] = ()
 ) -> str:
-    """All tables (plus recommendation lines and image references) in one document."""
+    """All tables (plus recommendation lines and image references) in one document; every
+    text is stripped of control characters (``report.sanitize``), CSV cells that would run as
+    spreadsheet formulas are escaped."""
+    tables = [_plain_table(t) for t in tables]
+    notes = [plain(n) for n in notes]
+    images = [plain(i) for i in images]
     if fmt == "md":
         parts = []
         for table in tables:
@@ -36,9 +42,9 @@ def render(
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for table in tables:
-            writer.writerow([table.title])
-            writer.writerow(table.headers)
-            writer.writerows(table.rows)
+            writer.writerow([csv_cell(table.title)])
+            writer.writerow([csv_cell(h) for h in table.headers])
+            writer.writerows([[csv_cell(c) for c in row] for row in table.rows])
             writer.writerow([])
         return buffer.getvalue()
     if fmt == "html":
@@ -75,3 +81,14 @@ def render(
             + "\n"
         )
     raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+
+
+def _plain_table(table: Table) -> Table:
+    from dataclasses import replace
+
+    return replace(
+        table,
+        title=plain(table.title),
+        headers=[plain(h) for h in table.headers],
+        rows=[[plain(c) for c in row] for row in table.rows],
+    )

@@ -410,8 +410,16 @@ def finding_notes(header: dict[str, Any]) -> list[str]:
     """The run's slower-than-fp32 findings (with their causes, the operator profile's
     among them) as report notes."""
     notes = []
-    for f in header.get("findings", {}).get("slower_than_fp32", []):
-        why = "; ".join(f.get("causes") or []) or "no cause detected"
+    found = header.get("findings", {}).get("slower_than_fp32", [])
+    for f in found if isinstance(found, list) else []:
+        if not (
+            isinstance(f, dict)
+            and all(isinstance(f.get(k), str) for k in ("model", "recipe", "runtime"))
+            and isinstance(f.get("ratio"), int | float)
+        ):
+            continue  # a finding this reader cannot state is left out, not guessed
+        causes = f.get("causes") if isinstance(f.get("causes"), list) else []
+        why = "; ".join(str(c) for c in causes) or "no cause detected"
         notes.append(
             f"{f['model']} {f['recipe']} on {f['runtime']} t{f['threads']}: "
             f"{f['ratio']:.2f}x slower than fp32; likely cause: {why}"
@@ -427,6 +435,7 @@ def recommendations(records: Sequence[Record]) -> list[str]:
             r
             for r in one_thread_count(rows)
             if r.accuracy_drop is not None
+            and r.accuracy is not None
             and (r.accuracy_threshold is None or r.accuracy_drop <= r.accuracy_threshold)
         ]
         timed = [r for r in ok if r.latency_p50_ms is not None]
