@@ -91,5 +91,21 @@ def test_a_pickled_model_is_refused_not_loaded(project):
     result = project.runpytest_subprocess(
         "bench", "--variants", "fp32", "--runtimes", "onnxruntime", *QUICK
     )
-    result.stdout.fnmatch_lines(["*pickled.pt is not a TorchScript archive*does not unpickle*"])
+    result.stdout.fnmatch_lines(["*pickled.pt is a pickle*edgebench never unpickles a file*"])
     assert result.ret == 1
+
+
+def test_a_refused_pt2_is_one_line_without_torchs_traceback(tmp_path, capfd):
+    """torch.export.load logs a whole traceback before it raises; the user sees one line."""
+    import zipfile
+
+    from edgebench.build.torch_export import load_torch_model
+    from edgebench.errors import ConversionError
+
+    path = tmp_path / "bad.pt2"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("m/archive_format", "pt2")
+        archive.writestr("m/models/model.json", "{not json")
+    with pytest.raises(ConversionError, match=r"torch.export.load refused bad.pt2: RuntimeError"):
+        load_torch_model(path, "torch-export")
+    assert "Traceback" not in capfd.readouterr().err

@@ -413,7 +413,7 @@ class ArtifactBuilder:
         if not recipe.supports(artifact_format):
             raise UsageError(f"recipe {recipe.id} cannot be expressed as {artifact_format}")
         if isinstance(source, ModelFile) and source.problem:
-            raise ModelLoadError(f"cannot load {source.problem}")
+            raise ModelLoadError(source.problem)
         export = recipe.export_step or Float32()
         if isinstance(source, ModelFile) and source.is_torch:
             if artifact_format != "onnx" or recipe.needs_keras:

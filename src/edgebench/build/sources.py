@@ -99,7 +99,7 @@ def model_file(path: Path) -> ModelFile:
     return ModelFile(
         path,
         claimed,
-        problem=f"{path.name}: its bytes are no model format edgebench reads (the format is "
+        problem=f"cannot load {path.name}: its bytes are no model format edgebench reads (the format is "
         f"decided by the content, not the name); readable: {known}",
     )
 

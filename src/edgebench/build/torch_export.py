@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import io
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +55,39 @@ def load_torch_model(path: Path, kind: str) -> Any:
         except Exception as exc:  # noqa: BLE001 - torch's own reasons, reworded
             raise ConversionError(f"torch.jit.load refused {path.name}: {exc}") from exc
         return module.eval()
-    try:
-        program = torch.export.load(str(path))
-    except Exception as exc:  # noqa: BLE001 - torch's own reasons, reworded
-        raise ConversionError(f"torch.export.load refused {path.name}: {exc}") from exc
+    with _quiet_torch_export() as heard:
+        try:
+            program = torch.export.load(str(path))
+        except Exception as exc:  # noqa: BLE001 - torch's own reasons, reworded
+            cause = heard[-1] if heard else str(exc)
+            raise ConversionError(f"torch.export.load refused {path.name}: {cause}") from exc
     return program.module()
+
+
+@contextlib.contextmanager
+def _quiet_torch_export() -> Iterator[list[str]]:
+    """torch.export.load logs a whole traceback as a warning before it raises "check the
+    warnings above"; the traceback's last line is kept (yielded) for the one-line reason
+    and nothing is printed."""
+    import logging
+
+    heard: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines = [line for line in record.getMessage().strip().splitlines() if line.strip()]
+            if record.exc_info and record.exc_info[1] is not None:
+                lines.append(f"{type(record.exc_info[1]).__name__}: {record.exc_info[1]}")
+            if lines:
+                heard.append(lines[-1].strip()[:300])
+
+    logger = logging.getLogger("torch.export")  # torch gives it a stderr handler of its own
+    handlers, propagate = logger.handlers[:], logger.propagate
+    logger.handlers, logger.propagate = [Keep()], False
+    try:
+        yield heard
+    finally:
+        logger.handlers, logger.propagate = handlers, propagate
 
 
 def _is_torchscript(path: Path) -> bool:
