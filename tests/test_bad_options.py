@@ -92,6 +92,7 @@ def test_an_agent_on_another_machine_than_ssh_reaches_is_refused(tmp_path, monke
     fake.write_text("#!/bin/sh\necho otherbox\necho 0123456789abcdef\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("EDGEBENCH_LOCK_DIR", str(tmp_path / "locks"))
     target = SSHTarget(hosts=("pi",), cache=str(tmp_path / "board"))
     monkeypatch.setattr(target, "_spec", lambda: "popen//python=" + os.sys.executable)
     with pytest.raises(

@@ -93,3 +93,23 @@ def test_every_measurement_field_is_a_record_field_with_a_null_reason():
         assert measurement.fields and set(measurement.fields) <= names, measurement.name
         assert all(DEFAULT_NULL_REASONS[f] == measurement.null_reason for f in measurement.fields)
         assert all(c.field in names for c in measurement.columns)
+
+
+def test_a_non_finite_measurement_is_null_with_its_value_as_reason(tmp_path):
+    """A NaN accuracy (a model whose outputs are NaN) is never a figure: not in the run
+    file, not recommended as the fastest within threshold."""
+    import json
+
+    from edgebench.report.tables import recommendations
+
+    store = RunStore(tmp_path / "r.json", {})
+    key = {"model": "m", "dataset": "d", "recipe": "int8", "runtime": "litert", "device": "host"}
+    store.add(make_fragment(key, None, {"accuracy": float("nan"), "accuracy_drop": float("nan"),
+                                        "metrics": {"top5": float("inf")}}))  # fmt: skip
+    store.add(make_fragment(key, 1, {"latency_p50_ms": 0.1, "accuracy_threshold": 1.0}))
+    data = json.loads((tmp_path / "r.json").read_text())  # strict JSON: no NaN in the file
+    record = data["records"][0]
+    assert record["accuracy"] is None and "nan" in record["null_reasons"]["accuracy"]
+    assert record["metrics"] == {"top5": None}
+    _, records = load_run(tmp_path / "r.json")
+    assert "fastest" not in " ".join(recommendations(records))

@@ -185,6 +185,8 @@ def test_an_unreachable_board_fails_its_rows_in_one_line_and_the_others_go_on(la
     )
     result.assert_outcomes(passed=4, failed=4)
     result.stdout.fnmatch_lines([f"*nobody@127.0.0.1:{closed}: cannot reach the board over ssh*"])
+    result.stdout.fnmatch_lines(["device gone: not reached, nothing measured there (*"])
+    assert "nothing sent (everything was in its cache)" not in result.stdout.str()
     assert time.monotonic() - started < 120
     by_device = {r["device"]: r for r in records(lab, "run.json")}
     assert by_device["host"]["accuracy"] is not None and not by_device["host"]["errors"]

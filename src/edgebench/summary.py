@@ -88,7 +88,8 @@ class RunReporter:
                 red=True,
             )
         finally:
-            self.store.flush()
+            if self.store.records():  # a session that measured nothing writes no run file
+                self.store.flush()
 
     def _summary(self, terminalreporter: Any) -> None:
         if self.empty_reason:
