@@ -12,7 +12,7 @@ def saved(tmp_path, names):
     runs.mkdir(parents=True)
     for age, name in enumerate(reversed(names)):
         path = runs / name
-        path.write_text("{}")
+        path.write_text('{"schema": 1, "records": []}')
         os.utime(path, (1_000_000 - age, 1_000_000 - age))  # the first name is the oldest
     return runs
 
@@ -47,7 +47,9 @@ def test_latest_without_saved_runs(tmp_path):
         resolve_baseline("latest:3", tmp_path)
 
 
-@pytest.mark.parametrize("text", ["{not json", "[1, 2]", '{"records": [3]}'])
+@pytest.mark.parametrize(
+    "text", ["{not json", "[1, 2]", '{"records": [3]}', '{"schema": 1, "records": [3]}']
+)
 def test_a_corrupt_baseline_is_refused_before_anything_runs(tmp_path, text):
     (tmp_path / "bad.json").write_text(text)
     with pytest.raises(UsageError, match="bad.json: not a readable edgebench run file"):

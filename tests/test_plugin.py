@@ -150,9 +150,9 @@ def test_options_are_read_from_pytest_ini(project):
 
 
 def test_thread_counts_above_the_cores_are_skipped_with_reason(project):
-    result = project.runpytest("bench", "-k", "latency", "--threads", "1,4096", "-rs", *QUICK)
+    result = project.runpytest("bench", "-k", "latency", "--threads", "1,1024", "-rs", *QUICK)
     result.assert_outcomes(passed=2, skipped=2)
-    result.stdout.fnmatch_lines(["SKIPPED*4096 threads > * usable cores on this machine"])
+    result.stdout.fnmatch_lines(["SKIPPED*1024 threads > * usable cores on this machine"])
 
 
 def test_user_device_profile_from_ini(project):
@@ -228,7 +228,7 @@ def test_a_named_dataset_file_that_is_not_there_is_a_usage_error(project):
 def test_a_session_that_measured_nothing_is_not_green(project):
     """Everything skipped (here: thread counts above the cores) is exit 1 with the reason,
     unless --allow-empty-run."""
-    args = ("bench", "--threads", "4096", "--edgebench-json", "run.json", *QUICK)
+    args = ("bench", "--threads", "1024", "--edgebench-json", "run.json", *QUICK)
     result = project.runpytest(*args, "-k", "latency or measure")
     assert result.ret == 1
     result.stdout.fnmatch_lines(

@@ -161,6 +161,8 @@ def test_the_quick_bench_on_a_board_over_ssh(lab):
         "host": "edgebench-device",
         "files": 0,
         "bytes": 0,
+        "reached": True,
+        "failure": None,
     }
     again.stdout.fnmatch_lines(["*device lab: measured on edgebench-device; nothing sent*"])
 
@@ -402,7 +404,7 @@ def test_a_refused_key_and_a_hanging_worker_fail_their_rows_with_the_cause(lab, 
     lab.makeini("[pytest]\nedgebench_devices =\n" + lab.profile())
     hang = lab.runpytest_subprocess(
         "bench", "--model", "models/digits_mlp.tflite", "--device", "lab", "-k", "latency",
-        "--worker-timeout", "2", "--rounds", "300000000", "--warmup", "0", "--threads", "1",
+        "--worker-timeout", "2", "--rounds", "10000000", "--warmup", "0", "--threads", "1",
         "-p", "no:cacheprovider",
     )  # fmt: skip
     hang.assert_outcomes(failed=1)

@@ -58,7 +58,7 @@ def test_assignments_and_none():
         parse_assignments(["int8"], "--threshold")
     with pytest.raises(UsageError, match="neither a number"):
         parse_assignments(["int8=lots"], "--threshold")
-    with pytest.raises(UsageError, match="must not be negative"):
+    with pytest.raises(UsageError, match="must be a number of points from 0 to 100"):
         parse_assignments(["int8=-1"], "--threshold")
 
 

@@ -353,6 +353,7 @@ def resolve_baseline(raw: str, base: Path) -> tuple[Path, ...]:
     Several runs tell the gate how much each row moves between runs on this machine.
     """
     from edgebench.results import load_run, saved_runs
+    from edgebench.run_files import RunFileError
 
     found: list[Path] = []
     for item in (i.strip() for i in raw.split(",")):
@@ -374,9 +375,10 @@ def resolve_baseline(raw: str, base: Path) -> tuple[Path, ...]:
     for path in found:
         try:
             load_run(path)
-        except (OSError, ValueError, TypeError, AttributeError) as exc:
+        except RunFileError as exc:
+            reason = str(exc).removeprefix(f"{path}: ")
             raise UsageError(
-                f"--baseline {path}: not a readable edgebench run file ({exc})"
+                f"--baseline {path}: not a readable edgebench run file ({reason})"
             ) from exc
     return tuple(dict.fromkeys(found))
 
