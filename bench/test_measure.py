@@ -9,6 +9,6 @@ def test_measure(edgebench, edgebench_measurement, edgebench_case, edgebench_rec
     with edgebench_record.measuring(variant, threads) as row:
         row.facts.update(edgebench.variant_facts(variant))
         row.values.update(edgebench.row_host(variant))
-        values, reasons = edgebench_measurement.measure(edgebench.context(edgebench_case))
+        values, reasons = edgebench_measurement.run(edgebench.context(edgebench_case))
         row.values.update(values)
         row.null_reasons.update(reasons)

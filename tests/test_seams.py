@@ -31,6 +31,7 @@ from edgebench.tasks import register_task
 
 register_runtime(toy_runtime.SPEC)
 register_target(toy_target.SPEC)
+register_target(toy_target.TIMER_ONLY)
 register_task(toy_task.SPEC)
 register_meter("toy", "toy_meter:make")
 
@@ -60,6 +61,7 @@ def toy_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> p
     yield pytester
     unregister_runtime("toylite")
     unregister_target("journal")
+    unregister_target("timer-only")
     unregister_task("top2")
     unregister_meter("toy")
 
@@ -115,6 +117,27 @@ def test_a_toy_runtime_target_task_meter_and_measurement_run_end_to_end(toy_proj
     )
     # the measurement: its field in the record's extra columns
     assert one["extra"]["artifact_kib"] == pytest.approx(one["file_bytes"] / 1024)
+
+
+def test_a_target_that_runs_only_measure_jobs_leaves_the_rest_null_with_the_reason(
+    toy_project,
+):
+    """A target declares the job kinds it runs: timing and memory go through it, the
+    operator profile (a profile job) is null with the target's reason, the row passes."""
+    toy_project.makeini(
+        "[pytest]\nedgebench_devices =\n    toybox: threads=1; meter=none; target=timer-only\n"
+    )
+    result = run(
+        toy_project, "--profile-ops", "--isolate", "--runtimes", "litert",
+        "--edgebench-json", "timer.json",
+    )  # fmt: skip
+    result.assert_outcomes(passed=6)  # accuracy, latency, memory, energy, size, profile
+    (row,) = json.loads((toy_project.path / "timer.json").read_text())["records"]
+    assert row["latency_p50_ms"] > 0 and row["memory_over_baseline_mb"] is not None
+    assert row["op_profile"] is None
+    assert row["null_reasons"]["op_profile"] == (
+        "target timer-only does not run profile jobs (it runs: measure)"
+    )
 
 
 def test_unknown_registered_names_are_usage_errors(toy_project):

@@ -61,15 +61,20 @@ def check_hosts(profiles: Any) -> int:
     """One line per host of every profile with hosts: reachable, Python, numpy, runtimes and
     versions, CPU, cores, governor, temperature (read on the board); 1 if any failed."""
     from edgebench.errors import EdgebenchError
-    from edgebench.targets.ssh import SSHTarget
+    from edgebench.targets import make_target
 
     failed = 0
     for profile in profiles:
         for host in profile.hosts:
             options = {**profile.target_options(), "hosts": (host,)}
-            target = SSHTarget(timeout_s=60, **options)
             try:
-                facts = target.run({"kind": "facts"})
+                target = make_target(profile.target_name, timeout_s=60, **options)
+            except EdgebenchError as exc:
+                failed += 1
+                print(f"{profile.name} {host}: FAILED {exc}")
+                continue
+            try:
+                facts = target.facts()
             except EdgebenchError as exc:
                 failed += 1
                 print(f"{profile.name} {host}: FAILED {exc}")

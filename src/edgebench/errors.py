@@ -45,3 +45,8 @@ class NotApplicable(EdgebenchError):
 class DeviceUnreachable(EdgebenchError):
     """A board that cannot be reached or logged into (refused, timed out, key refused), or
     whose link dropped; the message names the host and the cause."""
+
+
+class JobNotSupported(NotApplicable):
+    """A target that does not run a kind of job (a timer-only target asked for an operator
+    profile); the measurement's fields are null with this message as the reason."""

@@ -29,7 +29,8 @@ from edgebench.progress import NULL_PROGRESS, Progress
 from edgebench.recipes import Recipe, StepRegistry, parse_recipe
 from edgebench.runtimes import InferenceSession, Runtime, make_runtime
 from edgebench.settings import Settings
-from edgebench.targets import Target, make_target
+from edgebench.targets import make_target
+from edgebench.targets.base import CheckedTarget
 from edgebench.tasks import Task, make_task
 from edgebench.thresholds import Threshold, threshold_for
 
@@ -237,15 +238,15 @@ class EdgebenchSession:
         return self._once(("task", self.settings.task), lambda: make_task(self.settings.task))
 
     @property
-    def target(self) -> Target:
+    def target(self) -> CheckedTarget:
         """The target of the session's first device."""
         return self.target_for(self.settings.profile.name)
 
-    def target_for(self, device: str) -> Target:
+    def target_for(self, device: str) -> CheckedTarget:
         """The target that runs ``device``'s jobs (the profile's; ``ssh`` for boards)."""
         profile = self.settings.device(device)
 
-        def make() -> Target:
+        def make() -> CheckedTarget:
             return make_target(
                 profile.target_name,
                 timeout_s=self.settings.worker_timeout_s,
@@ -254,7 +255,7 @@ class EdgebenchSession:
 
         return self._once(("target", device), make)
 
-    def _targets(self) -> dict[str, Target]:
+    def _targets(self) -> dict[str, CheckedTarget]:
         """The targets made so far, by device."""
         return {
             key[1]: value[1]
@@ -265,48 +266,29 @@ class EdgebenchSession:
     def transfers(self) -> dict[str, dict[str, Any]]:
         """What this process sent to each board: ``{device: {host, files, bytes, reached,
         failure}}`` (``reached``: whether the board ever answered)."""
-        return {
-            device: {
-                "host": target.label,
-                "files": target.uploaded,
-                "bytes": target.uploaded_bytes,
-                "reached": getattr(target, "hello", None) is not None,
-                "failure": getattr(target, "failure", None),
-            }
-            for device, target in self._targets().items()
-            if getattr(target, "remote", False)
-        }
+        found = {device: target.transfers() for device, target in self._targets().items()}
+        return {device: sent for device, sent in found.items() if sent is not None}
 
     def close(self) -> None:
         """Close the connections to boards."""
         for target in self._targets().values():
-            close = getattr(target, "close", None)
-            if close is not None:
-                close()
+            target.close()
 
     def row_host(self, variant: Variant) -> dict[str, Any]:
         """``device_host``: the board of the pool that this process measures on (a row's
         field: under xdist, rows of one variant may run on different boards)."""
         target = self.target_for(variant.device)
-        return {"device_host": target.label} if getattr(target, "remote", False) else {}
+        return {"device_host": target.label} if target.remote else {}
 
     def is_remote(self, variant: Variant) -> bool:
         """Whether ``variant`` is measured on a board rather than on this machine."""
-        return bool(getattr(self.target_for(variant.device), "remote", False))
+        return self.target_for(variant.device).remote
 
     def device_facts(self, device: str) -> dict[str, Any]:
         """Facts of the machine that measures ``device``'s rows, read there (once)."""
-        from edgebench.device_facts import collect
-
-        def read() -> dict[str, Any]:
-            target = self.target_for(device)
-            if getattr(target, "remote", False):
-                facts = target.run({"kind": "facts"})
-                facts.pop("host", None)
-                return {"device_facts": facts}
-            return {"device_facts": collect()}
-
-        return self._once(("device-facts", device), read)
+        return self._once(
+            ("device-facts", device), lambda: {"device_facts": self.target_for(device).facts()}
+        )
 
     def context(self, case: LatencyCase) -> MeasureContext:
         """What a measurement of ``case`` may use (see ``measurements.base``)."""

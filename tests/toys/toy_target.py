@@ -6,6 +6,7 @@ import json
 import os
 from typing import Any
 
+from edgebench.targets.base import TargetBase
 from edgebench.targets.local_worker import run_worker
 from edgebench.targets.registry import TargetSpec
 
@@ -26,3 +27,20 @@ class JournalTarget:
 
 
 SPEC = TargetSpec("journal", "toy_target:JournalTarget", "journals jobs, then a fresh worker")
+
+
+class TimerOnlyTarget(TargetBase):
+    """Runs only ``measure`` jobs (timing and memory) in a fresh worker: every other job
+    kind a measurement asks for leaves its fields null with the reason."""
+
+    name = "timer-only"
+    kinds = frozenset({"measure"})
+
+    def __init__(self, timeout_s: float = 60.0) -> None:
+        self.timeout_s = timeout_s
+
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        return run_worker(job, self.timeout_s)
+
+
+TIMER_ONLY = TargetSpec("timer-only", "toy_target:TimerOnlyTarget", "measure jobs only")

@@ -66,7 +66,7 @@ def task_metric(context: MeasureContext) -> TaskScore:
     decode = getattr(context.artifact, "output_adapter", None)
     predict = adapted(model_outputs(session, decode), decode)
     outputs = None
-    if getattr(context.target, "remote", False):
+    if context.target.remote:
         # the device's own kernels: every output computed there, scored here
         every = decode is not None and adapter_spec(decode).outputs == "all"
         outputs = remote_outputs(context, x, batch, every)

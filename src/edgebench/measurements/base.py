@@ -103,3 +103,13 @@ class Measurement:
     measure: MeasureFunction
     fields: tuple[str, ...] = field(default=())
     null_reason: str = ""
+
+    def run(self, context: MeasureContext) -> tuple[dict[str, Any], dict[str, str]]:
+        """``measure(context)``; when the row's target does not run the kind of job it
+        needs, its fields are null with the target's reason (the row is not failed)."""
+        from edgebench.errors import JobNotSupported
+
+        try:
+            return self.measure(context)
+        except JobNotSupported as exc:
+            return {}, {name: str(exc) for name in self.fields}

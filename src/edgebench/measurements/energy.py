@@ -99,7 +99,7 @@ def measure_energy(context: MeasureContext) -> tuple[dict[str, Any], dict[str, s
     """Power and energy per image over a window of steady inference (values, null reasons)."""
     from edgebench.instruments.energy import energy_window, idle_power
 
-    if getattr(context.target, "remote", False):
+    if context.target.remote:
         if context.settings.device(context.case.variant.device).meter_at == "host":
             return _read_here_while_the_board_runs(context)
         return _on_the_board(context)

@@ -1,17 +1,42 @@
-"""What every target provides: run one JSON job, return one JSON result."""
+"""What every target provides: run one JSON job, return one JSON result; and what the
+session asks of it (where it measures, what it sent, which job kinds it runs).
+
+Targets subclass :class:`TargetBase` for the defaults of a target on this machine. The
+session holds every target behind :class:`CheckedTarget` (``make_target`` returns one):
+it refuses job kinds the target does not run and gives a target written before the
+protocol grew the defaults, so nothing else in edgebench asks ``getattr(target, ...)``.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
+
+from edgebench.errors import JobNotSupported
+
+#: the job kinds of :mod:`edgebench.worker` (``measure`` when a job names none).
+JOB_KINDS: frozenset[str] = frozenset({"measure", "predict", "profile", "energy", "loop", "facts"})
 
 
+@runtime_checkable
 class Target(Protocol):
     """Where measurement jobs run.
 
     ``run`` takes a job (plain JSON types only: it may cross a process or a network) and
     returns the worker's result; a crash, a hang past the timeout or an unreachable
-    target raises ``InferenceError`` with a one-line cause, a missing runtime
-    ``RuntimeUnavailable``.
+    target raises ``InferenceError`` (or ``DeviceUnreachable``) with a one-line cause, a
+    missing runtime ``RuntimeUnavailable``, a job kind it does not run ``JobNotSupported``.
+
+    Example (a target on this machine that only times models; the session turns its
+    other job kinds into null fields with the reason)::
+
+        class TimerOnly(TargetBase):
+            name = "timer-only"
+            kinds = frozenset({"measure"})
+
+            def run(self, job):
+                from edgebench.targets.local_worker import run_worker
+
+                return run_worker(job, 60)
     """
 
     #: the registered name (``inprocess``, ``worker``, ...).
@@ -19,7 +44,112 @@ class Target(Protocol):
     #: whether every job runs in a process of its own, so that its peak memory is the
     #: runtime's and the model's only (memory measurements need this).
     fresh_process: bool
+    #: whether the jobs run on another machine (a board): its facts are read there, and
+    #: the matrix does not skip thread counts above this machine's cores.
+    remote: bool
+    #: the job kinds it runs; a measurement whose kind is missing leaves its fields null
+    #: with the reason.
+    kinds: frozenset[str]
+
+    @property
+    def label(self) -> str:
+        """The machine the rows are measured on, as records and messages name it."""
+        ...
 
     def run(self, job: dict[str, Any]) -> dict[str, Any]:
         """Run ``job`` and return its result."""
         ...
+
+    def transfers(self) -> dict[str, Any] | None:
+        """What this process sent to the machine (``{host, files, bytes, reached,
+        failure}``), ``None`` for a target on this machine."""
+        ...
+
+    def facts(self) -> dict[str, Any]:
+        """The measuring machine's facts (``edgebench.device_facts.collect``), read there."""
+        ...
+
+    def close(self) -> None:
+        """End connections (a no-op for a target on this machine)."""
+        ...
+
+
+class TargetBase:
+    """Defaults of a target that runs every job kind on this machine."""
+
+    name = "target"
+    fresh_process = True
+    remote = False
+    kinds: frozenset[str] = JOB_KINDS
+
+    @property
+    def label(self) -> str:
+        """This machine."""
+        return "this machine"
+
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def transfers(self) -> dict[str, Any] | None:
+        """Nothing is sent anywhere."""
+        return None
+
+    def facts(self) -> dict[str, Any]:
+        """This machine's facts, read here."""
+        from edgebench.device_facts import collect
+
+        return collect()
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+class CheckedTarget:
+    """What the session holds: a registered target behind the whole protocol. Job kinds
+    the target does not run raise ``JobNotSupported`` (their fields become null with the
+    reason); parts of the protocol a target leaves out (one written before the protocol
+    grew: ``name``, ``fresh_process`` and ``run`` only) take :class:`TargetBase`'s defaults.
+    This is the one place that asks a target what it has."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+        self.name = str(getattr(target, "name", type(target).__name__))
+        self.fresh_process = bool(getattr(target, "fresh_process", False))
+        self.remote = bool(getattr(target, "remote", False))
+        self.kinds = frozenset(getattr(target, "kinds", JOB_KINDS))
+
+    @property
+    def label(self) -> str:
+        """The target's own label, else "this machine"."""
+        return str(getattr(self.target, "label", "this machine"))
+
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Run ``job`` if the target runs its kind (``JobNotSupported`` otherwise)."""
+        kind = job.get("kind", "measure")
+        if kind not in self.kinds:
+            raise JobNotSupported(
+                f"target {self.name} does not run {kind} jobs (it runs: "
+                f"{', '.join(sorted(self.kinds))})"
+            )
+        return self.target.run(job)
+
+    def transfers(self) -> dict[str, Any] | None:
+        """The target's ``transfers()``; ``None`` for a target without it."""
+        method = getattr(self.target, "transfers", None)
+        return method() if callable(method) else None
+
+    def facts(self) -> dict[str, Any]:
+        """The target's ``facts()``; a remote target without it runs a ``facts`` job, a
+        local one reads this machine."""
+        method = getattr(self.target, "facts", None)
+        if callable(method):
+            return dict(method())
+        if self.remote:
+            return dict(self.run({"kind": "facts"}))
+        return TargetBase.facts(self)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """The target's ``close()``, if it has one."""
+        method = getattr(self.target, "close", None)
+        if callable(method):
+            method()

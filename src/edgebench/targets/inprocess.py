@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from edgebench.targets.base import TargetBase
 
-class InProcessTarget:
+
+class InProcessTarget(TargetBase):
     """Runs jobs with :func:`edgebench.worker.run_job` in this process.
 
     The job and the result go through JSON, as they would over a pipe, so a job that

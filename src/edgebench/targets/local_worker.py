@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from edgebench.errors import InferenceError
+from edgebench.targets.base import TargetBase
 
 DEFAULT_TIMEOUT_S = 120.0
 
@@ -39,7 +40,7 @@ def run_worker(job: dict[str, Any], timeout_s: float = DEFAULT_TIMEOUT_S) -> dic
         ) from exc
 
 
-class LocalWorkerTarget:
+class LocalWorkerTarget(TargetBase):
     """Runs each job in a fresh local worker process (numpy and the runtime only)."""
 
     name = "worker"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgebench.registry import Registry, import_path
-from edgebench.targets.base import Target
+from edgebench.targets.base import CheckedTarget, Target
 
 ENTRY_POINT_GROUP = "edgebench.targets"
 
@@ -69,6 +69,7 @@ def target_spec(name: str) -> TargetSpec:
     return TARGETS.get(name)
 
 
-def make_target(name: str, **options: Any) -> Target:
-    """The target called ``name``, built with ``options``."""
-    return target_spec(name).load_factory()(**options)
+def make_target(name: str, **options: Any) -> CheckedTarget:
+    """The target called ``name``, built with ``options``, behind the whole protocol
+    (:class:`~edgebench.targets.base.CheckedTarget`)."""
+    return CheckedTarget(target_spec(name).load_factory()(**options))

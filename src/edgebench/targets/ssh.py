@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from edgebench.errors import DeviceUnreachable, InferenceError, RuntimeUnavailable
+from edgebench.targets.base import TargetBase
 from edgebench.targets.hosts import SSHHost, check_remote_path, check_ssh_config, parse_host
 
 #: seconds ssh may take to connect before the board counts as unreachable.
@@ -60,7 +61,7 @@ class _FileDigests:
         return self._known[key]
 
 
-class SSHTarget:
+class SSHTarget(TargetBase):
     """Runs jobs on one board of the profile's hosts."""
 
     name = "ssh"
@@ -99,6 +100,22 @@ class SSHTarget:
     def label(self) -> str:
         """The board this process measures on."""
         return self.host.label
+
+    def transfers(self) -> dict[str, Any]:
+        """What this process sent to the board, and whether the board was reached."""
+        return {
+            "host": self.label,
+            "files": self.uploaded,
+            "bytes": self.uploaded_bytes,
+            "reached": self.hello is not None,
+            "failure": self._failure,
+        }
+
+    def facts(self) -> dict[str, Any]:
+        """The board's facts, read on the board (a ``facts`` job)."""
+        facts = self.run({"kind": "facts"})
+        facts.pop("host", None)
+        return facts
 
     @property
     def failure(self) -> str | None:
