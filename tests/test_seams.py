@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from edgebench.data.registry import unregister_dataset
 from edgebench.meters.registry import unregister_meter
 from edgebench.runtimes.registry import unregister_runtime
 from edgebench.targets.registry import unregister_target
@@ -22,7 +23,8 @@ pytest.importorskip("sklearn.datasets")
 
 CONFTEST = """
 pytest_plugins = ["fixtures.bench"]
-import toy_runtime, toy_target, toy_task
+import toy_dataset, toy_runtime, toy_target, toy_task
+from edgebench.data.registry import register_dataset
 from edgebench.measurements import Measurement, MeasureColumn
 from edgebench.meters import register_meter
 from edgebench.runtimes import register_runtime
@@ -33,6 +35,8 @@ register_runtime(toy_runtime.SPEC)
 register_target(toy_target.SPEC)
 register_target(toy_target.TIMER_ONLY)
 register_task(toy_task.SPEC)
+register_dataset(toy_dataset.SPEC)
+register_dataset(toy_dataset.PICKED)
 register_meter("toy", "toy_meter:make")
 
 
@@ -63,6 +67,8 @@ def toy_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> p
     unregister_target("journal")
     unregister_target("timer-only")
     unregister_task("top2")
+    unregister_dataset("odd-digits")
+    unregister_dataset("picked")
     unregister_meter("toy")
 
 
@@ -138,6 +144,27 @@ def test_a_target_that_runs_only_measure_jobs_leaves_the_rest_null_with_the_reas
     assert row["null_reasons"]["op_profile"] == (
         "target timer-only does not run profile jobs (it runs: measure)"
     )
+
+
+def test_a_dataset_registered_from_outside_is_benched_by_name(toy_project):
+    """register_dataset: NAME and NAME:PATH (the path resolved against the project)."""
+    import numpy as np
+
+    np.save(toy_project.path / "picked.npy", np.arange(0, 300, 3))
+    result = run(
+        toy_project, "--runtimes", "litert", "--dataset", "odd-digits,picked:picked.npy",
+        "--edgebench-json", "data.json", "-k", "accuracy",
+    )  # fmt: skip
+    result.assert_outcomes(passed=2)
+    rows = {
+        r["dataset"]: r for r in json.loads((toy_project.path / "data.json").read_text())["records"]
+    }
+    assert set(rows) == {"odd-digits", "picked"}
+    assert rows["odd-digits"]["eval_samples"] < 360 and rows["picked"]["eval_samples"] == 100
+    assert rows["odd-digits"]["accuracy"] > 0.9
+    missing = run(toy_project, "--dataset", "picked:nope.npy")
+    assert missing.ret == pytest.ExitCode.USAGE_ERROR
+    missing.stderr.fnmatch_lines(["*--dataset picked:nope.npy: no such file*"])
 
 
 def test_unknown_registered_names_are_usage_errors(toy_project):

@@ -278,7 +278,7 @@ def load_cifar(classes: int, download: Callable[[], tuple] | None = None) -> Dat
 NPZ_LABELS: dict[str, str] = {"y": "classify", "masks": "segment", "boxes": "detect"}
 
 
-def load_npz(path: Path) -> Dataset:
+def load_npz(path: Path | str) -> Dataset:
     """A user's arrays from an ``.npz`` file (never unpickled); uint8 images scaled to [0, 1].
 
     Images are ``x_train``/``x_test``; labels are one of: ``y_train``/``y_test`` (class
@@ -286,6 +286,7 @@ def load_npz(path: Path) -> Dataset:
     indices, 255 ignored: ``segment``) or ``boxes_train``/``boxes_test`` (``(N, M, 5)``
     rows ``[class, x1, y1, x2, y2]`` normalised to [0, 1], class -1 pads: ``detect``).
     """
+    path = Path(path)
     if not path.is_file():
         raise DatasetUnavailable(f"npz dataset {path} does not exist")
     try:
@@ -412,86 +413,95 @@ def load_shapes(task: str) -> Dataset:
     )
 
 
-BUILTIN_DATASETS: dict[str, Callable[[], Dataset]] = {
-    "digits": load_digits,
-    "fashion-mnist": load_fashion_mnist,
-    "mnist": load_mnist,
-    "cifar10": lambda: load_cifar(10),
-    "cifar100": lambda: load_cifar(100),
-    "shapes-seg": lambda: load_shapes("segment"),
-    "shapes-det": lambda: load_shapes("detect"),
-    "voc": lambda: load_download("voc"),
-    "coco-val": lambda: load_download("coco-val"),
-    "random": random_dataset,
-}
+def load_cifar10() -> Dataset:
+    """CIFAR-10 (Keras' loader and cache)."""
+    return load_cifar(10)
+
+
+def load_cifar100() -> Dataset:
+    """CIFAR-100 (Keras' loader and cache)."""
+    return load_cifar(100)
+
+
+def load_shapes_segment() -> Dataset:
+    """``shapes-seg``: the synthetic scenes with masks."""
+    return load_shapes("segment")
+
+
+def load_shapes_detect() -> Dataset:
+    """``shapes-det``: the synthetic scenes with boxes."""
+    return load_shapes("detect")
+
+
+def load_voc() -> Dataset:
+    """Pascal VOC 2012 segmentation, downloaded once (``data.downloads``)."""
+    return load_download("voc")
+
+
+def load_coco_val() -> Dataset:
+    """COCO 2017 validation boxes, downloaded once (``data.downloads``)."""
+    return load_download("coco-val")
+
+
+def load_masks_folder(spec_path: str) -> Dataset:
+    """``masks:PATH``: images and class masks (``data.annotated``)."""
+    return load_folder("masks", spec_path)
+
+
+def load_cityscapes(spec_path: str) -> Dataset:
+    """``cityscapes:PATH``: Cityscapes gtFine with the official train ids."""
+    return load_folder("cityscapes", spec_path)
+
+
+def load_coco_folder(spec_path: str) -> Dataset:
+    """``coco:PATH``: COCO annotations and images."""
+    return load_folder("coco", spec_path)
 
 
 def dataset_id(spec: str) -> str:
     """The short name a dataset spec shows in test ids (``npz:data/x.npz`` -> ``x``)."""
+    from edgebench.data.registry import split_spec
+
     spec = spec.strip()
-    if spec.startswith("npz:"):
-        return Path(spec[4:]).stem
-    prefix, _, rest = spec.partition(":")
-    if prefix in FOLDER_DATASETS and rest:
-        return Path(rest.partition("?")[0]).name
+    try:
+        found, argument = split_spec(spec)
+    except UsageError:
+        return spec
+    if found.path == "file":
+        return Path(argument.partition("?")[0]).stem
+    if found.path:
+        return Path(argument.partition("?")[0]).name
     return spec
 
 
 def validate_spec(spec: str, base_dir: Path | None = None) -> str:
-    """Check a dataset spec without loading it; returns it stripped. With ``base_dir``, an
-    ``npz:PATH`` that names no file is a usage error (the user named it: it is not a
+    """Check a dataset spec without loading it; returns it stripped. With ``base_dir``, a
+    ``NAME:PATH`` whose path is missing is a usage error (the user named it: it is not a
     dataset that is merely unavailable offline)."""
+    from edgebench.data.registry import resolve_path, split_spec
+
     spec = spec.strip()
-    if spec.startswith("npz:") and spec[4:]:
-        path = Path(spec[4:]).expanduser()
-        path = path if path.is_absolute() or base_dir is None else base_dir / path
-        if base_dir is not None and not path.is_file():
-            raise UsageError(f"--dataset {spec}: no such file {path}")
-        return spec
-    prefix, _, rest = spec.partition(":")
-    if prefix in FOLDER_DATASETS and rest:
-        path = Path(rest.partition("?")[0]).expanduser()
-        path = path if path.is_absolute() or base_dir is None else base_dir / path
-        if base_dir is not None and not path.is_dir():
-            raise UsageError(f"--dataset {spec}: no such folder {path}")
-        return spec
-    if spec not in BUILTIN_DATASETS:
-        known = ", ".join(
-            [*BUILTIN_DATASETS, "npz:PATH", "masks:PATH", "cityscapes:PATH", "coco:PATH"]
-        )
-        raise UsageError(f"unknown dataset {spec!r}; known: {known}")
+    found, argument = split_spec(spec)
+    if found.path and base_dir is not None:
+        path = resolve_path(argument, base_dir)
+        exists = path.is_file() if found.path == "file" else path.is_dir()
+        if not exists:
+            what = "file" if found.path == "file" else "folder"
+            raise UsageError(f"--dataset {spec}: no such {what} {path}")
     return spec
 
 
 def load_dataset(spec: str, base_dir: Path | None = None) -> Dataset:
-    """Load a dataset by spec and check its contents (``data.validate``); raises
-    ``DatasetUnavailable`` with a how-to-get-it message, ``DatasetInvalid`` naming the first
-    bad value."""
+    """Load a dataset by spec (``data.registry``) and check its contents
+    (``data.validate``); raises ``DatasetUnavailable`` with a how-to-get-it message,
+    ``DatasetInvalid`` naming the first bad value."""
+    from edgebench.data.registry import call_factory, split_spec
     from edgebench.data.validate import check_dataset
 
-    dataset = _load_dataset(spec, base_dir)
+    found, argument = split_spec(validate_spec(spec))
+    dataset = call_factory(found, argument, base_dir)
     check_dataset(dataset)
     return dataset
-
-
-def _load_dataset(spec: str, base_dir: Path | None = None) -> Dataset:
-    spec = validate_spec(spec)
-    if spec.startswith("npz:"):
-        path = Path(spec[4:]).expanduser()
-        if not path.is_absolute() and base_dir is not None:
-            path = base_dir / path
-        return load_npz(path)
-    prefix, _, rest = spec.partition(":")
-    if prefix in FOLDER_DATASETS:
-        path = Path(rest).expanduser()
-        if not path.is_absolute() and base_dir is not None:
-            rest = str(base_dir / rest)
-        return load_folder(prefix, rest)
-    return BUILTIN_DATASETS[spec]()
-
-
-#: folder datasets by prefix, and the task of their labels.
-FOLDER_DATASETS: dict[str, str] = {"masks": "segment", "cityscapes": "segment", "coco": "detect"}
 
 
 def load_download(name: str) -> Dataset:
@@ -504,14 +514,16 @@ def load_download(name: str) -> Dataset:
 
 
 def load_folder(prefix: str, spec_path: str) -> Dataset:
-    """A ``masks:PATH`` or ``coco:PATH`` dataset (``data.annotated``)."""
+    """A ``masks:PATH``, ``cityscapes:PATH`` or ``coco:PATH`` dataset (``data.annotated``)."""
     from edgebench.data.annotated import load_coco, load_masks
+    from edgebench.data.registry import dataset_specs
 
     arrays = load_coco(spec_path) if prefix == "coco" else load_masks(spec_path)
     xs = {"x_train": arrays["x_train"], "x_test": arrays["x_test"]}
     labels = {"y_train": arrays["y_train"], "y_test": arrays["y_test"]}
     name = Path(spec_path.partition("?")[0]).name
-    dataset = _labelled(name, xs, labels, FOLDER_DATASETS[prefix], source=arrays["source"])
+    task = dataset_specs()[prefix].task or "segment"
+    dataset = _labelled(name, xs, labels, task, source=arrays["source"])
     if "num_classes" in arrays:  # COCO's category list, whether or not each class occurs
         dataset = replace(dataset, num_classes=arrays["num_classes"])
     return dataset
