@@ -41,7 +41,9 @@ def test_latency(edgebench, edgebench_case, edgebench_record, benchmark, timing)
                 return values["latency_samples_ms"]
             if first:
                 before = temperature_c()
-                values, reasons = time_invoke(benchmark, invoke, timing.rounds, timing.warmup)
+                values, reasons = time_invoke(
+                    benchmark, invoke, timing.rounds, timing.warmup, LATENCY.fields
+                )
                 values.update(temperatures(before, temperature_c()))
                 row.values.update(values)
                 row.null_reasons.update(reasons)

@@ -339,6 +339,6 @@ def load_run(path: Path) -> tuple[dict[str, Any], list[Record]]:
     one ``RunFileError`` line naming the field; an older schema is upgraded."""
     from edgebench.run_files import read_run
 
-    data = read_run(Path(path))
+    data = read_run(Path(path), Record, VARIANT_KEYS)
     header = {k: v for k, v in data.items() if k != "records"}
     return header, [Record.from_dict(r) for r in data.get("records", [])]

@@ -159,20 +159,22 @@ def _name(annotation: Any) -> str:
     return str(annotation).replace("typing.", "")
 
 
-def record_problem(data: Any, index: int) -> str | None:
-    """Why record ``index`` of a run file cannot be read (``None`` when it can)."""
-    from edgebench.results import VARIANT_KEYS, Record
-
+def record_problem(
+    data: Any, index: int, record_type: type, key_fields: tuple[str, ...]
+) -> str | None:
+    """Why record ``index`` of a run file cannot be read (``None`` when it can): its
+    fields against the types ``record_type`` (a dataclass) declares; ``key_fields`` (the
+    row's key, strings) and ``threads`` must be there."""
     where = f"record {index}"
     if not isinstance(data, dict):
         return f"{where} is {_kind(data)}, not an object"
-    missing = [key for key in (*VARIANT_KEYS, "threads") if key not in data]
+    missing = [key for key in (*key_fields, "threads") if key not in data]
     if missing:
         return f"{where} has no {', '.join(missing)}"
-    hints = typing.get_type_hints(Record)
+    hints = typing.get_type_hints(record_type)
     for name, value in data.items():
         annotation = hints.get(name, Any)
-        if name in VARIANT_KEYS:
+        if name in key_fields:
             annotation = str
         problem = _problem(value, annotation, f"{where} field {name}")
         if problem:
@@ -183,8 +185,11 @@ def record_problem(data: Any, index: int) -> str | None:
     return None
 
 
-def parse_run(data: Any, name: str) -> dict[str, Any]:
-    """The checked (and upgraded) content of a run file; ``RunFileError`` otherwise."""
+def parse_run(
+    data: Any, name: str, record_type: type, key_fields: tuple[str, ...]
+) -> dict[str, Any]:
+    """The checked (and upgraded) content of a run file whose records are ``record_type``
+    (see :func:`record_problem`); ``RunFileError`` otherwise."""
     if not isinstance(data, dict):
         raise RunFileError(f"{name}: not an edgebench run file (the top level is {_kind(data)})")
     version = data.get("schema")
@@ -208,13 +213,13 @@ def parse_run(data: Any, name: str) -> dict[str, Any]:
     if not isinstance(records, list):
         raise RunFileError(f"{name}: 'records' is {_kind(records)}, not a list")
     for index, record in enumerate(records):
-        problem = record_problem(record, index)
+        problem = record_problem(record, index, record_type, key_fields)
         if problem:
             raise RunFileError(f"{name}: {problem}")
     return data
 
 
-def read_run(path: Path) -> dict[str, Any]:
+def read_run(path: Path, record_type: type, key_fields: tuple[str, ...]) -> dict[str, Any]:
     """Read and check the run file at ``path`` (see :func:`parse_run`)."""
     path = Path(path)
     try:
@@ -228,4 +233,4 @@ def read_run(path: Path) -> dict[str, Any]:
         raise RunFileError(f"cannot read run file {path}: {exc}") from exc
     except (ValueError, RecursionError) as exc:
         raise RunFileError(f"{path}: not valid JSON ({str(exc)[:200]})") from exc
-    return parse_run(data, str(path))
+    return parse_run(data, str(path), record_type, key_fields)

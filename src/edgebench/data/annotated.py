@@ -152,10 +152,10 @@ def load_masks(spec_path: str) -> dict[str, Any]:
 
 def load_coco(spec_path: str) -> dict[str, Any]:
     """Arrays of a ``coco:PATH`` dataset (see the module's docstring)."""
-    from edgebench.tasks.detect import _cocoeval
+    from edgebench.data.coco import cocoeval
 
     root, options = parse_options(spec_path)
-    COCO, _ = _cocoeval()
+    COCO, _ = cocoeval()
     arrays: dict[str, Any] = {}
     import contextlib
     import io

@@ -10,7 +10,6 @@ from edgebench.instruments.stats import latency_stats
 from edgebench.instruments.timing import time_directly
 
 __all__ = ["latency_values", "time_directly", "time_invoke", "timer_disabled_reason"]
-from edgebench.results import LATENCY_FIELDS
 
 
 def latency_values(samples_s: list[float]) -> dict[str, Any]:
@@ -34,18 +33,22 @@ def timer_disabled_reason(benchmark: Any) -> str:
 
 
 def time_invoke(
-    benchmark: Any, invoke_once: Callable[[], object], rounds: int, warmup: int
+    benchmark: Any,
+    invoke_once: Callable[[], object],
+    rounds: int,
+    warmup: int,
+    fields: tuple[str, ...] = (),
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Time ``invoke_once`` for ``rounds`` rounds after ``warmup`` rounds, one call per round.
 
     Returns record values and null reasons. With the timer disabled (xdist, or
     ``--benchmark-disable``) the call still runs once, so errors surface, and every
-    latency field is ``None`` with the reason.
+    latency field (``fields``: the latency measurement's) is ``None`` with the reason.
     """
     if getattr(benchmark, "disabled", False):
         benchmark.pedantic(invoke_once, rounds=1, iterations=1)
         reason = timer_disabled_reason(benchmark)
-        return {}, {name: reason for name in LATENCY_FIELDS}
+        return {}, {name: reason for name in fields}
     benchmark.pedantic(invoke_once, rounds=rounds, warmup_rounds=warmup, iterations=1)
     values = latency_values(list(benchmark.stats.stats.data))
     values["warmup_rounds"] = warmup

@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
+#: ONNX Runtime's execution provider when ``--onnx-provider`` names none.
+DEFAULT_PROVIDER = "CPUExecutionProvider"
+
 
 @dataclass(frozen=True)
 class RuntimeInfo:

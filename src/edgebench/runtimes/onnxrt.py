@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 
 from edgebench.errors import InferenceError, RuntimeUnavailable
-from edgebench.runtimes.base import RuntimeInfo
-from edgebench.runtimes.registry import DEFAULT_PROVIDER
+from edgebench.runtimes.base import DEFAULT_PROVIDER, RuntimeInfo
 
 _ONNX_TYPES = {
     "tensor(float)": np.float32,

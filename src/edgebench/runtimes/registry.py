@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgebench.registry import Registry, import_path
-from edgebench.runtimes.base import Runtime
+from edgebench.runtimes.base import DEFAULT_PROVIDER, Runtime
 
 ENTRY_POINT_GROUP = "edgebench.runtimes"
-DEFAULT_PROVIDER = "CPUExecutionProvider"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from edgebench.errors import RuntimeUnavailable
+from edgebench.data.coco import cocoeval as _cocoeval
 from edgebench.instruments.accuracy import accuracy_drop_points
 
 if TYPE_CHECKING:
@@ -28,17 +28,6 @@ if TYPE_CHECKING:
 COCO_SCALE = 1000.0
 #: detections drawn in the report's picture.
 SAMPLE_MIN_SCORE = 0.3
-
-
-def _cocoeval() -> tuple[Any, Any]:
-    try:
-        from pycocotools.coco import COCO
-        from pycocotools.cocoeval import COCOeval
-    except ImportError as exc:
-        raise RuntimeUnavailable(
-            f'the detect task scores with pycocotools: pip install "edgebench[detect]" ({exc})'
-        ) from exc
-    return COCO, COCOeval
 
 
 def _xywh(box: np.ndarray) -> list[float]:
