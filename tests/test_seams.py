@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from edgebench.data.registry import unregister_dataset
+from edgebench.formats import unregister_exporter, unregister_format
 from edgebench.meters.registry import unregister_meter
 from edgebench.runtimes.registry import unregister_runtime
 from edgebench.targets.registry import unregister_target
@@ -23,7 +24,8 @@ pytest.importorskip("sklearn.datasets")
 
 CONFTEST = """
 pytest_plugins = ["fixtures.bench"]
-import toy_dataset, toy_runtime, toy_target, toy_task
+import toy_dataset, toy_format, toy_runtime, toy_target, toy_task
+from edgebench.formats import register_exporter, register_format
 from edgebench.data.registry import register_dataset
 from edgebench.measurements import Measurement, MeasureColumn
 from edgebench.meters import register_meter
@@ -32,6 +34,9 @@ from edgebench.targets import register_target
 from edgebench.tasks import register_task
 
 register_runtime(toy_runtime.SPEC)
+register_format(toy_format.FORMAT)
+register_exporter(toy_format.EXPORTER)
+register_runtime(toy_format.RUNTIME)
 register_target(toy_target.SPEC)
 register_target(toy_target.TIMER_ONLY)
 register_task(toy_task.SPEC)
@@ -64,6 +69,9 @@ def toy_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> p
     monkeypatch.setenv("TOY_JOURNAL", str(pytester.path / "journal.jsonl"))
     yield pytester
     unregister_runtime("toylite")
+    unregister_runtime("gzlite")
+    unregister_format("tflite.gz")
+    unregister_exporter("keras->tflite.gz")
     unregister_target("journal")
     unregister_target("timer-only")
     unregister_task("top2")
@@ -167,6 +175,32 @@ def test_a_dataset_registered_from_outside_is_benched_by_name(toy_project):
     missing.stderr.fnmatch_lines(["*--dataset picked:nope.npy: no such file*"])
 
 
+@pytest.mark.slow
+def test_an_artifact_format_registered_from_outside_gets_built_and_measured(toy_project):
+    """A format (gzipped .tflite), its exporter from Keras and a runtime for it: a Keras
+    file's fp32 row is exported as .tflite.gz through the exporter, its weights counted by
+    the format's counter, and run by the runtime, accurate as the LiteRT row."""
+    import shutil
+
+    from tests.conftest import DATA
+
+    shutil.copy(DATA / "digits_mlp.keras", toy_project.path / "models" / "net.keras")
+    result = toy_project.runpytest_subprocess(
+        "bench", "--model", "models/net.keras", "--device", "toybox", "--runtimes",
+        "gzlite,litert", "--rounds", "20", "--warmup", "2", "--edgebench-json", "gz.json",
+        "-k", "accuracy or latency", "-p", "no:cacheprovider",
+    )  # fmt: skip
+    result.assert_outcomes(passed=4)
+    rows = {
+        r["runtime"]: r for r in json.loads((toy_project.path / "gz.json").read_text())["records"]
+    }
+    gz, plain = rows["gzlite"], rows["litert"]
+    assert gz["artifact_format"] == "tflite.gz" and gz["artifact_path"].endswith(".tflite.gz")
+    assert gz["file_bytes"] < plain["file_bytes"]
+    assert gz["params_in_artifact"] == plain["params_in_artifact"] == 2410
+    assert gz["accuracy"] == plain["accuracy"] and gz["latency_p50_ms"] > 0
+
+
 def test_unknown_registered_names_are_usage_errors(toy_project):
     result = run(toy_project, "--task", "nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -174,7 +208,9 @@ def test_unknown_registered_names_are_usage_errors(toy_project):
     result = run(toy_project, "--runtimes", "nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["*unknown runtime(s) *'nope'*; known: litert, onnxruntime, litert-compiled, toylite"]
+        [
+            "*unknown runtime(s) *'nope'*; known: litert, onnxruntime, litert-compiled, toylite, gzlite"
+        ]
     )
 
 

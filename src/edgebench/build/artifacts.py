@@ -175,13 +175,20 @@ def onnx_weight_count(path: Path) -> WeightCount:
     return WeightCount(total, nonzero, tuple(kernels))
 
 
+def tflite_file_weight_count(path: Path) -> WeightCount:
+    """:func:`tflite_weight_count` of the file at ``path``."""
+    return tflite_weight_count(path.read_bytes())
+
+
 def weight_count(path: Path, artifact_format: str) -> WeightCount:
-    """Count weights of an artifact file of ``artifact_format``."""
-    if artifact_format == "tflite":
-        return tflite_weight_count(path.read_bytes())
-    if artifact_format == "onnx":
-        return onnx_weight_count(path)
-    raise ValueError(f"unknown artifact format {artifact_format!r}")
+    """Count weights of an artifact file of ``artifact_format`` (the format's ``weights``
+    function, ``formats.registry``)."""
+    from edgebench.formats import format_spec
+
+    count = format_spec(artifact_format).function("weights")
+    if count is None:
+        raise ValueError(f"the {artifact_format} format declares no weight counter")
+    return count(path)
 
 
 def read_facts(path: Path, artifact_format: str) -> dict[str, Any]:

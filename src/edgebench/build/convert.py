@@ -65,10 +65,8 @@ def keras_to_onnx(model: Any, out_path: Path, opset: int = ONNX_OPSET) -> None:
 
 
 def export_float(model: Any, artifact_format: str, out_path: Path) -> None:
-    """Export a float Keras model as ``artifact_format``."""
-    if artifact_format == "tflite":
-        keras_to_tflite(model, out_path)
-    elif artifact_format == "onnx":
-        keras_to_onnx(model, out_path)
-    else:
-        raise ConversionError(f"unknown artifact format {artifact_format!r}")
+    """Export a float Keras model as ``artifact_format`` (the registered Keras exporter of
+    that format, ``formats.registry``)."""
+    from edgebench.formats import exporter_for
+
+    exporter_for("keras", artifact_format).load_factory()(model, out_path)

@@ -21,17 +21,19 @@ TFLITE_ENTRY = "edgebench"
 def model_metadata(path: Path, kind: str) -> dict[str, str]:
     """``{"task": ..., "output_adapter": ...}`` as far as the file declares them (an
     unreadable file declares nothing: loading it fails its own tests later)."""
+    from edgebench.formats import format_names, format_spec
+
+    if kind not in format_names():
+        return {}
     try:
-        if kind == "onnx":
-            return _onnx_metadata(path)
-        if kind == "tflite":
-            return _tflite_metadata(path)
+        read = format_spec(kind).function("metadata")
+        return dict(read(path)) if read is not None else {}
     except Exception:  # noqa: BLE001 - metadata is optional; the file is checked when loaded
         return {}
-    return {}
 
 
-def _onnx_metadata(path: Path) -> dict[str, str]:
+def onnx_metadata(path: Path) -> dict[str, str]:
+    """What an ONNX file declares in its ``metadata_props``."""
     import onnx
 
     model = onnx.load(str(path), load_external_data=False)
@@ -40,7 +42,8 @@ def _onnx_metadata(path: Path) -> dict[str, str]:
     return {k: v for k, v in found.items() if v}
 
 
-def _tflite_metadata(path: Path) -> dict[str, str]:
+def tflite_metadata(path: Path) -> dict[str, str]:
+    """What a TFLite file declares in its ``edgebench`` metadata entry."""
     from edgebench.build.artifacts import tflite_schema
 
     schema = tflite_schema()

@@ -41,7 +41,6 @@ BUILD_TOOLS: tuple[str, ...] = ("tensorflow", "tf-keras", "tf2onnx", "onnx", "on
 DEFAULT_CALIBRATION_SAMPLES = 200
 #: bumped when what an entry holds changes, so older cache entries are rebuilt.
 PIPELINE_VERSION = 3
-FORMAT_SUFFIX = {"tflite": ".tflite", "onnx": ".onnx"}
 
 
 @dataclass(frozen=True)
@@ -447,7 +446,9 @@ class ArtifactBuilder:
             if model is not None and model.kind == "torch"
             else self.tool_versions,
         )
-        filename = "model" + FORMAT_SUFFIX[artifact_format]
+        from edgebench.formats import format_spec
+
+        filename = "model" + format_spec(artifact_format).suffix
         context = self._context(source, dataset, recipe)
 
         def build(folder: Path) -> dict[str, Any]:

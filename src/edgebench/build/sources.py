@@ -67,8 +67,11 @@ class ModelFile:
 
     @property
     def native_format(self) -> str | None:
-        """The artifact format the file already is (``onnx``/``tflite``), else ``None``."""
-        return self.kind if self.kind in ("onnx", "tflite") else None
+        """The artifact format the file already is (a registered one: ``onnx``, ``tflite``),
+        else ``None``."""
+        from edgebench.formats import format_names
+
+        return self.kind if self.kind in format_names() else None
 
 
 ModelSource = ZooSpec | ModelFile

@@ -27,6 +27,8 @@ import numpy as np
 from edgebench.errors import UsageError
 
 Stage = Literal["model", "export"]
+#: the built-in formats; as a step's ``formats`` (this very object) it means "every
+#: registered format" (see ``Step.exports_to``).
 ALL_FORMATS: frozenset[str] = frozenset({"tflite", "onnx"})
 
 
@@ -86,8 +88,18 @@ class Step:
     """One step of a recipe; subclasses are frozen dataclasses with their parameters."""
 
     stage: ClassVar[Stage] = "model"
-    #: artifact formats an export step can produce (model steps apply to all).
+    #: artifact formats an export step can produce (model steps apply to all);
+    #: ``ALL_FORMATS`` means every format a registered exporter writes.
     formats: ClassVar[frozenset[str]] = ALL_FORMATS
+
+    def exports_to(self, artifact_format: str) -> bool:
+        """Whether this export step can write ``artifact_format``."""
+        if self.formats is ALL_FORMATS:
+            from edgebench.formats import format_names
+
+            return artifact_format in format_names()
+        return artifact_format in self.formats
+
     #: the threshold family (``[tool.edgebench.thresholds]`` key), e.g. ``int8``.
     family: ClassVar[str] = ""
     #: whether the step trains (fine-tuning settings are then part of its cache key).
@@ -392,7 +404,7 @@ class Recipe:
     def supports(self, artifact_format: str) -> bool:
         """Whether the recipe can be expressed as an artifact of ``artifact_format``."""
         step = self.export_step
-        return step is None or artifact_format in step.formats
+        return step is None or step.exports_to(artifact_format)
 
     def __str__(self) -> str:
         return self.id

@@ -106,37 +106,49 @@ def width_causes(runtime: str, compression: Sequence[dict[str, Any]] | None) -> 
 
 
 def inspect_artifact(path: Path, artifact_format: str) -> list[str]:
-    """Causes read off an artifact file (op types, activation types); empty when unknown."""
+    """Causes read off an artifact file (op types, activation types) by its format's
+    ``inspect`` function (``formats.registry``); empty when unknown."""
+    from edgebench.formats import format_names, format_spec
+
+    if artifact_format not in format_names():
+        return []
     try:
-        if artifact_format == "onnx":
-            import onnx
-
-            model = onnx.load(str(path), load_external_data=False)
-            return onnx_causes(Counter(node.op_type for node in model.graph.node))
-        if artifact_format == "tflite":
-            from edgebench.build.artifacts import builtin_code, enum_names, tflite_schema
-
-            schema = tflite_schema()
-            data = path.read_bytes()
-            model = schema.Model.GetRootAs(data, 0)
-            names = enum_names(schema.BuiltinOperator)
-            types = enum_names(schema.TensorType)
-            ops: Counter[str] = Counter()
-            activations: set[str] = set()
-            constants: set[str] = set()
-            for s in range(model.SubgraphsLength()):
-                graph = model.Subgraphs(s)
-                for o in range(graph.OperatorsLength()):
-                    ops[names.get(builtin_code(model, graph.Operators(o)), "?")] += 1
-                for t in range(graph.TensorsLength()):
-                    tensor = graph.Tensors(t)
-                    buffer = model.Buffers(tensor.Buffer())
-                    is_constant = buffer.DataLength() > 0 or buffer.Offset() > 1
-                    (constants if is_constant else activations).add(types.get(tensor.Type(), "?"))
-            return tflite_causes(ops, activations, constants)
+        inspect = format_spec(artifact_format).function("inspect")
+        return list(inspect(path)) if inspect is not None else []
     except Exception:  # noqa: BLE001 - a cause we cannot read is simply not reported
         return []
-    return []
+
+
+def onnx_file_causes(path: Path) -> list[str]:
+    """:func:`onnx_causes` of the operators in an ONNX file."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    return onnx_causes(Counter(node.op_type for node in model.graph.node))
+
+
+def tflite_file_causes(path: Path) -> list[str]:
+    """:func:`tflite_causes` of the operators and tensor types in a TFLite file."""
+    from edgebench.build.artifacts import builtin_code, enum_names, tflite_schema
+
+    schema = tflite_schema()
+    data = path.read_bytes()
+    model = schema.Model.GetRootAs(data, 0)
+    names = enum_names(schema.BuiltinOperator)
+    types = enum_names(schema.TensorType)
+    ops: Counter[str] = Counter()
+    activations: set[str] = set()
+    constants: set[str] = set()
+    for s in range(model.SubgraphsLength()):
+        graph = model.Subgraphs(s)
+        for o in range(graph.OperatorsLength()):
+            ops[names.get(builtin_code(model, graph.Operators(o)), "?")] += 1
+        for t in range(graph.TensorsLength()):
+            tensor = graph.Tensors(t)
+            buffer = model.Buffers(tensor.Buffer())
+            is_constant = buffer.DataLength() > 0 or buffer.Offset() > 1
+            (constants if is_constant else activations).add(types.get(tensor.Type(), "?"))
+    return tflite_causes(ops, activations, constants)
 
 
 def _row(r: Record) -> tuple[Any, ...]:
