@@ -7,7 +7,7 @@ two targets are timed in alternating blocks and the ratio of their medians is pr
 
     python ci/ssh_agreement.py .edgebench/ci-cold.json [--blocks 6] [--rounds 300]
 
-Not a gate: it prints the figures the README quotes (and exits 1 only when it cannot run).
+Not a gate: it prints the figures docs/devices.md quotes (and exits 1 only when it cannot run).
 """
 
 from __future__ import annotations

@@ -526,7 +526,7 @@ def test_latency_gate_against_a_doctored_baseline(project):
     for record in base["records"]:
         # 4x faster: this 2 us model's timings move up to 2x between attempts on a shared
         # VM (measured), so a 2x doctoring could meet a baseline taken in a slow phase and
-        # a re-timing in a fast one; the 2x case is measured on MobileNet (README, Gates)
+        # a re-timing in a fast one; the 2x case is measured on MobileNet (docs/reports.md, gates)
         record["latency_samples_ms"] = [s / 4 for s in record["latency_samples_ms"]]
     (project.path / "fast.json").write_text(json.dumps(base))
     result = project.runpytest(

@@ -94,7 +94,7 @@ def exclusion_reason(source: ModelSource, recipe: Recipe, runtime: str) -> str |
         if importlib.util.find_spec("torch") is None:
             return (
                 f"{source.id} is a PyTorch model and torch is not installed: "
-                'pip install "edgebench[torch]" (the README says how to get the CPU build)'
+                'pip install "edgebench[torch]" (docs/pytorch.md says how to get the CPU build)'
             )
         obstacle = recipe.torch_obstacle()
         if obstacle is not None:

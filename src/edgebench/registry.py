@@ -74,6 +74,10 @@ class Registry(Generic[S]):
             found[spec.name] = spec
         return found
 
+    def builtins(self) -> dict[str, S]:
+        """The entries edgebench itself ships, by name."""
+        return dict(self._builtins)
+
     def specs(self) -> dict[str, S]:
         """Every entry by name."""
         return {**self._builtins, **self._entry_points(), **self._registered}

@@ -172,7 +172,7 @@ def import_litert_torch() -> Any:
     except ImportError as exc:
         raise ConversionError(
             "converting a PyTorch model to .tflite needs litert-torch: "
-            'pip install "edgebench[litert-torch]" (see the README, PyTorch models)'
+            'pip install "edgebench[litert-torch]" (see docs/pytorch.md)'
         ) from exc
     return litert_torch
 
