@@ -107,6 +107,14 @@ def test_a_toy_runtime_target_task_meter_and_measurement_run_end_to_end(toy_proj
     )
     top2.assert_outcomes(passed=5)
     top2.stdout.re_match_lines([r"\| Model .*\| Artifact \[KiB\] .*"])
+    # the task's report metadata: the report heads its metric as the task declares
+    from edgebench.cli import main
+
+    out = toy_project.path / "reports"
+    assert (
+        main(["report", str(toy_project.path / "top2.json"), "--out", str(out), "--no-plots"]) == 0
+    )
+    assert "| Top-2 " in (out / "top2.md").read_text()
     (one,) = json.loads((toy_project.path / "top1.json").read_text())["records"]
     (two,) = json.loads((toy_project.path / "top2.json").read_text())["records"]
     # the runtime: rows named after it, and LiteRT underneath
@@ -115,7 +123,11 @@ def test_a_toy_runtime_target_task_meter_and_measurement_run_end_to_end(toy_proj
         "tflite_runtime",
     )
     # the task: top-2 is at least top-1, and it is what the second run recorded
-    assert 0.5 < one["accuracy"] < 1.0 and one["accuracy"] <= two["accuracy"] <= 1.0
+    assert (
+        two["metric"] == "top2"
+        and 0.5 < one["accuracy"] < 1.0
+        and one["accuracy"] <= two["accuracy"] <= 1.0
+    )
     assert two["accuracy"] > one["accuracy"]  # a 10-class MLP misses some top-1 in 360 images
     # the target: the memory jobs went through it, with the toy runtime's factory path
     jobs = [

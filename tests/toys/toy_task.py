@@ -14,6 +14,8 @@ class TopTwoTask(ClassifyTask):
     """Classification scored by top-2 accuracy."""
 
     name = "top2"
+    headline = "top2"
+    metric_label = "Top-2"
 
     def evaluate(
         self,
@@ -26,7 +28,9 @@ class TopTwoTask(ClassifyTask):
             [np.asarray(predict(x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
         ).reshape(len(x), -1)
         top2 = np.argsort(scores, axis=1)[:, -2:]
-        return {"accuracy": float(np.mean((top2 == y[:, None]).any(axis=1)))}
+        return {"top2": float(np.mean((top2 == y[:, None]).any(axis=1)))}
 
 
-SPEC = TaskSpec("top2", "toy_task:TopTwoTask", "top-2 accuracy")
+SPEC = TaskSpec(
+    "top2", "toy_task:TopTwoTask", "top-2 accuracy", metric="top2", metric_header="Top-2"
+)

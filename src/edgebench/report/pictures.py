@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from edgebench.report.plots import _pyplot, _save
-from edgebench.report.tables import METRIC_HEADERS, grouped
+from edgebench.report.tables import grouped
 from edgebench.results import Record
+from edgebench.tasks.registry import metric_report
 
 #: the quantized recipe each runtime's picture compares with fp32, in order of preference.
 QUANTIZED = ("int8", "ort-qdq", "int8io", "dyn8", "ort-dyn")
@@ -57,7 +58,7 @@ def draw_pictures(
         axes[0].set_title("input")
         for ax, record in zip(axes[1:], (base, other), strict=True):
             _draw(ax, image, record.sample_prediction or {})
-            label = METRIC_HEADERS.get(record.metric or "accuracy", "accuracy")
+            label = metric_report(record.metric or "accuracy")[0]
             value = "n/a" if record.accuracy is None else f"{record.accuracy:.2%}"
             ax.set_title(f"{record.recipe} ({record.runtime}), {label} {value}", fontsize=9)
         for ax in axes:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from edgebench.recipes import describe_recipe
-from edgebench.report.tables import METRIC_HEADERS, grouped, one_thread_count
+from edgebench.report.tables import grouped, one_thread_count
 from edgebench.results import Record
 
 
@@ -118,8 +118,10 @@ def plot_all(records: Sequence[Record], out: Path) -> list[str]:
 
 def metric_label(records: Sequence[Record]) -> str:
     """The axis label of the rows' headline metric (top-1 accuracy, mIoU, mAP@0.5)."""
+    from edgebench.tasks.registry import metric_report
+
     metric = next((r.metric for r in records if r.metric), "accuracy")
-    return {"accuracy": "top-1 accuracy"}.get(metric, METRIC_HEADERS.get(metric, metric))
+    return metric_report(metric)[2]
 
 
 def _save(fig, out: Path, name: str) -> str:

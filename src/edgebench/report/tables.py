@@ -138,22 +138,16 @@ def one_thread_count(records: Sequence[Record]) -> list[Record]:
     return list(chosen.values())
 
 
-#: the header of each task's headline metric, and the metric shown beside it when present.
-METRIC_HEADERS: dict[str, str] = {"accuracy": "Accuracy", "miou": "mIoU", "map50": "mAP@0.5"}
-SECONDARY_METRICS: dict[str, tuple[str, str]] = {
-    "accuracy": ("top5", "Top-5"),
-    "miou": ("pixel_accuracy", "Pixel accuracy"),
-    "map50": ("map", "mAP@[.5:.95]"),
-}
-
-
 def task_columns(columns: Sequence[Column], rows: Sequence[Record]) -> list[Column]:
     """``columns`` for one table of a task: the accuracy column headed by the task's
     metric (mIoU, mAP@0.5), and the task's second metric beside it when rows have it; the
     end-to-end latency (invoke + post-processing) after the latency when rows have it."""
+    from edgebench.tasks.registry import metric_report
+
     metric = next((r.metric for r in rows if r.metric), "accuracy")
     accuracy = COLUMNS["accuracy"]
-    second, header = SECONDARY_METRICS.get(metric, ("", ""))
+    metric_header, beside, _ = metric_report(metric)
+    second, header = beside or ("", "")
     end_to_end = any(r.end_to_end_p50_ms is not None for r in rows)
     latency = {COLUMNS[k].header for k in ("p50", "mean") if k in COLUMNS}
     result: list[Column] = []
@@ -164,7 +158,7 @@ def task_columns(columns: Sequence[Column], rows: Sequence[Record]) -> list[Colu
                 result.append(field_column("end_to_end_p50_ms", "End-to-end p50 [ms]", "{:.3f}"))
                 end_to_end = False
             continue
-        result.append(Column(METRIC_HEADERS.get(metric, metric), accuracy.value, accuracy.fmt))
+        result.append(Column(metric_header, accuracy.value, accuracy.fmt))
         if any((r.metrics or {}).get(second) is not None for r in rows):
             result.append(
                 Column(header, lambda r, key=second: (r.metrics or {}).get(key), accuracy.fmt)

@@ -21,6 +21,13 @@ class TaskSpec:
     name: str
     factory: str
     description: str = ""
+    #: how reports show it (read without importing the task): the record's headline
+    #: metric, its table header, the metric shown beside it (key in ``metrics``, header)
+    #: and the plots' axis label.
+    metric: str = "accuracy"
+    metric_header: str = "Accuracy"
+    second: tuple[str, str] | None = None
+    axis_label: str = ""
 
     def load_factory(self) -> Callable[[], Task]:
         """Import the factory (``UsageError`` naming the task if it cannot)."""
@@ -32,16 +39,24 @@ BUILTIN_TASKS: tuple[TaskSpec, ...] = (
         "classify",
         "edgebench.tasks.classify:ClassifyTask",
         "top-1 accuracy (top-5 beside it above 10 classes)",
+        second=("top5", "Top-5"),
+        axis_label="top-1 accuracy",
     ),
     TaskSpec(
         "segment",
         "edgebench.tasks.segment:SegmentTask",
         "mean IoU over the classes (pixel accuracy beside it), ignore label 255",
+        metric="miou",
+        metric_header="mIoU",
+        second=("pixel_accuracy", "Pixel accuracy"),
     ),
     TaskSpec(
         "detect",
         "edgebench.tasks.detect:DetectTask",
         "mAP@0.5 (COCO mAP@[.5:.95] beside it), through pycocotools' COCOeval",
+        metric="map50",
+        metric_header="mAP@0.5",
+        second=("map", "mAP@[.5:.95]"),
     ),
 )
 TASKS: Registry[TaskSpec] = Registry("task", ENTRY_POINT_GROUP, BUILTIN_TASKS, TaskSpec)
@@ -65,3 +80,13 @@ def task_specs() -> dict[str, TaskSpec]:
 def make_task(name: str = DEFAULT_TASK) -> Task:
     """The task called ``name``; an unknown name lists the known ones."""
     return TASKS.get(name).load_factory()()
+
+
+def metric_report(metric: str) -> tuple[str, tuple[str, str] | None, str]:
+    """How reports show the headline ``metric`` of a record: its table header, the metric
+    beside it and the plots' axis label, from the task that declares it (the metric's own
+    name when no registered task does)."""
+    for spec in task_specs().values():
+        if spec.metric == metric:
+            return spec.metric_header, spec.second, spec.axis_label or spec.metric_header
+    return metric, None, metric
