@@ -219,3 +219,16 @@ def test_typed_but_odd_values_give_a_clean_report(tmp_path, capsys, data):
     report = (tmp_path / "out" / "typed.md").read_text()
     assert not NON_FINITE.search(report), report
     assert not any(ord(c) < 32 and c not in "\n" for c in report), "control characters"
+
+
+def test_a_saved_version_1_run_file_still_reads_and_reports(tmp_path, capsys):
+    """tests/data/run-v1.json, written by a bench run of schema 1: it reads (upgraded to
+    the current schema when there is a newer one) and renders."""
+    from tests.conftest import DATA
+
+    header, records = load_run(DATA / "run-v1.json")
+    assert header["schema"] >= 1 and records[0].model == "digits_mlp.tflite"
+    assert records[0].latency_p50_ms is not None
+    out = tmp_path / "out"
+    assert main(["report", str(DATA / "run-v1.json"), "--out", str(out), "--no-plots"]) == 0
+    assert "digits_mlp.tflite" in (out / "run-v1.md").read_text()
