@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edgebench.errors import UsageError
-from edgebench.runtimes.registry import DEFAULT_PROVIDER, default_runtime_names, runtime_names
+from edgebench.option_decl import Option
+from edgebench.runtimes.registry import declared_options, default_runtime_names, runtime_names
 
 if TYPE_CHECKING:
     from edgebench.devices import DeviceProfile
@@ -48,16 +48,6 @@ SWEEPS: dict[str, tuple[str, ...]] = {
     "prune": tuple(f"prune{s}" for s in ("0.2", "0.4", "0.6", "0.8")),
     "cluster": tuple(f"cluster{k}" for k in (8, 16, 32)),
 }
-
-
-@dataclass(frozen=True)
-class Option:
-    """A command-line option with its pytest.ini twin."""
-
-    flag: str
-    ini: str
-    default: str
-    help: str
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -122,19 +112,6 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "--models-dir", "edgebench_models_dir", "models", "folder of zoo builders and model files"
-    ),
-    Option(
-        "--onnx-provider",
-        "edgebench_onnx_provider",
-        DEFAULT_PROVIDER,
-        "ONNX Runtime execution provider",
-    ),
-    Option(
-        "--litert-accelerator",
-        "edgebench_litert_accelerator",
-        "cpu",
-        "accelerator of the litert-compiled runtime: cpu, gpu or npu (one that cannot compile "
-        "here skips its rows with the reason; no CPU fallback)",
     ),
     Option("--edgebench-seed", "edgebench_seed", "0", "seed for training and random inputs"),
     Option(
@@ -273,6 +250,8 @@ OPTIONS: tuple[Option, ...] = (
         "accuracy-drop thresholds per recipe family, e.g. 'int8=0.5,dfq4=3,dfq3=none' "
         "(also [tool.edgebench.thresholds] in pyproject.toml, edgebench_thresholds lines in pytest.ini)",
     ),
+    # the options the runtimes declare (RuntimeSpec.options): --onnx-provider, ...
+    *declared_options(),
 )
 
 
@@ -480,8 +459,7 @@ def resolve_settings(
         rounds=number("edgebench_rounds"),
         warmup=number("edgebench_warmup"),
         max_accuracy_drop=number("edgebench_max_accuracy_drop"),
-        onnx_provider=get("edgebench_onnx_provider"),
-        litert_accelerator=get("edgebench_litert_accelerator") or "cpu",
+        runtime_options={o.key: get(o.ini) or o.default for o in declared_options()},
         base_dir=base,
         cores=cores,
         seed=number("edgebench_seed"),

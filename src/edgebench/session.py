@@ -160,13 +160,7 @@ class EdgebenchSession:
         def make() -> Runtime:
             from edgebench.errors import RuntimeUnavailable
 
-            runtime = make_runtime(
-                name,
-                {
-                    "onnx_provider": self.settings.onnx_provider,
-                    "litert_accelerator": self.settings.litert_accelerator,
-                },
-            )
+            runtime = make_runtime(name, dict(self.settings.runtime_options))
             reason = runtime.unavailable_reason()
             if reason:
                 raise RuntimeUnavailable(reason)

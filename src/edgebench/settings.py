@@ -29,7 +29,6 @@ class Settings:
     rounds: int
     warmup: int
     max_accuracy_drop: float
-    onnx_provider: str
     base_dir: Path
     cores: int
     eval_batch_size: int = 1
@@ -44,8 +43,9 @@ class Settings:
     output_adapter: str | None = None
     thresholds: dict[str, float | None] = field(default_factory=dict)
     isolate: bool = False
-    #: ``--litert-accelerator`` of the litert-compiled runtime
-    litert_accelerator: str = "cpu"
+    #: the values of the options the runtimes declare, by key (``onnx_provider``,
+    #: ``litert_accelerator``): given to every runtime, here and in the workers
+    runtime_options: dict[str, str] = field(default_factory=dict)
     #: ``--profile-ops``: a per-operator profile of every row
     profile_ops: bool = False
     worker_timeout_s: float = 120.0
@@ -88,8 +88,7 @@ class Settings:
             "rounds": self.rounds,
             "warmup": self.warmup,
             "max_accuracy_drop": self.max_accuracy_drop,
-            "onnx_provider": self.onnx_provider,
-            "litert_accelerator": self.litert_accelerator,
+            **self.runtime_options,
             "seed": self.seed,
             "eval_batch_size": self.eval_batch_size,
             "isolate": self.isolate,

@@ -11,7 +11,8 @@ times from the runtime's own profiler, ``--profile-ops``) and ``facts``
 It imports numpy and one runtime, nothing else of weight (no TensorFlow, no pytest),
 so its peak memory is the runtime's and the model's. Job fields: ``runtime``
 (``litert``/``onnxruntime``), ``artifact`` (path, or ``null`` for the idle baseline),
-``threads``, ``rounds``, ``warmup``, ``onnx_provider``, ``input_shape`` (per sample, for
+``threads``, ``rounds``, ``warmup``, ``runtime_options`` (what the runtimes' declared options
+say, by key: ``onnx_provider``, ...), ``input_shape`` (per sample, for
 the inference loop; random inputs of the model's shape when omitted).
 """
 
@@ -24,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+# imported by every job, so the idle baseline carries the same modules as a row
+from edgebench.device_facts import temperature_c
 from edgebench.errors import RuntimeUnavailable
 from edgebench.instruments.memory import peak_kib, read_status_kib, reset_peak
 from edgebench.instruments.timing import time_directly
@@ -64,12 +67,7 @@ def _runtime(job: dict[str, Any]) -> Any:
     # one that was registered in the controlling process only (a conftest's).
     spec = RuntimeSpec(**job["runtime_spec"]) if job.get("runtime_spec") else None
     spec = spec or runtime_spec(job["runtime"])
-    runtime = spec.load_factory()(
-        {
-            "onnx_provider": job.get("onnx_provider"),
-            "litert_accelerator": job.get("litert_accelerator"),
-        }
-    )
+    runtime = spec.load_factory()(dict(job.get("runtime_options") or {}))
     reason = runtime.unavailable_reason()  # imports the runtime module, nothing more
     if reason:
         raise RuntimeUnavailable(reason)
@@ -179,8 +177,6 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
     result["peak_reset"] = can_reset
     if can_reset:
         reset_peak()
-    from edgebench.device_facts import temperature_c
-
     result["temperature_before_c"] = temperature_c()
     samples = time_directly(invoke, int(job.get("rounds", 1)), int(job.get("warmup", 0)))
     result["temperature_after_c"] = temperature_c()

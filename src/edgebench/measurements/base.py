@@ -70,8 +70,7 @@ class MeasureContext:
                 "artifact_format": spec.artifact_format,
                 "factory": spec.factory,
             },
-            "onnx_provider": self.settings.onnx_provider,
-            "litert_accelerator": self.settings.litert_accelerator,
+            "runtime_options": dict(self.settings.runtime_options),
             "artifact": None,
         }
         if not idle:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from edgebench.option_decl import Option
 from edgebench.registry import Registry, import_path
 from edgebench.runtimes.base import DEFAULT_PROVIDER, Runtime
 
@@ -25,7 +26,9 @@ class RuntimeSpec:
 
     ``factory`` is ``"module:attribute"``: a callable taking the runtime options (a
     mapping, e.g. ``{"onnx_provider": "CPUExecutionProvider"}``) and returning a
-    :class:`~edgebench.runtimes.base.Runtime`.
+    :class:`~edgebench.runtimes.base.Runtime`. ``options`` declares the options the
+    runtime reads (a flag and a pytest.ini key each); their values reach the factory by
+    :attr:`~edgebench.option_decl.Option.key`, here and in every worker.
     """
 
     name: str
@@ -35,6 +38,7 @@ class RuntimeSpec:
     #: in the default ``--runtimes`` (an opt-in runtime, such as a second API over the
     #: same artifacts, is not)
     default: bool = True
+    options: tuple[Option, ...] = ()
 
     def load_factory(self) -> Callable[[Mapping[str, Any]], Runtime]:
         """Import the factory (raises ``UsageError`` naming the runtime if it cannot)."""
@@ -71,6 +75,14 @@ BUILTIN_RUNTIMES: tuple[RuntimeSpec, ...] = (
         "onnx",
         "edgebench.runtimes.registry:_onnxruntime",
         "ONNX Runtime on --onnx-provider",
+        options=(
+            Option(
+                "--onnx-provider",
+                "edgebench_onnx_provider",
+                DEFAULT_PROVIDER,
+                "ONNX Runtime execution provider",
+            ),
+        ),
     ),
     RuntimeSpec(
         "litert-compiled",
@@ -78,11 +90,29 @@ BUILTIN_RUNTIMES: tuple[RuntimeSpec, ...] = (
         "edgebench.runtimes.registry:_litert_compiled",
         "LiteRT's CompiledModel API on --litert-accelerator (cpu, gpu, npu); not in the default",
         default=False,
+        options=(
+            Option(
+                "--litert-accelerator",
+                "edgebench_litert_accelerator",
+                "cpu",
+                "accelerator of the litert-compiled runtime: cpu, gpu or npu (one that cannot "
+                "compile here skips its rows with the reason; no CPU fallback)",
+            ),
+        ),
     ),
 )
 RUNTIMES: Registry[RuntimeSpec] = Registry(
     "runtime", ENTRY_POINT_GROUP, BUILTIN_RUNTIMES, RuntimeSpec
 )
+
+
+def declared_options() -> tuple[Option, ...]:
+    """The options edgebench's own runtimes declare (each once), for the option table."""
+    found: dict[str, Option] = {}
+    for spec in RUNTIMES.builtins().values():
+        for option in spec.options:
+            found.setdefault(option.ini, option)
+    return tuple(found.values())
 
 
 def register_runtime(spec: RuntimeSpec) -> None:

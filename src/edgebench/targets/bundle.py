@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent
 RUNNER_MODULES: tuple[str, ...] = (
     "__init__.py",
     "errors.py",
+    "option_decl.py",
     "registry.py",
     "provenance.py",
     "device_facts.py",
