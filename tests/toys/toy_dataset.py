@@ -12,31 +12,26 @@ from edgebench.data.datasets import fingerprint_arrays, load_digits
 from edgebench.data.registry import DatasetSpec
 
 
-def odd_digits():
+def _subset(keep, name: str, source: str):
+    """The digits with only the test images ``keep`` selects."""
     data = load_digits()
-    keep = data.y_test % 2 == 1
     x_test, y_test = data.x_test[keep], data.y_test[keep]
     return replace(
         data,
-        name="odd-digits",
+        name=name,
         x_test=x_test,
         y_test=y_test,
-        source="toy_dataset: digits 1, 3, 5, 7, 9",
+        source=source,
         fingerprint=fingerprint_arrays(data.x_train, data.y_train, x_test, y_test),
     )
+
+
+def odd_digits():
+    return _subset(load_digits().y_test % 2 == 1, "odd-digits", "toy_dataset: digits 1, 3, 5, 7, 9")
 
 
 def picked_digits(path: str):
-    data = load_digits()
-    picked = np.load(path, allow_pickle=False)
-    x_test, y_test = data.x_test[picked], data.y_test[picked]
-    return replace(
-        data,
-        name="picked",
-        x_test=x_test,
-        y_test=y_test,
-        fingerprint=fingerprint_arrays(data.x_train, data.y_train, x_test, y_test),
-    )
+    return _subset(np.load(path, allow_pickle=False), "picked", f"toy_dataset: {path}")
 
 
 SPEC = DatasetSpec("odd-digits", "toy_dataset:odd_digits", "odd digits only")
