@@ -120,3 +120,15 @@ def test_random_profile_lines_parse_or_fail_in_one_line(line):
 def test_profiles_from_ini_lines_keep_working():
     profiles = load_profiles(["pi: threads=1,2; hosts=pi@board; python=/usr/bin/python3"])
     assert profiles["pi"].threads == (1, 2) and profiles["pi"].hosts == ("pi@board",)
+
+
+def test_board_locks_live_in_the_cache(tmp_path, monkeypatch):
+    """Not /tmp/edgebench-locks: the session's cache, else the cache the environment names."""
+    from edgebench.devices import DeviceProfile
+
+    monkeypatch.delenv("EDGEBENCH_LOCK_DIR", raising=False)
+    monkeypatch.setenv("EDGEBENCH_CACHE", str(tmp_path / "cache"))
+    assert SSHTarget(hosts=("pi",)).lock_dir == tmp_path / "cache" / "board-locks"
+    options = DeviceProfile("lab", hosts=("pi",)).target_options(tmp_path / "session-cache")
+    assert options["lock_dir"] == str(tmp_path / "session-cache" / "board-locks")
+    assert SSHTarget(**options).lock_dir == tmp_path / "session-cache" / "board-locks"
