@@ -1,12 +1,14 @@
 """Facts about the machine a measurement runs on, read on that machine (stdlib only: this
-module is shipped to boards). Each reader returns ``None`` where the fact is not there."""
+module is shipped to boards). Each reader returns ``None`` where the fact is not there.
+
+The measurement worker imports this module in every job (for the temperature around the
+timed loop), so it imports nothing at module level that the worker does not already have:
+``platform``, ``shutil`` and ``subprocess`` (2 MiB of resident memory together) are
+imported by the readers that need them, never in a memory measurement's window."""
 
 from __future__ import annotations
 
 import os
-import platform
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,8 @@ def cpu_model() -> str | None:
         for line in text.splitlines():
             if line.split(":")[0].strip() == key:
                 return line.split(":", 1)[1].strip()
+    import platform
+
     return platform.processor() or None
 
 
@@ -62,6 +66,9 @@ def temperature_c() -> float | None:
 def throttled() -> dict[str, Any] | None:
     """``vcgencmd get_throttled`` on a Raspberry Pi: the raw flags and whether the board is
     throttled or capped now (bits 1, 2) or was since boot (bits 17, 18)."""
+    import shutil
+    import subprocess
+
     if shutil.which("vcgencmd") is None:
         return None
     try:
@@ -100,6 +107,8 @@ def package_version(name: str) -> str | None:
 
 def collect() -> dict[str, Any]:
     """Every fact, as the record's ``device_facts`` holds them."""
+    import platform
+
     uname = platform.uname()
     return {
         "hostname": uname.node,
