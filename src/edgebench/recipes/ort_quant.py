@@ -11,8 +11,11 @@ These steps start from the float ONNX model, so they also apply to a user's ``.o
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -44,14 +47,30 @@ def _onnx_input(path: Path) -> tuple[str, tuple[int, ...]]:
 
 
 def _preprocess(source: Path, target: Path) -> Path:
-    """``quant_pre_process`` (shape inference + graph optimisation); falls back to the source."""
+    """``quant_pre_process`` (shape inference + graph optimisation); falls back to the source.
+
+    It runs with the working folder set to ``target``'s (a temporary folder): when its
+    symbolic shape inference is incomplete, ONNX Runtime saves ``sym_shape_infer_temp.onnx``
+    into the current folder, which would be the user's."""
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     try:
-        quant_pre_process(str(source), str(target))
+        with _working_folder(target.parent):
+            quant_pre_process(str(source.resolve()), str(target.resolve()))
     except Exception:  # noqa: BLE001 - pre-processing is an optimisation; quantize the plain model
         return source
     return target
+
+
+@contextlib.contextmanager
+def _working_folder(folder: Path) -> Iterator[None]:
+    """Run the body with ``folder`` as the current folder (the build is single-threaded)."""
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
 
 
 class _Reader:
