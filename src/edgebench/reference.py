@@ -40,7 +40,10 @@ def options_page() -> str:
         bounds = ""
         if limits is not None:
             kind, low, high = limits
-            bounds = f"{kind.__name__} {low:g} to {high:g}"
+            low_text, high_text = (
+                f"{int(v):,}" if float(v).is_integer() else f"{v:g}" for v in (low, high)
+            )
+            bounds = f"{kind.__name__} {low_text} to {high_text}"
         default = f"`{option.default}`" if option.default else "(empty)"
         lines.append(
             f"| `{option.flag}` | `{option.ini}` | {_cell(default)} | {bounds} | "
