@@ -223,3 +223,27 @@ def test_a_tflite_file_declares_its_task_in_a_metadata_entry(tmp_path):
     path.write_bytes(bytes(builder.Output()))
     assert model_metadata(path, "tflite") == declared
     assert make_runtime("litert").load(path, 1).input_shape == (8, 8, 1)
+
+
+def test_the_onnx_sniffer_walks_fields_and_never_raises(tmp_path, data_dir):
+    """Random bytes and cut-off ONNX files: a kind or None, never an exception; the whole
+    file is ONNX, every prefix of it that cuts a field is not."""
+    import io
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from edgebench.build.sniff import looks_like_onnx, sniff_kind
+
+    data = (data_dir / "digits_mlp.onnx").read_bytes()
+    assert looks_like_onnx(io.BytesIO(data), len(data))
+    assert not looks_like_onnx(io.BytesIO(data[:-1]), len(data) - 1)
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.binary(max_size=64))
+    def random_bytes(blob):
+        path = tmp_path / "x.bin"
+        path.write_bytes(blob)
+        assert sniff_kind(path) in (None, "h5", "tflite", "onnx", "pickle")
+
+    random_bytes()

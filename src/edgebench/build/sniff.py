@@ -18,8 +18,10 @@ Pure Python and the standard library: nothing here deserializes a model.
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -45,36 +47,37 @@ PICKLED_MODEL = (
 )
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    """A protobuf varint at ``pos``: (value, next position); ``ValueError`` when cut short."""
+def _varint(stream: BinaryIO) -> int:
+    """A protobuf varint read from ``stream``; ``ValueError`` when cut short."""
     value, shift = 0, 0
     while True:
-        if pos >= len(data) or shift > 63:
+        byte = stream.read(1)
+        if not byte or shift > 63:
             raise ValueError("truncated varint")
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
+        value |= (byte[0] & 0x7F) << shift
         shift += 7
-        if not byte & 0x80:
-            return value, pos
+        if not byte[0] & 0x80:
+            return value
 
 
-def looks_like_onnx(data: bytes) -> bool:
-    """Whether ``data`` parses as top-level ONNX ``ModelProto`` fields, with a graph."""
-    pos, seen = 0, set()
+def looks_like_onnx(stream: BinaryIO, size: int) -> bool:
+    """Whether the ``size`` bytes of ``stream`` parse as top-level ONNX ``ModelProto``
+    fields, with a graph. Length-delimited fields are skipped with a seek, so a large
+    model file is not read."""
+    seen = set()
     try:
-        while pos < len(data):
-            tag, pos = _varint(data, pos)
+        while stream.tell() < size:
+            tag = _varint(stream)
             number, wire = tag >> 3, tag & 7
             if ONNX_FIELDS.get(number) != wire:
                 return False
             if wire == 0:
-                _, pos = _varint(data, pos)
+                _varint(stream)
             else:
-                length, pos = _varint(data, pos)
-                pos += length
-                if pos > len(data):
+                length = _varint(stream)
+                if stream.tell() + length > size:
                     return False
+                stream.seek(length, io.SEEK_CUR)
             seen.add(number)
     except ValueError:
         return False
@@ -117,10 +120,6 @@ def _is_hdf5(path: Path, head: bytes) -> bool:
     return False
 
 
-#: the largest file read whole to check for ONNX; larger ones are walked in place.
-_ONNX_READ_LIMIT = 1 << 31
-
-
 def sniff_kind(path: Path) -> str | None:
     """The model kind of ``path`` by its content (see the module docstring), ``pickle`` for a
     pickled object, ``None`` for anything else."""
@@ -141,8 +140,9 @@ def sniff_kind(path: Path) -> str | None:
         return "tflite"
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         return "pickle"
-    if head[:1] == b"\x08" and path.stat().st_size <= _ONNX_READ_LIMIT:
-        return "onnx" if looks_like_onnx(path.read_bytes()) else None
+    if head[:1] == b"\x08":
+        with path.open("rb") as handle:
+            return "onnx" if looks_like_onnx(handle, path.stat().st_size) else None
     return None
 
 
