@@ -333,10 +333,8 @@ def load_npz(path: Path | str) -> Dataset:
 def _labelled(
     name: str, xs: dict[str, np.ndarray], loaded: dict[str, np.ndarray], task: str, source: str
 ) -> Dataset:
-    """A segmentation or detection dataset, its labels checked against its images."""
-    from edgebench.data.validate import check_arrays
-
-    check_arrays(name, {**xs, **loaded}, task)
+    """A segmentation or detection dataset from arrays its caller checked as given
+    (``data.validate.check_arrays``, before the casts below), shapes checked here."""
     y_train, y_test = loaded["y_train"], loaded["y_test"]
     for split, x, y in (("train", xs["x_train"], y_train), ("test", xs["x_test"], y_test)):
         if len(x) != len(y):
@@ -519,10 +517,13 @@ def load_folder(prefix: str, spec_path: str) -> Dataset:
     from edgebench.data.registry import dataset_specs
 
     arrays = load_coco(spec_path) if prefix == "coco" else load_masks(spec_path)
+    from edgebench.data.validate import check_arrays
+
     xs = {"x_train": arrays["x_train"], "x_test": arrays["x_test"]}
     labels = {"y_train": arrays["y_train"], "y_test": arrays["y_test"]}
     name = Path(spec_path.partition("?")[0]).name
     task = dataset_specs()[prefix].task or "segment"
+    check_arrays(name, {**xs, **labels}, task)
     dataset = _labelled(name, xs, labels, task, source=arrays["source"])
     if "num_classes" in arrays:  # COCO's category list, whether or not each class occurs
         dataset = replace(dataset, num_classes=arrays["num_classes"])
