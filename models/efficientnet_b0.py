@@ -110,7 +110,7 @@ def build(
     outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
     model = keras.Model(inputs, outputs, name="efficientnet_b0")
     if weights is not None:
-        from edgebench.build.pretrained import load_application_weights
+        from edgebench.artifacts.pretrained import load_application_weights
 
         if width != 1.0:
             from edgebench.errors import UsageError

@@ -4,7 +4,7 @@ Parameters: ``alpha`` (width multiplier, default 0.5), ``dropout``, and ``weight
 (``None``: random init; ``imagenet``: Keras' pretrained ImageNet weights, downloaded once
 online, then the whole network is fine-tuned on the dataset with a new classifier). The
 layers mirror ``keras.applications.MobileNetV2`` one for one, so its weights load into
-this graph (``edgebench.build.pretrained``). Inputs smaller than 32x32 are resized to
+this graph (``edgebench.artifacts.pretrained``). Inputs smaller than 32x32 are resized to
 32x32, since the network downsamples by 32.
 Batch-norm momentum is 0.9, not Keras' 0.999 (which suits ImageNet-length training: in
 a few hundred steps its moving statistics stay near their start; MobileNetV2 on digits
@@ -96,7 +96,7 @@ def build(
     outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
     model = keras.Model(inputs, outputs, name="mobilenet_v2")
     if weights is not None:
-        from edgebench.build.pretrained import load_application_weights
+        from edgebench.artifacts.pretrained import load_application_weights
 
         load_application_weights(model, keras, APPLICATION, weights, alpha=alpha)
     return model

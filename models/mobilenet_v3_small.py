@@ -110,7 +110,7 @@ def build(
     outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
     model = keras.Model(inputs, outputs, name="mobilenet_v3_small")
     if weights is not None:
-        from edgebench.build.pretrained import load_application_weights
+        from edgebench.artifacts.pretrained import load_application_weights
 
         load_application_weights(
             model, keras, APPLICATION, weights, alpha=alpha, include_preprocessing=False

@@ -4,7 +4,7 @@ import lzma
 import numpy as np
 import pytest
 
-from edgebench.build.artifacts import (
+from edgebench.artifacts.artifact import (
     compressed_sizes,
     describe_artifact,
     onnx_weight_count,

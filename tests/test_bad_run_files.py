@@ -227,8 +227,28 @@ def test_a_saved_version_1_run_file_still_reads_and_reports(tmp_path, capsys):
     from tests.conftest import DATA
 
     header, records = load_run(DATA / "run-v1.json")
-    assert header["schema"] >= 1 and records[0].model == "digits_mlp.tflite"
+    assert header["schema"] >= 2 and records[0].model == "digits_mlp.tflite"
+    # the upgrade to 2 names each field's group; the records themselves are as written
+    assert header["groups"]["key"][:2] == ["model", "dataset"]
+    assert "latency_p50_ms" in header["groups"]["latency"]
+    assert "accuracy" in header["groups"]["accuracy"]
     assert records[0].latency_p50_ms is not None
     out = tmp_path / "out"
     assert main(["report", str(DATA / "run-v1.json"), "--out", str(out), "--no-plots"]) == 0
     assert "digits_mlp.tflite" in (out / "run-v1.md").read_text()
+
+
+def test_every_record_field_is_declared_by_exactly_one_group():
+    """A record is a key plus groups: each field in one group; each measurement's own
+    fields (what its null reason covers) inside its group."""
+    from dataclasses import fields
+
+    from edgebench.measurements import ALL_MEASUREMENTS
+    from edgebench.results import RECORD_GROUPS, Record, record_groups
+
+    declared = [name for names in record_groups().values() for name in names]
+    assert sorted(declared) == sorted(f.name for f in fields(Record))
+    assert len(declared) == len(set(declared))
+    for measurement in ALL_MEASUREMENTS:
+        group = {f.name for f in fields(RECORD_GROUPS[measurement.name])}
+        assert set(measurement.fields) <= group, measurement.name

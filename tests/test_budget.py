@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgebench.build.budget import (
+from edgebench.artifacts.budget import (
     plan_fine_tuning,
     plan_training,
     split_validation,

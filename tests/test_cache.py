@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from edgebench.build.cache import MANIFEST, ArtifactCache, cache_key, tree_sha256, write_json_atomic
+from edgebench.artifacts.cache import (
+    MANIFEST,
+    ArtifactCache,
+    cache_key,
+    tree_sha256,
+    write_json_atomic,
+)
 
 
 def _writer(text: str):
@@ -132,7 +138,7 @@ def test_a_killed_builder_leaves_no_staging_folder_behind(tmp_path):
     import subprocess
     import sys
 
-    from edgebench.build.cache import _OWNER, ArtifactCache, sweep_staging
+    from edgebench.artifacts.cache import _OWNER, ArtifactCache, sweep_staging
 
     staging = tmp_path / "cache" / "tmp"
     staging.mkdir(parents=True)

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from edgebench.build.sources import ModelFile
-from edgebench.build.zoo import ZooSpec
+from edgebench.artifacts.sources import ModelFile
+from edgebench.artifacts.zoo import ZooSpec
 from edgebench.cases import build_matrix, exclusion_reason
 from edgebench.recipes import default_registry, parse_recipe
 

@@ -14,10 +14,10 @@ import pytest
 pytest.importorskip("tf_keras")
 pytest.importorskip("h5py")
 
-from edgebench.build.keras_io import load_keras_model  # noqa: E402
-from edgebench.build.keras_safety import check_keras_file, unsafe_objects  # noqa: E402
-from edgebench.build.sources import model_file  # noqa: E402
+from edgebench.artifacts.sources import model_file  # noqa: E402
 from edgebench.errors import ModelLoadError  # noqa: E402
+from edgebench.frameworks.keras.files import load_keras_model  # noqa: E402
+from edgebench.frameworks.keras.safety import check_keras_file, unsafe_objects  # noqa: E402
 from tests.conftest import DATA, lay_out_project  # noqa: E402
 
 HOSTILE = ("evil.h5", "evil_h5.keras", "evil.keras", "evil_saved")

@@ -14,7 +14,7 @@ from models import mobilenet_v1  # noqa: E402
 
 @pytest.fixture(scope="module")
 def keras():
-    from edgebench.build.tfcompat import import_keras
+    from edgebench.frameworks.keras.tfcompat import import_keras
 
     return import_keras()
 
@@ -47,7 +47,7 @@ def images():
 
 
 def test_batchnorm_folding_keeps_the_function(mobilenet, images):
-    from edgebench.build.keras_graph import fold_batchnorm
+    from edgebench.frameworks.keras.graph import fold_batchnorm
 
     folded = fold_batchnorm(mobilenet)
     assert not [layer for layer in folded.layers if type(layer).__name__ == "BatchNormalization"]
@@ -57,7 +57,7 @@ def test_batchnorm_folding_keeps_the_function(mobilenet, images):
 
 
 def test_structured_pruning_keeps_the_strongest_filters(mobilenet, images):
-    from edgebench.build.keras_graph import count_macs, structured_prune
+    from edgebench.frameworks.keras.graph import count_macs, structured_prune
 
     same, _ = structured_prune(mobilenet, 0.0, "l1", 0)
     np.testing.assert_allclose(
@@ -84,7 +84,11 @@ def test_structured_pruning_keeps_the_strongest_filters(mobilenet, images):
 def test_residual_additions_prune_as_one_group(keras):
     """Convolutions that meet at an addition lose the same channels; one that feeds a
     concatenation keeps all of its channels."""
-    from edgebench.build.keras_graph import channel_plan, prunable_convolutions, structured_prune
+    from edgebench.frameworks.keras.graph import (
+        channel_plan,
+        prunable_convolutions,
+        structured_prune,
+    )
 
     inputs = keras.Input((8, 8, 3))
     a = keras.layers.Conv2D(8, 3, padding="same", name="a")(inputs)
@@ -109,7 +113,7 @@ def test_residual_additions_prune_as_one_group(keras):
 
 
 def test_macs_by_hand(keras):
-    from edgebench.build.keras_graph import count_macs
+    from edgebench.frameworks.keras.graph import count_macs
 
     inputs = keras.Input((8, 8, 1))
     x = keras.layers.Conv2D(4, 3, padding="same")(inputs)  # 8*8 * 3*3*1 * 4 = 2304
@@ -120,7 +124,7 @@ def test_macs_by_hand(keras):
 
 
 def test_channel_ranking():
-    from edgebench.build.keras_graph import rank_channels
+    from edgebench.frameworks.keras.graph import rank_channels
 
     kernel = np.zeros((1, 1, 2, 3), np.float32)
     kernel[..., 0] = [1.0, 1.0]  # l1 2, l2 1.41
@@ -135,7 +139,7 @@ def test_channel_ranking():
 def test_round_to_keeps_widths_multiples(mobilenet):
     """sprune-rN removes channels in multiples of N: MobileNetV1 at alpha 0.25 has widths
     that are multiples of 8, and they stay so (without it, 30% leaves 6, 11, 22, ...)."""
-    from edgebench.build.keras_graph import structured_prune
+    from edgebench.frameworks.keras.graph import structured_prune
 
     _, plain = structured_prune(mobilenet, 0.3, "l1", 0)
     _, rounded = structured_prune(mobilenet, 0.3, "l1", 0, round_to=8)

@@ -48,7 +48,7 @@ def test_litert_compiled_is_not_a_default_runtime():
 def test_several_outputs_come_in_the_litert_runtime_order(tmp_path):
     """A model with three outputs of different shapes: litert-compiled returns them in the
     order the litert runtime does (tensor names), with the same scores from run()."""
-    from edgebench.build.tfcompat import import_keras, import_tensorflow
+    from edgebench.frameworks.keras.tfcompat import import_keras, import_tensorflow
     from edgebench.runtimes.registry import make_runtime
 
     keras, tf = import_keras(), import_tensorflow()

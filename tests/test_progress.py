@@ -72,9 +72,14 @@ def test_the_keras_callback_drives_one_bar_over_the_planned_steps():
     """A real (tiny) Keras fit: the bar counts every optimizer step, shows the epoch, loss,
     accuracy and validation accuracy, and the result says where early stopping kept."""
     np = pytest.importorskip("numpy")
-    from edgebench.build.budget import plan_training, training_settings
-    from edgebench.build.tfcompat import import_keras
-    from edgebench.build.training import compile_for_training, fit, seed_everything, summary_line
+    from edgebench.artifacts.budget import plan_training, training_settings
+    from edgebench.frameworks.keras.tfcompat import import_keras
+    from edgebench.frameworks.keras.training import (
+        compile_for_training,
+        fit,
+        seed_everything,
+        summary_line,
+    )
 
     keras = import_keras()
     rng = np.random.default_rng(0)
@@ -111,8 +116,8 @@ def test_fine_tuning_loss_sees_softmax_through_tfmot_wrappers():
     """prune_low_magnitude and cluster_weights hide the last layer's activation; the loss
     must still read the outputs as probabilities (it read them as logits before)."""
     tfmot = pytest.importorskip("tensorflow_model_optimization")
-    from edgebench.build.tfcompat import import_keras
-    from edgebench.tasks.classify import ends_in_softmax
+    from edgebench.frameworks.keras.objectives import ends_in_softmax
+    from edgebench.frameworks.keras.tfcompat import import_keras
 
     keras = import_keras()
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgebench.build.cache import ArtifactCache
-from edgebench.build.pipeline import ArtifactBuilder
-from edgebench.build.sources import ModelFile
+from edgebench.artifacts.cache import ArtifactCache
+from edgebench.artifacts.pipeline import ArtifactBuilder
+from edgebench.artifacts.sources import ModelFile
 from edgebench.cases import exclusion_reason
 from edgebench.data.datasets import load_digits
 from edgebench.errors import ConversionError, UsageError
@@ -146,7 +146,7 @@ def test_quantizer_refusal_is_a_clear_conversion_error(builder, digits, tmp_path
 
 
 def test_calibration_inputs_are_seeded_and_fitted(digits):
-    from edgebench.build.pipeline import calibration_inputs
+    from edgebench.artifacts.pipeline import calibration_inputs
 
     a = calibration_inputs(digits, (16, 16, 3), 20, seed=1)
     assert a.shape == (20, 16, 16, 3)

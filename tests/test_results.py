@@ -1,6 +1,13 @@
 import json
 
-from edgebench.results import DEFAULT_NULL_REASONS, Record, RunStore, load_run, make_fragment
+from edgebench.results import (
+    DEFAULT_NULL_REASONS,
+    SCHEMA_VERSION,
+    Record,
+    RunStore,
+    load_run,
+    make_fragment,
+)
 
 VARIANT = {
     "model": "m",
@@ -26,7 +33,11 @@ def test_run_file_is_rewritten_after_every_fragment(tmp_path):
     store = RunStore(path, {"edgebench": "test"})
     store.add(make_fragment(VARIANT, 1, {"latency_p50_ms": 1.0}, test="t1"))
     first = json.loads(path.read_text())
-    assert first["schema"] == 1 and len(first["records"]) == 1
+    assert (
+        first["schema"] == SCHEMA_VERSION == 2
+        and "latency" in first["groups"]
+        and len(first["records"]) == 1
+    )
     store.add(make_fragment({**VARIANT, "runtime": "onnxruntime"}, 1, {"latency_p50_ms": 2.0}))
     assert len(json.loads(path.read_text())["records"]) == 2
 

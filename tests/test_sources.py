@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from edgebench.build.sources import ModelFile, discover_model_files, model_file, resolve_models
-from edgebench.build.zoo import ZooSpec, load_architectures, parse_zoo_spec
+from edgebench.artifacts.sources import ModelFile, discover_model_files, model_file, resolve_models
+from edgebench.artifacts.zoo import ZooSpec, load_architectures, parse_zoo_spec
 from edgebench.errors import UsageError
 
 MODELS = Path(__file__).parent.parent / "models"
@@ -78,8 +78,8 @@ def test_discovery_of_dropped_files(tmp_path, data_dir):
         ("d.tflite", "tflite"),
         ("saved", "savedmodel"),
     ]
-    assert found[2].native_format == "onnx" and not found[2].is_keras
-    assert found[0].is_keras and found[0].native_format is None
+    assert found[2].native_format == "onnx" and found[2].framework is None
+    assert found[0].framework == "keras" and found[0].native_format is None
     assert not any(f.problem for f in found)
 
 
@@ -159,7 +159,7 @@ def test_the_task_picks_the_zoo_models(zoo, tmp_path):
 def test_a_zoo_module_may_bring_its_own_objective():
     from types import SimpleNamespace
 
-    from edgebench.build.training import objective_for
+    from edgebench.frameworks.keras.objectives import objective_for
 
     module = SimpleNamespace(
         encode_targets=lambda y, shape, classes: ("encoded", shape, classes),
@@ -176,7 +176,7 @@ def test_a_zoo_module_may_bring_its_own_objective():
 
 def test_model_files_declare_their_task_and_adapter(tmp_path):
     onnx = pytest.importorskip("onnx")
-    from edgebench.build.metadata import model_metadata
+    from edgebench.artifacts.metadata import model_metadata
     from edgebench.options import _declared_by_files
 
     data = Path(__file__).parent / "data"
@@ -203,8 +203,8 @@ def test_a_tflite_file_declares_its_task_in_a_metadata_entry(tmp_path):
     pytest.importorskip("ai_edge_litert.interpreter")
     import json
 
-    from edgebench.build.artifacts import tflite_schema
-    from edgebench.build.metadata import model_metadata
+    from edgebench.artifacts.artifact import tflite_schema
+    from edgebench.artifacts.metadata import model_metadata
     from edgebench.runtimes import make_runtime
 
     schema = tflite_schema()
@@ -233,7 +233,7 @@ def test_the_onnx_sniffer_walks_fields_and_never_raises(tmp_path, data_dir):
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from edgebench.build.sniff import looks_like_onnx, sniff_kind
+    from edgebench.artifacts.sniff import looks_like_onnx, sniff_kind
 
     data = (data_dir / "digits_mlp.onnx").read_bytes()
     assert looks_like_onnx(io.BytesIO(data), len(data))

@@ -99,8 +99,8 @@ def test_a_refused_pt2_is_one_line_without_torchs_traceback(tmp_path, capfd):
     """torch.export.load logs a whole traceback before it raises; the user sees one line."""
     import zipfile
 
-    from edgebench.build.torch_export import load_torch_model
     from edgebench.errors import ConversionError
+    from edgebench.frameworks.pytorch.export import load_torch_model
 
     path = tmp_path / "bad.pt2"
     with zipfile.ZipFile(path, "w") as archive:

@@ -21,24 +21,24 @@ if importlib.util.find_spec("litert_torch") is not None:
     # torch cannot be registered again after a pytester test dropped its modules
     import litert_torch  # noqa: F401
 
-from edgebench.build.budget import plan_training, training_settings  # noqa: E402
-from edgebench.build.zoo import ZooSpec  # noqa: E402
+from edgebench.artifacts.budget import plan_training, training_settings  # noqa: E402
+from edgebench.artifacts.zoo import ZooSpec  # noqa: E402
 from edgebench.cases import exclusion_reason  # noqa: E402
-from edgebench.pytorch.modules import (  # noqa: E402
+from edgebench.frameworks.pytorch.modules import (  # noqa: E402
     count_parameters,
     load_module,
     save_module,
     structure_of,
     to_nchw,
 )
-from edgebench.pytorch.pruning import (  # noqa: E402
+from edgebench.frameworks.pytorch.pruning import (  # noqa: E402
     apply_magnitude_masks,
     keep_zeros,
     kernel_sparsity,
     make_masks_permanent,
     structured_prune,
 )
-from edgebench.pytorch.training import fit  # noqa: E402
+from edgebench.frameworks.pytorch.training import fit  # noqa: E402
 from edgebench.recipes import default_registry, parse_recipe  # noqa: E402
 from tests.conftest import lay_out_project  # noqa: E402
 
@@ -161,7 +161,7 @@ def test_global_magnitude_masks_reach_the_sparsity_and_fine_tuning_keeps_the_zer
 
 def test_onnx_and_tflite_exports_compute_what_the_module_computes(tmp_path):
     ort = pytest.importorskip("onnxruntime")
-    from edgebench.build.torch_export import export_onnx
+    from edgebench.frameworks.pytorch.export import export_onnx
 
     module = _trained_like(Residual())
     structured_prune(module, 0.5, "l1", seed=0, input_shape=SHAPE)
@@ -176,7 +176,7 @@ def test_onnx_and_tflite_exports_compute_what_the_module_computes(tmp_path):
         pytest.skip("litert-torch is not installed (the .tflite half of this test)")
     from ai_edge_litert.interpreter import Interpreter
 
-    from edgebench.build.torch_export import export_tflite
+    from edgebench.frameworks.pytorch.export import export_tflite
 
     meta = export_tflite(module, SHAPE, tmp_path / "m.tflite")
     assert meta["layout"] == "NHWC" and meta["exporter"].startswith("litert-torch")
@@ -273,7 +273,7 @@ def test_int8io_through_litert_torch_pt2e_stays_close_to_the_module(tmp_path):
         pytest.skip("litert-torch is not installed")
     from ai_edge_litert.interpreter import Interpreter
 
-    from edgebench.build.torch_export import export_tflite_int8
+    from edgebench.frameworks.pytorch.export import export_tflite_int8
 
     module = _trained_like(Residual())
     calibration = np.random.default_rng(1).normal(size=(32, *SHAPE)).astype(np.float32)
@@ -395,7 +395,7 @@ def test_tv_names_a_torchvision_architecture(monkeypatch, tmp_path):
     import types
     from pathlib import Path
 
-    from edgebench.build.zoo import load_architectures, parse_zoo_spec
+    from edgebench.artifacts.zoo import load_architectures, parse_zoo_spec
     from edgebench.errors import DatasetUnavailable, UsageError
 
     calls = []
@@ -432,6 +432,6 @@ def test_tv_names_a_torchvision_architecture(monkeypatch, tmp_path):
         tv.module.build(torch, (32, 32, 3), 7, arch="vgg99")
     with pytest.raises(DatasetUnavailable, match="cannot be downloaded"):
         tv.module.build(torch, (32, 32, 3), 7, arch="resnet18", weights="OFFLINE")
-    from edgebench.build.sources import resolve_models
+    from edgebench.artifacts.sources import resolve_models
 
     assert "tv" not in [s.name for s in resolve_models("zoo", zoo, tmp_path, tmp_path)]

@@ -30,7 +30,7 @@ NEW_MODELS = {
 
 @pytest.fixture(scope="module")
 def keras():
-    from edgebench.build.tfcompat import import_keras
+    from edgebench.frameworks.keras.tfcompat import import_keras
 
     return import_keras()
 
@@ -66,7 +66,7 @@ def masked_copy(keras, model, keep):
     of each convolution and the matching batch-norm channels zeroed (scale and shift), so
     the channel is 0 after every activation and merge (relu, swish, hard-swish of 0 are 0;
     a gate of a zero channel multiplies 0)."""
-    from edgebench.build.keras_graph import channel_groups
+    from edgebench.frameworks.keras.graph import channel_groups
 
     groups = channel_groups(model)
     dropped = {}
@@ -100,7 +100,7 @@ def test_structured_pruning_equals_silencing_the_channels(keras, images, name):
     """Removing a group's channels (slicing every layer that touches them) gives the
     same outputs as zeroing them in the unpruned model: the additions and gates stay
     consistent, and the narrow model really is smaller."""
-    from edgebench.build.keras_graph import channel_plan, count_macs, structured_prune
+    from edgebench.frameworks.keras.graph import channel_plan, count_macs, structured_prune
 
     module, params = NEW_MODELS[name]
     keras.utils.set_random_seed(0)
@@ -142,7 +142,7 @@ def test_application_weights_load_into_the_mirrored_graph(keras, name):
     """keras.applications' own network (random weights here: ImageNet's need a download)
     copied into the zoo graph gives the same feature maps: the graphs are the same
     function, so weights=imagenet online means the published network."""
-    from edgebench.build.pretrained import transfer_weights
+    from edgebench.artifacts.pretrained import transfer_weights
 
     module = NEW_MODELS[name][0]
     params, app_kwargs, features = APPLICATIONS[name]
@@ -166,7 +166,7 @@ def test_application_weights_load_into_the_mirrored_graph(keras, name):
 
 
 def test_grey_inputs_take_the_summed_colour_kernel(keras):
-    from edgebench.build.pretrained import transfer_weights
+    from edgebench.artifacts.pretrained import transfer_weights
 
     keras.utils.set_random_seed(0)
     reference = randomise(
@@ -183,7 +183,7 @@ def test_grey_inputs_take_the_summed_colour_kernel(keras):
 
 
 def test_a_graph_that_does_not_mirror_the_application_is_refused(keras):
-    from edgebench.build.pretrained import transfer_weights
+    from edgebench.artifacts.pretrained import transfer_weights
     from edgebench.errors import UsageError
 
     reference = keras.applications.MobileNetV2(

@@ -7,12 +7,10 @@ A test id reads like the row it produces:
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from edgebench.build.sources import ModelFile, ModelSource
-from edgebench.build.zoo import ZooSpec
+from edgebench.artifacts.sources import ModelFile, ModelSource
 from edgebench.data.datasets import dataset_id
 from edgebench.recipes import Recipe
 from edgebench.runtimes.registry import artifact_format, runtimes_for_format
@@ -82,42 +80,13 @@ class Matrix:
 def exclusion_reason(source: ModelSource, recipe: Recipe, runtime: str) -> str | None:
     """Why ``recipe`` of ``source`` cannot run on ``runtime``, or ``None`` when it can."""
     fmt = artifact_format(runtime)
-    if isinstance(source, ModelFile) and source.is_torch:
-        if fmt != "onnx":
-            return (
-                f"PyTorch files run on ONNX Runtime (exported with torch.onnx.export); the "
-                f"conversion to {fmt} is not built yet"
-            )
-        if recipe.needs_keras:
-            return f"recipe {recipe.id} needs a Keras model; {source.id} is a PyTorch file"
-    if isinstance(source, ZooSpec) and source.framework == "torch":
-        if importlib.util.find_spec("torch") is None:
-            return (
-                f"{source.id} is a PyTorch model and torch is not installed: "
-                'pip install "edgebench[torch]" (docs/pytorch.md says how to get the CPU build)'
-            )
-        obstacle = recipe.torch_obstacle()
+    model_framework = source.framework
+    if model_framework is not None:
+        from edgebench.frameworks.registry import framework
+
+        obstacle = framework(model_framework).obstacle(source, recipe, fmt, runtime)
         if obstacle is not None:
-            return f"recipe {recipe.id} on {source.id}: {obstacle}"
-        if fmt == "tflite":
-            export = recipe.export_step
-            if (
-                export is not None
-                and export.token != "fp32"
-                and not export.supports_torch_export(fmt)
-            ):
-                return (
-                    f"recipe {recipe.id}: PyTorch models reach {runtime} through litert-torch: "
-                    "its float conversion, or int8io (its PT2E quantizer, whose graphs take "
-                    "int8 tensors)"
-                )
-            if importlib.util.find_spec("litert_torch") is None:
-                return (
-                    f"{source.id} is a PyTorch model and litert-torch (its converter to "
-                    f'.tflite) is not installed: pip install "edgebench[litert-torch]"'
-                )
-        if fmt not in ("onnx", "tflite"):
-            return f"PyTorch models are exported to .onnx and .tflite, not {fmt}"
+            return obstacle
     if isinstance(source, ModelFile) and source.native_format is not None:
         if source.native_format != fmt:
             other = (

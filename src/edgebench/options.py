@@ -412,8 +412,8 @@ def resolve_settings(
     def optional(name: str) -> Any:
         return _optional_number(get, name, *LIMITS[name])
 
-    from edgebench.build.sources import resolve_models
-    from edgebench.build.zoo import load_architectures
+    from edgebench.artifacts.sources import resolve_models
+    from edgebench.artifacts.zoo import load_architectures
     from edgebench.data.datasets import validate_spec
     from edgebench.devices import parse_threads, resolve_profiles
     from edgebench.provenance import usable_cores
@@ -504,9 +504,9 @@ DEFAULT_TASK_NAME = "classify"
 
 def _declared_by_files(option: str, models_dir: Path, base: Path) -> dict[str, str]:
     """The task and output adapter the model files of ``--model`` declare in their
-    metadata (``build.metadata``), when they agree (``UsageError`` when two disagree)."""
-    from edgebench.build.metadata import model_metadata
-    from edgebench.build.sources import discover_model_files, model_file
+    metadata (``artifacts.metadata``), when they agree (``UsageError`` when two disagree)."""
+    from edgebench.artifacts.metadata import model_metadata
+    from edgebench.artifacts.sources import discover_model_files, model_file
 
     files = []
     for item in _comma_list(option):

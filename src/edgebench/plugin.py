@@ -83,7 +83,7 @@ def _getter(config: pytest.Config) -> Getter:
 def get_session(config: pytest.Config) -> EdgebenchSession:
     """The process's edgebench session, created on first use."""
     if SESSION_KEY not in config.stash:
-        from edgebench.build.cache import ArtifactCache
+        from edgebench.artifacts.cache import ArtifactCache
         from edgebench.session import EdgebenchSession
         from edgebench.terminal import progress_for
 

@@ -59,37 +59,47 @@ def _type_name(annotation: object) -> str:
 
 
 def record_page() -> str:
-    """Every field of a record (a row of the run file)."""
-    from edgebench.measurements import ALL_MEASUREMENTS
-    from edgebench.results import DEFAULT_NULL_REASONS, VARIANT_KEYS, Record
+    """Every field of a record (a row of the run file), by group."""
+    from edgebench.results import DEFAULT_NULL_REASONS, RECORD_GROUPS, Record
     from edgebench.run_files import SCHEMA_VERSION
 
-    owner = {name: m.name for m in ALL_MEASUREMENTS for name in m.fields}
     hints = typing.get_type_hints(Record)
     lines = [
         "# Run file and record fields",
         "",
         f"A run file is JSON: `schema` ({SCHEMA_VERSION}), a header (`edgebench`, `provenance`,",
-        "`settings`, `findings`, `device_transfers`) and `records`, one per row. Generated",
-        "from `edgebench.results.Record`; a field that was not measured is `null` and",
-        "`null_reasons` says why. Reading a run file checks every field against the type",
-        "below (`edgebench.run_files`).",
+        "`settings`, `findings`, `device_transfers`, `groups`: each group's fields) and",
+        "`records`, one per row. A record is a key plus groups, each declared once by what",
+        "fills it (`edgebench.results.RECORD_GROUPS`; a measurement's group lives in its",
+        "module). A field that was not measured is `null` and `null_reasons` says why.",
+        "Reading a run file checks every field against the type below",
+        "(`edgebench.run_files`) and upgrades an older schema (1: no `groups` header).",
+        "Fields no group declares (a plugin's) are kept in `extra`.",
         "",
-        "| Field | Type | Filled by | Null when not measured because |",
-        "|---|---|---|---|",
     ]
-    for item in fields(Record):
-        name = item.name
-        by = "the row's key" if name in (*VARIANT_KEYS, "threads") else owner.get(name, "the build")
-        reason = DEFAULT_NULL_REASONS.get(name, "")
-        lines.append(f"| `{name}` | `{_cell(_type_name(hints[name]))}` | {by} | {_cell(reason)} |")
-    return "\n".join(lines) + "\n"
+    for group, group_type in RECORD_GROUPS.items():
+        doc = " ".join((group_type.__doc__ or "").split())
+        lines += [
+            f"## {group}",
+            "",
+            f"`{group_type.__module__}.{group_type.__name__}`: {_cell(doc)}",
+            "",
+            "| Field | Type | Null when not measured because |",
+            "|---|---|---|",
+        ]
+        for item in fields(group_type):
+            name = item.name
+            reason = DEFAULT_NULL_REASONS.get(name, "")
+            lines.append(f"| `{name}` | `{_cell(_type_name(hints[name]))}` | {_cell(reason)} |")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def extensions_page() -> str:
     """What is registered, by axis, and how to add one."""
     from edgebench.data.registry import DATASETS
     from edgebench.formats.registry import EXPORTERS, FORMATS
+    from edgebench.frameworks.registry import FRAMEWORKS
     from edgebench.runtimes.registry import RUNTIMES
     from edgebench.targets.registry import TARGETS
     from edgebench.tasks.registry import TASKS
@@ -101,6 +111,12 @@ def extensions_page() -> str:
         ("Datasets", DATASETS, "edgebench.data.registry.register_dataset", "path"),
         ("Artifact formats", FORMATS, "edgebench.formats.register_format", "suffix"),
         ("Exporters", EXPORTERS, "edgebench.formats.register_exporter", "format"),
+        (
+            "Frameworks",
+            FRAMEWORKS,
+            "edgebench.frameworks.registry.register_framework",
+            "file_kinds",
+        ),
     ]
     lines = [
         "# Built-in extensions",
@@ -123,7 +139,10 @@ def extensions_page() -> str:
             factory = getattr(spec, "factory", "")
             cells = [f"`{spec.name}`", f"`{factory}`"]
             if extra:
-                cells.append(f"`{getattr(spec, extra)}`" if getattr(spec, extra) else "")
+                value = getattr(spec, extra)
+                if isinstance(value, tuple):
+                    value = ", ".join(value)
+                cells.append(f"`{value}`" if value else "")
             cells.append(_cell(getattr(spec, "description", "")))
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")

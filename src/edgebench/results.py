@@ -18,9 +18,17 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from edgebench.build.cache import write_json_atomic
+from edgebench.artifacts.cache import write_json_atomic
 from edgebench.measurements import ACCURACY, ALL_MEASUREMENTS, ENERGY, LATENCY, MEMORY
-from edgebench.run_files import SCHEMA_VERSION  # re-exported: the writer and the reader agree
+from edgebench.measurements.accuracy import AccuracyRecord
+from edgebench.measurements.energy import EnergyRecord
+from edgebench.measurements.latency import LatencyRecord
+from edgebench.measurements.memory import MemoryRecord
+from edgebench.measurements.op_profile import OpProfileRecord
+from edgebench.run_files import (  # re-exported: the writer and the reader agree
+    SCHEMA_VERSION,
+    UPGRADES,
+)
 
 VARIANT_KEYS: tuple[str, ...] = ("model", "dataset", "recipe", "runtime", "device")
 
@@ -58,9 +66,9 @@ DEFAULT_NULL_REASONS: dict[str, str] = {
 
 
 @dataclass
-class Record:
-    """One row of results. Units: ms, MB, W, mJ, bytes; accuracy as a fraction in [0, 1];
-    ``accuracy_drop`` in percentage points."""
+class RowKey:
+    """What identifies a row: the variant (model, dataset, recipe, runtime, device) and
+    the thread count (``None``: a row of the whole variant, as accuracy is)."""
 
     model: str
     dataset: str
@@ -68,6 +76,13 @@ class Record:
     runtime: str
     threads: int | None
     device: str
+
+
+@dataclass
+class VariantRecord:
+    """The record fields of the variant (the session fills them, ``variant_facts``): the
+    runtime, the artifact and its sizes, how it was made, and the device that ran it."""
+
     runtime_impl: str | None = None
     runtime_version: str | None = None
     provider: str | None = None
@@ -93,77 +108,54 @@ class Record:
     recipe_spec: dict[str, Any] | None = None
     #: what each compression step did: scheme, bits, calibration, tensor statistics, ...
     compression: list[dict[str, Any]] | None = None
-    #: ``--profile-ops``: time per operator type and the slowest nodes, from the runtime's
-    #: own profiler (``edgebench.instruments.op_profile.summarize_profile``)
-    op_profile: dict[str, Any] | None = None
     #: how the zoo model was trained: the budget (epochs, batch, learning rate, validation
     #: split, step bound) and what happened (epochs run, best epoch, seconds, accuracies).
     training: dict[str, Any] | str | None = None
     #: each kernel tensor in the artifact file: name, shape, fraction of zeros, distinct values.
     weight_tensors: list[dict[str, Any]] | None = None
-    latency_mean_ms: float | None = None
-    latency_std_ms: float | None = None
-    latency_min_ms: float | None = None
-    latency_p50_ms: float | None = None
-    latency_p90_ms: float | None = None
-    latency_p95_ms: float | None = None
-    latency_p99_ms: float | None = None
-    latency_max_ms: float | None = None
-    rounds: int | None = None
-    #: the raw per-invoke samples, for gates and comparisons between runs.
-    latency_samples_ms: list[float] | None = None
-    warmup_rounds: int | None = None
-    #: what the latency gate found: no baseline, new row, passed or failed.
-    latency_gate: str | None = None
-    #: how many timings the gate judged (1 + re-timings) and the p50 ratio of each.
-    latency_gate_attempts: int | None = None
-    latency_gate_ratios: list[float | None] | None = None
-    #: per statistic: current/baseline ratio with its bootstrap interval and the tolerance.
-    latency_vs_baseline: dict[str, Any] | None = None
-    throughput_ips: float | None = None
-    #: invoke + the task's post-processing (an output adapter's decoding), timed together.
-    end_to_end_p50_ms: float | None = None
-    end_to_end_p90_ms: float | None = None
-    #: the hottest thermal zone just before and just after the timed loop, in degrees C.
-    temperature_before_c: float | None = None
-    temperature_after_c: float | None = None
-    latency_timer: str | None = None
-    accuracy: float | None = None
-    baseline_accuracy: float | None = None
-    accuracy_drop: float | None = None
-    accuracy_threshold: float | None = None
-    eval_samples: int | None = None
-    #: the field name of the task's headline metric that ``accuracy`` holds
-    #: (``accuracy``: top-1; ``miou``; ``map50``), and every metric the task reported.
-    metric: str | None = None
-    metrics: dict[str, Any] | None = None
     #: what turned the model's outputs into its task's input (``tasks.adapters``).
     output_adapter: str | None = None
-    #: the prediction on the first test image (a class mask, or boxes), for pictures.
-    sample_prediction: dict[str, Any] | None = None
-    peak_memory_mb: float | None = None
-    memory_load_peak_mb: float | None = None
-    memory_inference_peak_mb: float | None = None
-    memory_baseline_mb: float | None = None
-    memory_over_baseline_mb: float | None = None
-    memory_source: str | None = None
-    #: idle + row pairs of fresh workers per memory figure (the median difference counts).
-    memory_repeats: int | None = None
-    power_max_w: float | None = None
-    power_avg_w: float | None = None
-    power_idle_w: float | None = None
-    energy_per_image_mj: float | None = None
-    energy_net_per_image_mj: float | None = None
-    energy_images: int | None = None
-    energy_window_s: float | None = None
-    meter: str | None = None
-    meter_scope: str | None = None
-    meter_period_s: float | None = None
+
+
+@dataclass
+class RowNotes:
+    """What a row carries besides figures: failures, the tests that wrote it, why each
+    null field is null, and fields no group declares (a plugin's columns)."""
+
     errors: list[str] = field(default_factory=list)
     tests: list[str] = field(default_factory=list)
     null_reasons: dict[str, str] = field(default_factory=dict)
     #: columns added by third-party plugins (``pytest_edgebench_record_fragment``).
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+#: the groups of a record, in the run file's order: the key, then each group declared
+#: once by what fills it (the session's variant facts, each measurement's fields).
+RECORD_GROUPS: dict[str, type] = {
+    "key": RowKey,
+    "variant": VariantRecord,
+    "latency": LatencyRecord,
+    "accuracy": AccuracyRecord,
+    "memory": MemoryRecord,
+    "energy": EnergyRecord,
+    "op_profile": OpProfileRecord,
+    "notes": RowNotes,
+}
+
+
+@dataclass
+class Record(
+    RowNotes,
+    OpProfileRecord,
+    EnergyRecord,
+    MemoryRecord,
+    AccuracyRecord,
+    LatencyRecord,
+    VariantRecord,
+    RowKey,
+):
+    """One row of results: a key plus groups (:data:`RECORD_GROUPS`). Units: ms, MB, W,
+    mJ, bytes; accuracy as a fraction in [0, 1]; ``accuracy_drop`` in percentage points."""
 
     @property
     def variant_key(self) -> tuple[str, ...]:
@@ -276,6 +268,7 @@ class RunStore:
         """The run file's content."""
         return {
             "schema": SCHEMA_VERSION,
+            "groups": record_groups(),
             **self.header,
             "records": [r.to_dict() for r in self.records()],
         }
@@ -342,3 +335,26 @@ def load_run(path: Path) -> tuple[dict[str, Any], list[Record]]:
     data = read_run(Path(path), Record, VARIANT_KEYS)
     header = {k: v for k, v in data.items() if k != "records"}
     return header, [Record.from_dict(r) for r in data.get("records", [])]
+
+
+def record_groups() -> dict[str, list[str]]:
+    """Each group's field names, in order (written into run files from schema 2 on)."""
+    return {name: [f.name for f in fields(group)] for name, group in RECORD_GROUPS.items()}
+
+
+def upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 -> 2: the records are unchanged; the ``groups`` header is added, each field
+    of the file's records in the group that declares it (fields no group declares are
+    left to ``extra`` when a record is read)."""
+    present: set[str] = set()
+    for record in data.get("records") or []:
+        if isinstance(record, dict):
+            present.update(record)
+    groups = {
+        name: [f for f in names if f in present or name in ("key", "notes")]
+        for name, names in record_groups().items()
+    }
+    return {**data, "groups": groups}
+
+
+UPGRADES[1] = upgrade_v1

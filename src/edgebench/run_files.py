@@ -22,8 +22,9 @@ from typing import Any
 
 from edgebench.errors import UsageError
 
-#: the version of the run files this edgebench writes.
-SCHEMA_VERSION = 1
+#: the version of the run files this edgebench writes: 2 names each record group's fields
+#: in a ``groups`` header (``results.RECORD_GROUPS``); 1 had no such header.
+SCHEMA_VERSION = 2
 #: ``{version: upgrade}``: turns a run file of ``version`` into one of ``version + 1``.
 UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 #: integers beyond this are not measurements (JSON can spell 10**400).
@@ -39,6 +40,7 @@ HEADER_TYPES: dict[str, type] = {
     "settings": dict,
     "findings": dict,
     "device_transfers": dict,
+    "groups": dict,
 }
 
 

@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from edgebench.build.artifacts import Artifact
-from edgebench.build.cache import ArtifactCache
-from edgebench.build.pipeline import ArtifactBuilder
-from edgebench.build.zoo import Architecture
+from edgebench.artifacts.artifact import Artifact
+from edgebench.artifacts.cache import ArtifactCache
+from edgebench.artifacts.pipeline import ArtifactBuilder
+from edgebench.artifacts.zoo import Architecture
 from edgebench.cases import DeviceAxis, LatencyCase, Matrix, Variant, build_matrix
 from edgebench.data.datasets import Dataset, load_dataset
 from edgebench.data.preprocess import first_input

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from edgebench.build.sources import ModelSource
+    from edgebench.artifacts.sources import ModelSource
     from edgebench.devices import DeviceProfile
     from edgebench.recipes import Recipe
 

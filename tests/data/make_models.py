@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgebench.build.budget import plan_training, training_settings
-from edgebench.build.convert import keras_to_onnx, keras_to_tflite
-from edgebench.build.tfcompat import import_keras
-from edgebench.build.training import compile_for_training, fit, seed_everything
+from edgebench.artifacts.budget import plan_training, training_settings
+from edgebench.artifacts.convert import keras_to_onnx, keras_to_tflite
 from edgebench.data.datasets import load_digits
+from edgebench.frameworks.keras.tfcompat import import_keras
+from edgebench.frameworks.keras.training import compile_for_training, fit, seed_everything
 
 HERE = Path(__file__).parent
 

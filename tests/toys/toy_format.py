@@ -15,7 +15,7 @@ from edgebench.runtimes.registry import RuntimeSpec
 
 
 def export(model: Any, out_path: Path) -> None:
-    from edgebench.build.convert import keras_to_tflite
+    from edgebench.artifacts.convert import keras_to_tflite
 
     plain = out_path.with_name("plain.tflite")
     keras_to_tflite(model, plain)
@@ -24,7 +24,7 @@ def export(model: Any, out_path: Path) -> None:
 
 
 def weights(path: Path):
-    from edgebench.build.artifacts import tflite_weight_count
+    from edgebench.artifacts.artifact import tflite_weight_count
 
     return tflite_weight_count(gzip.decompress(path.read_bytes()))
 

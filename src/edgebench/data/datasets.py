@@ -28,9 +28,11 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from edgebench.data.inputs import RANDOM_INPUTS, STORED_FLOATS, UNIT_IMAGES, InputSpec
 from edgebench.errors import DatasetUnavailable, UsageError
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -57,6 +59,12 @@ class Dataset:
     fingerprint: str = field(default="", compare=False)
     #: the task its labels are for: ``classify``, ``segment`` or ``detect``.
     task: str = "classify"
+    #: what a sample is (layout, dtype, value range, preprocessing): part of cache keys.
+    inputs: InputSpec = field(default=UNIT_IMAGES, compare=False)
+
+    def input_key(self) -> dict[str, Any]:
+        """The input spec with the sample shape, for cache keys."""
+        return {**self.inputs.as_key(), "shape": list(self.sample_shape or ())}
 
     @property
     def labelled(self) -> bool:
@@ -218,7 +226,7 @@ def _keras_download(
     if download is None:
 
         def download() -> tuple:
-            from edgebench.build.tfcompat import import_keras
+            from edgebench.frameworks.keras.tfcompat import import_keras
 
             keras = import_keras()
             return getattr(keras.datasets, loader_name).load_data()
@@ -317,8 +325,9 @@ def load_npz(path: Path | str) -> Dataset:
         x = loaded[key]
         xs[key] = _images_to_unit(x) if x.dtype == np.uint8 else x.astype(np.float32, copy=False)
     task = NPZ_LABELS[label]
+    stored = loaded["x_test"].dtype != np.uint8
     if task == "classify":
-        return _finish(
+        dataset = _finish(
             path.stem,
             xs["x_train"],
             loaded["y_train"],
@@ -327,7 +336,9 @@ def load_npz(path: Path | str) -> Dataset:
             source=str(path),
             adapt_to_model=False,
         )
-    return _labelled(path.stem, xs, loaded, task, source=str(path))
+    else:
+        dataset = _labelled(path.stem, xs, loaded, task, source=str(path))
+    return replace(dataset, inputs=STORED_FLOATS) if stored else dataset
 
 
 def _labelled(
@@ -381,6 +392,7 @@ def random_dataset() -> Dataset:
         adapt_to_model=False,
         source="random inputs of the model's shape",
         fingerprint="random",
+        inputs=RANDOM_INPUTS,
     )
 
 

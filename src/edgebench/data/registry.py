@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from edgebench.data.inputs import RANDOM_INPUTS, UNIT_IMAGES, InputSpec
 from edgebench.errors import UsageError
 from edgebench.registry import Registry, import_path
 
@@ -34,13 +35,16 @@ class DatasetSpec:
     kept) when ``path`` says the dataset reads one (``"file"`` or ``"folder"``: checked to exist when the options are read).
 
     ``task`` is what its labels are for when that is fixed (``None``: the data decides, as
-    an npz file's arrays do)."""
+    an npz file's arrays do). ``inputs`` is what a sample is (``data.inputs.InputSpec``);
+    the loader's ``Dataset`` carries the same (it may refine it: an npz file of floats is
+    used as stored)."""
 
     name: str
     factory: str
     description: str = ""
     path: str = ""
     task: str | None = "classify"
+    inputs: InputSpec = UNIT_IMAGES
 
     def load_factory(self) -> Callable[..., Dataset]:
         """Import the factory (``UsageError`` naming the dataset if it cannot)."""
@@ -68,7 +72,11 @@ BUILTIN_DATASETS: tuple[DatasetSpec, ...] = (
     DatasetSpec("voc", f"{_D}:load_voc", "Pascal VOC 2012 segmentation", task="segment"),
     DatasetSpec("coco-val", f"{_D}:load_coco_val", "COCO 2017 validation boxes", task="detect"),
     DatasetSpec(
-        "random", f"{_D}:random_dataset", "no data: random inputs, latency only", task=None
+        "random",
+        f"{_D}:random_dataset",
+        "no data: random inputs, latency only",
+        task=None,
+        inputs=RANDOM_INPUTS,
     ),
     DatasetSpec("npz", f"{_D}:load_npz", "a user's arrays", path="file", task=None),
     DatasetSpec(
@@ -130,6 +138,14 @@ def call_factory(spec: DatasetSpec, argument: str, base_dir: Path | None) -> Any
     ``base_dir``; options after ``?`` kept)."""
     factory = spec.load_factory()
     if not spec.path:
-        return factory()
-    _, sep, options = argument.partition("?")
-    return factory(str(resolve_path(argument, base_dir)) + (f"?{options}" if sep else ""))
+        dataset = factory()
+    else:
+        _, sep, options = argument.partition("?")
+        dataset = factory(str(resolve_path(argument, base_dir)) + (f"?{options}" if sep else ""))
+    inputs = getattr(dataset, "inputs", None)
+    if inputs is UNIT_IMAGES and spec.inputs is not UNIT_IMAGES:
+        # the spec declares what its samples are; the loader left the default
+        from dataclasses import replace
+
+        dataset = replace(dataset, inputs=spec.inputs)
+    return dataset

@@ -1,5 +1,5 @@
-"""Artifact formats and exporters by name: built-ins (``tflite``, ``onnx``; Keras to
-each), the ``edgebench.formats`` and ``edgebench.exporters`` entry point groups, and
+"""Artifact formats and exporters by name: built-ins (``tflite``, ``onnx``; Keras and
+PyTorch to each), the ``edgebench.formats`` and ``edgebench.exporters`` entry point groups, and
 registrations made in this process.
 
 Example (a conftest that adds a format, its exporter from Keras, and a runtime for it)::
@@ -26,7 +26,7 @@ from edgebench.registry import Registry, import_path
 class ArtifactFormat:
     """A format artifacts are written in. Each function is ``"module:attribute"``:
 
-    - ``weights(path) -> WeightCount`` (``build.artifacts``): the weights in a file, for
+    - ``weights(path) -> WeightCount`` (``artifacts.artifact``): the weights in a file, for
       the parameter and sparsity columns (empty: not counted, the fields null with why);
     - ``metadata(path) -> {"task": ..., "output_adapter": ...}``: what a file declares;
     - ``inspect(path) -> [cause, ...]``: causes of a slowdown read off the graph, for the
@@ -48,8 +48,10 @@ class ArtifactFormat:
 
 @dataclass(frozen=True)
 class Exporter:
-    """Writes a ``framework`` model (``keras``) as ``format``: ``factory`` is
-    ``"module:attribute"``, called as ``factory(model, out_path)``; it raises
+    """Writes a ``framework`` model (``keras``, ``torch``) as ``format``: ``factory`` is
+    ``"module:attribute"``, called by the framework (``frameworks/*/adapter.py``) as
+    ``factory(model, out_path)`` for Keras and ``factory(module, input_shape, out_path)``
+    for PyTorch (NHWC ``input_shape``); it returns what ran (or ``None``) and raises
     ``ConversionError`` with the converter's reason when it refuses the model."""
 
     name: str
@@ -63,10 +65,11 @@ class Exporter:
         return import_path(self.factory, f"exporter {self.name!r}")
 
 
-_C = "edgebench.build.convert"
-_A = "edgebench.build.artifacts"
-_M = "edgebench.build.metadata"
+_C = "edgebench.artifacts.convert"
+_A = "edgebench.artifacts.artifact"
+_M = "edgebench.artifacts.metadata"
 _F = "edgebench.report.findings"
+_T = "edgebench.frameworks.pytorch.export"
 BUILTIN_FORMATS: tuple[ArtifactFormat, ...] = (
     ArtifactFormat(
         "tflite",
@@ -88,6 +91,8 @@ BUILTIN_FORMATS: tuple[ArtifactFormat, ...] = (
 BUILTIN_EXPORTERS: tuple[Exporter, ...] = (
     Exporter("keras->tflite", "keras", "tflite", f"{_C}:keras_to_tflite", "TFLiteConverter"),
     Exporter("keras->onnx", "keras", "onnx", f"{_C}:keras_to_onnx", "tf2onnx"),
+    Exporter("torch->onnx", "torch", "onnx", f"{_T}:export_onnx", "torch.onnx.export, NHWC"),
+    Exporter("torch->tflite", "torch", "tflite", f"{_T}:export_tflite", "litert-torch, NHWC"),
 )
 
 FORMATS: Registry[ArtifactFormat] = Registry(
@@ -126,6 +131,13 @@ def format_names() -> tuple[str, ...]:
 def format_spec(name: str) -> ArtifactFormat:
     """The format ``name``; an unknown name is a ``UsageError`` listing the known ones."""
     return FORMATS.get(name)
+
+
+def formats_written_by(framework: str) -> tuple[str, ...]:
+    """The artifact formats some exporter writes a ``framework`` model as."""
+    return tuple(
+        dict.fromkeys(s.format for s in EXPORTERS.specs().values() if s.framework == framework)
+    )
 
 
 def exporter_for(framework: str, artifact_format: str) -> Exporter:

@@ -12,6 +12,24 @@ import numpy as np
 
 from edgebench.measurements.base import MeasureColumn, MeasureContext, Measurement
 
+
+@dataclass
+class AccuracyRecord:
+    """The record fields of the accuracy measurement: one group of a row (``results.Record``)."""
+
+    accuracy: float | None = None
+    baseline_accuracy: float | None = None
+    accuracy_drop: float | None = None
+    accuracy_threshold: float | None = None
+    eval_samples: int | None = None
+    #: the field name of the task's headline metric that ``accuracy`` holds
+    #: (``accuracy``: top-1; ``miou``; ``map50``), and every metric the task reported.
+    metric: str | None = None
+    metrics: dict[str, Any] | None = None
+    #: the prediction on the first test image (a class mask, or boxes), for pictures.
+    sample_prediction: dict[str, Any] | None = None
+
+
 FIELDS: tuple[str, ...] = (
     "accuracy",
     "baseline_accuracy",

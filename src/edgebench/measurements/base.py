@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     import numpy as np
 
-    from edgebench.build.artifacts import Artifact
+    from edgebench.artifacts.artifact import Artifact
     from edgebench.cases import LatencyCase
     from edgebench.data.datasets import Dataset
     from edgebench.runtimes.base import InferenceSession, Runtime

@@ -3,9 +3,27 @@ idle power is measured once per session, in the same way, and subtracted."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from edgebench.measurements.base import MeasureColumn, MeasureContext, Measurement
+
+
+@dataclass
+class EnergyRecord:
+    """The record fields of the energy measurement: one group of a row (``results.Record``)."""
+
+    power_max_w: float | None = None
+    power_avg_w: float | None = None
+    power_idle_w: float | None = None
+    energy_per_image_mj: float | None = None
+    energy_net_per_image_mj: float | None = None
+    energy_images: int | None = None
+    energy_window_s: float | None = None
+    meter: str | None = None
+    meter_scope: str | None = None
+    meter_period_s: float | None = None
+
 
 FIELDS: tuple[str, ...] = (
     "power_max_w",

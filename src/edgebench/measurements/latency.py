@@ -7,11 +7,46 @@ measurement times the row through its target instead (``--isolate``), by the sam
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from edgebench.measurements.base import MeasureColumn, MeasureContext, Measurement
+
+
+@dataclass
+class LatencyRecord:
+    """The record fields of the latency measurement and the latency gate: one group of a row (``results.Record``)."""
+
+    latency_mean_ms: float | None = None
+    latency_std_ms: float | None = None
+    latency_min_ms: float | None = None
+    latency_p50_ms: float | None = None
+    latency_p90_ms: float | None = None
+    latency_p95_ms: float | None = None
+    latency_p99_ms: float | None = None
+    latency_max_ms: float | None = None
+    rounds: int | None = None
+    #: the raw per-invoke samples, for gates and comparisons between runs.
+    latency_samples_ms: list[float] | None = None
+    warmup_rounds: int | None = None
+    #: what the latency gate found: no baseline, new row, passed or failed.
+    latency_gate: str | None = None
+    #: how many timings the gate judged (1 + re-timings) and the p50 ratio of each.
+    latency_gate_attempts: int | None = None
+    latency_gate_ratios: list[float | None] | None = None
+    #: per statistic: current/baseline ratio with its bootstrap interval and the tolerance.
+    latency_vs_baseline: dict[str, Any] | None = None
+    throughput_ips: float | None = None
+    #: invoke + the task's post-processing (an output adapter's decoding), timed together.
+    end_to_end_p50_ms: float | None = None
+    end_to_end_p90_ms: float | None = None
+    #: the hottest thermal zone just before and just after the timed loop, in degrees C.
+    temperature_before_c: float | None = None
+    temperature_after_c: float | None = None
+    latency_timer: str | None = None
+
 
 FIELDS: tuple[str, ...] = (
     "latency_mean_ms",

@@ -4,10 +4,26 @@ and subtracted; of three such pairs the median difference counts."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from edgebench.errors import NotApplicable
 from edgebench.measurements.base import MeasureColumn, MeasureContext, Measurement
+
+
+@dataclass
+class MemoryRecord:
+    """The record fields of the memory measurement: one group of a row (``results.Record``)."""
+
+    peak_memory_mb: float | None = None
+    memory_load_peak_mb: float | None = None
+    memory_inference_peak_mb: float | None = None
+    memory_baseline_mb: float | None = None
+    memory_over_baseline_mb: float | None = None
+    memory_source: str | None = None
+    #: idle + row pairs of fresh workers per memory figure (the median difference counts).
+    memory_repeats: int | None = None
+
 
 FIELDS: tuple[str, ...] = (
     "peak_memory_mb",

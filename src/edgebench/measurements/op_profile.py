@@ -4,9 +4,20 @@ the row's target, so the latency figures never carry the profiler's overhead).""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from edgebench.measurements.base import MeasureContext, Measurement
+
+
+@dataclass
+class OpProfileRecord:
+    """The record fields of the operator profile (``--profile-ops``): one group of a row (``results.Record``)."""
+
+    #: ``--profile-ops``: time per operator type and the slowest nodes, from the runtime's
+    #: own profiler (``edgebench.instruments.op_profile.summarize_profile``)
+    op_profile: dict[str, Any] | None = None
+
 
 FIELDS: tuple[str, ...] = ("op_profile",)
 

@@ -27,7 +27,7 @@ class Float32(Step):
         self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
     ) -> dict[str, Any]:
         """Convert the float Keras model as it is."""
-        from edgebench.build.convert import export_float
+        from edgebench.artifacts.convert import export_float
 
         export_float(model, artifact_format, out_path)
         return {}

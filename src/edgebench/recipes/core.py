@@ -55,7 +55,7 @@ class BuildContext(Protocol):
         ...
 
     def training_settings(self) -> dict[str, Any]:
-        """The model's training settings (``build.budget.TRAINING_DEFAULTS`` keys)."""
+        """The model's training settings (``artifacts.budget.TRAINING_DEFAULTS`` keys)."""
         ...
 
     def fine_tune_epochs(self, default: int) -> tuple[int, str]:
@@ -64,7 +64,7 @@ class BuildContext(Protocol):
 
     def objective(self, model: Any) -> Any:
         """The loss, target encoding and metrics that fine-tune ``model``
-        (``build.training.Objective``)."""
+        (``frameworks.keras.objectives.Objective``)."""
         ...
 
     def calibration_inputs(self, input_shape: tuple[int, ...]) -> np.ndarray:

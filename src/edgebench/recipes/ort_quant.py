@@ -123,7 +123,7 @@ class OrtDynamic(Step):
             try:
                 quantize_dynamic(str(source), str(out_path), weight_type=weight_type)
             except Exception as exc:  # noqa: BLE001
-                from edgebench.build.convert import short_converter_message
+                from edgebench.artifacts.convert import short_converter_message
 
                 raise ConversionError(
                     f"quantize_dynamic failed: {short_converter_message(exc)}"
@@ -205,7 +205,7 @@ class OrtStatic(Step):
                     calibrate_method=methods[self.method],
                 )
             except Exception as exc:  # noqa: BLE001
-                from edgebench.build.convert import short_converter_message
+                from edgebench.artifacts.convert import short_converter_message
 
                 raise ConversionError(
                     f"quantize_static failed: {short_converter_message(exc)}"

@@ -79,7 +79,7 @@ class TFLiteQuantization(Step):
     ) -> dict[str, Any]:
         """litert-torch PT2E: per-channel symmetric int8 weights, int8 activations
         calibrated on the same training images as the Keras schemes (histogram observer)."""
-        from edgebench.build.torch_export import export_tflite_int8
+        from edgebench.frameworks.pytorch.export import export_tflite_int8
 
         input_shape = context.model_input_shape()
         calibration = context.calibration_inputs(input_shape)
@@ -95,8 +95,8 @@ class TFLiteQuantization(Step):
         self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
     ) -> dict[str, Any]:
         """Convert ``model`` with this scheme's converter settings."""
-        from edgebench.build.convert import keras_to_tflite
-        from edgebench.build.tfcompat import import_tensorflow
+        from edgebench.artifacts.convert import keras_to_tflite
+        from edgebench.frameworks.keras.tfcompat import import_tensorflow
 
         tf = import_tensorflow()
         meta: dict[str, Any] = {}

@@ -12,7 +12,7 @@
   fine-tuning (masks and clusters kept); elsewhere it fine-tunes the float model.
   Without ``ft``, ``prune`` and ``cluster`` fine-tune for 2 epochs (``--fine-tune-epochs``
   changes that), ``sprune`` for none. Batch size and learning rate follow the step budget
-  of ``build.budget.plan_fine_tuning``.
+  of ``artifacts.budget.plan_fine_tuning``.
 - ``qat[E]``: quantization-aware training (``quantize_model``) for E epochs (default 2,
   or ``--fine-tune-epochs``),
   then full-integer conversion (TFLite) or QDQ export (ONNX).
@@ -45,9 +45,9 @@ def _fit(
     callbacks: list[Any] | None = None,
 ) -> dict[str, Any]:
     """Fine-tune ``model`` on the training split (seeded) within a step-bounded budget
-    (``build.budget.plan_fine_tuning``); return what happened."""
-    from edgebench.build.budget import plan_fine_tuning
-    from edgebench.build.training import (
+    (``artifacts.budget.plan_fine_tuning``); return what happened."""
+    from edgebench.artifacts.budget import plan_fine_tuning
+    from edgebench.frameworks.keras.training import (
         compile_for_training,
         configure_tensorflow_threads,
         fine_tune_record,
@@ -99,7 +99,7 @@ class FineTune(Step):
 
     def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
         """Fine-tune, keeping exact zeros at zero (so a pruned model stays pruned)."""
-        from edgebench.build.tfcompat import import_keras
+        from edgebench.frameworks.keras.tfcompat import import_keras
 
         keras = import_keras()
         masks = [(w, (w.numpy() != 0).astype(w.dtype.as_numpy_dtype)) for w in _kernels(model)]
@@ -118,8 +118,8 @@ class FineTune(Step):
 
     def transform_torch(self, module: Any, context: BuildContext) -> dict[str, Any]:
         """Fine-tune a PyTorch module in place, keeping exact zeros at zero."""
-        from edgebench.pytorch.pruning import keep_zeros
-        from edgebench.pytorch.training import fine_tune
+        from edgebench.frameworks.pytorch.pruning import keep_zeros
+        from edgebench.frameworks.pytorch.training import fine_tune
 
         return fine_tune(
             module,
@@ -170,7 +170,7 @@ class WrappedTraining(Step):
 
 
 def _tfmot() -> Any:
-    from edgebench.build.tfcompat import import_tensorflow
+    from edgebench.frameworks.keras.tfcompat import import_tensorflow
 
     import_tensorflow()
     try:
@@ -186,7 +186,7 @@ def _prune_wrapped(model: Any, schedule: Any) -> Any:
     """``model`` with tfmot's pruning wrapper on every layer its registry knows; layers it
     does not know but that hold no weights (``Rescaling`` in a hard-sigmoid) stay as they
     are (``prune_low_magnitude`` of the whole model refuses them)."""
-    from edgebench.build.tfcompat import import_keras
+    from edgebench.frameworks.keras.tfcompat import import_keras
 
     keras = import_keras()
     sparsity = _tfmot().sparsity.keras
@@ -234,7 +234,7 @@ class Prune(WrappedTraining):
     def fine_tuned(
         self, model: Any, context: BuildContext, epochs: int, chosen_by: str
     ) -> tuple[Any, dict[str, Any]]:
-        from edgebench.build.budget import plan_fine_tuning
+        from edgebench.artifacts.budget import plan_fine_tuning
 
         tfmot = _tfmot()
         sparsity = tfmot.sparsity.keras
@@ -264,12 +264,12 @@ class Prune(WrappedTraining):
     ) -> dict[str, Any]:
         """``torch.nn.utils.prune`` L1 masks at the sparsity, fine-tuned through the masks
         for ``epochs``, then made permanent."""
-        from edgebench.pytorch.pruning import (
+        from edgebench.frameworks.pytorch.pruning import (
             apply_magnitude_masks,
             kernel_sparsity,
             make_masks_permanent,
         )
-        from edgebench.pytorch.training import fine_tune
+        from edgebench.frameworks.pytorch.training import fine_tune
 
         apply_magnitude_masks(module, self.sparsity)
         meta = fine_tune(module, context, epochs, chosen_by, lr_fraction=FINE_TUNE_LR_FRACTION)
@@ -283,7 +283,7 @@ class Prune(WrappedTraining):
     def _masks_only(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
         """tfmot's magnitude masks without training: one step at learning rate 0, batch
         norm frozen, so only the masks change the weights."""
-        from edgebench.build.tfcompat import import_keras
+        from edgebench.frameworks.keras.tfcompat import import_keras
 
         keras = import_keras()
         sparsity = _tfmot().sparsity.keras
@@ -326,8 +326,8 @@ class Cluster(WrappedTraining):
     def fine_tuned(
         self, model: Any, context: BuildContext, epochs: int, chosen_by: str
     ) -> tuple[Any, dict[str, Any]]:
-        from edgebench.build.keras_graph import fold_batchnorm
-        from edgebench.build.training import seed_everything
+        from edgebench.frameworks.keras.graph import fold_batchnorm
+        from edgebench.frameworks.keras.training import seed_everything
 
         clustering = _tfmot().clustering.keras
         inits = {
@@ -388,7 +388,7 @@ class StructuredPrune(Step):
         return described
 
     def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
-        from edgebench.build.keras_graph import structured_prune
+        from edgebench.frameworks.keras.graph import structured_prune
 
         narrow, meta = structured_prune(
             model, self.fraction, self.criterion, context.seed, round_to=self.round_to
@@ -403,7 +403,7 @@ class StructuredPrune(Step):
 
     def transform_torch(self, module: Any, context: BuildContext) -> dict[str, Any]:
         """Torch-Pruning's dependency graph removes the fraction of every prunable group."""
-        from edgebench.pytorch.pruning import structured_prune
+        from edgebench.frameworks.pytorch.pruning import structured_prune
 
         meta = structured_prune(
             module,
@@ -446,8 +446,12 @@ class QuantizationAwareTraining(Step):
         self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
     ) -> dict[str, Any]:
         """Train with fake quantization, then convert (TFLite int8, or ONNX with Q/DQ)."""
-        from edgebench.build.convert import keras_to_onnx, keras_to_tflite, short_converter_message
-        from edgebench.build.tfcompat import import_tensorflow
+        from edgebench.artifacts.convert import (
+            keras_to_onnx,
+            keras_to_tflite,
+            short_converter_message,
+        )
+        from edgebench.frameworks.keras.tfcompat import import_tensorflow
 
         tf = import_tensorflow()
         try:
@@ -480,7 +484,7 @@ def _quantize_for_training(model: Any) -> tuple[Any, list[str]]:
     registry does not know (``Rescaling`` and ``Multiply`` of hard-swish and
     squeeze-excitation) get fake quantization of their output only, the way the
     registry treats ``Add``; returns the wrapped model and those layers' names."""
-    from edgebench.build.tfcompat import import_keras
+    from edgebench.frameworks.keras.tfcompat import import_keras
 
     keras = import_keras()
     quantization = _tfmot().quantization.keras

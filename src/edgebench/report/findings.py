@@ -129,7 +129,7 @@ def onnx_file_causes(path: Path) -> list[str]:
 
 def tflite_file_causes(path: Path) -> list[str]:
     """:func:`tflite_causes` of the operators and tensor types in a TFLite file."""
-    from edgebench.build.artifacts import builtin_code, enum_names, tflite_schema
+    from edgebench.artifacts.artifact import builtin_code, enum_names, tflite_schema
 
     schema = tflite_schema()
     data = path.read_bytes()

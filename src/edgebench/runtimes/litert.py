@@ -32,7 +32,7 @@ def _import_interpreter() -> tuple[type, str, str]:
     except ImportError:
         pass
     try:
-        from edgebench.build.tfcompat import import_tensorflow
+        from edgebench.frameworks.keras.tfcompat import import_tensorflow
 
         tf = import_tensorflow()
         return tf.lite.Interpreter, "tensorflow.lite", "tensorflow"

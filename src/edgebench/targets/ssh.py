@@ -332,7 +332,7 @@ def _lock_dir(given: str | None) -> Path:
         return Path(env)
     if given:
         return Path(given)
-    from edgebench.build.cache import ArtifactCache
+    from edgebench.artifacts.cache import ArtifactCache
 
     return ArtifactCache.from_environment(Path.cwd()).root / LOCK_FOLDER
 

@@ -1,10 +1,11 @@
 """What every task provides: the metric of a model's outputs against the labels, how a
-drop is computed, and the losses that train and fine-tune a model for it."""
+drop is computed (the losses that train a model live with its framework:
+``frameworks.keras.objectives``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,12 +44,4 @@ class Task(Protocol):
 
     def drop_points(self, baseline: float, value: float) -> float:
         """The drop of the headline metric from ``baseline`` to ``value``, in points."""
-        ...
-
-    def training_loss(self, model: Any) -> Any:
-        """The Keras loss a model of this task is trained with."""
-        ...
-
-    def fine_tune_loss(self, model: Any) -> Any:
-        """The Keras loss a compressed model is fine-tuned with."""
         ...

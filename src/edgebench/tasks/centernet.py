@@ -53,7 +53,7 @@ def make_loss(num_classes: int) -> Any:
     """The training loss (TensorFlow): CenterNet's penalty-reduced focal loss on the
     heatmaps, plus L1 on size (weight 5, sizes being fractions) and offset at the centres,
     each normalised by the number of objects."""
-    from edgebench.build.tfcompat import import_tensorflow
+    from edgebench.frameworks.keras.tfcompat import import_tensorflow
 
     tf = import_tensorflow()
 

@@ -4,7 +4,7 @@ top-5 where there are more than 10 classes."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -55,34 +55,3 @@ class ClassifyTask:
     def drop_points(self, baseline: float, value: float) -> float:
         """Percentage points lost from ``baseline`` to ``value``."""
         return accuracy_drop_points(baseline, value)
-
-    def training_loss(self, model: Any) -> Any:
-        """Sparse categorical cross-entropy on the model's (softmax) outputs."""
-        return "sparse_categorical_crossentropy"
-
-    def fine_tune_loss(self, model: Any) -> Any:
-        """Sparse categorical cross-entropy, from logits unless the model ends in softmax."""
-        return sparse_cross_entropy(model)
-
-
-def sparse_cross_entropy(model: Any) -> Any:
-    """Keras' sparse categorical cross-entropy for ``model``'s outputs (per sample or per
-    pixel), from logits unless the model ends in softmax."""
-    from edgebench.build.tfcompat import import_keras
-
-    return import_keras().losses.SparseCategoricalCrossentropy(
-        from_logits=not ends_in_softmax(model)
-    )
-
-
-def ends_in_softmax(model: Any) -> bool:
-    """Whether ``model``'s last layer applies softmax, looking through tfmot's wrappers
-    (``prune_low_magnitude``, ``cluster_weights``, ``quantize_model`` wrap each layer and
-    hide its activation; a wrapped model read as logits was fine-tuned on the wrong loss)."""
-    last = model.layers[-1]
-    layer = getattr(last, "layer", last)
-    if type(layer).__name__ == "Softmax":
-        return True
-    activation = getattr(layer, "activation", None)
-    activation = getattr(activation, "activation", activation)  # QuantizeAwareActivation
-    return getattr(activation, "__name__", "") == "softmax"

@@ -174,11 +174,3 @@ class DetectTask:
     def drop_points(self, baseline: float, value: float) -> float:
         """Points of mAP@0.5 lost from ``baseline`` to ``value``."""
         return accuracy_drop_points(baseline, value)
-
-    def training_loss(self, model: Any) -> Any:
-        """Detectors are trained by their zoo module (its ``LOSS``), not by this task."""
-        raise NotImplementedError("the detect task has no generic training loss")
-
-    def fine_tune_loss(self, model: Any) -> Any:
-        """See :meth:`training_loss`."""
-        raise NotImplementedError("the detect task has no generic fine-tuning loss")

@@ -174,13 +174,3 @@ class SegmentTask:
     def drop_points(self, baseline: float, value: float) -> float:
         """Points of mIoU lost from ``baseline`` to ``value``."""
         return accuracy_drop_points(baseline, value)
-
-    def training_loss(self, model: Any) -> Any:
-        """Per-pixel sparse cross-entropy on softmax outputs."""
-        return "sparse_categorical_crossentropy"
-
-    def fine_tune_loss(self, model: Any) -> Any:
-        """Per-pixel sparse cross-entropy, from logits unless the model ends in softmax."""
-        from edgebench.tasks.classify import sparse_cross_entropy
-
-        return sparse_cross_entropy(model)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from edgebench.errors import ConversionError, NotApplicable
-from edgebench.pytorch.modules import count_parameters, import_torch, output_layers
+from edgebench.frameworks.pytorch.modules import count_parameters, import_torch, output_layers
 
 CRITERIA = ("l1", "l2", "random")
 

@@ -1,7 +1,7 @@
 """Seeded training and fine-tuning of PyTorch classifiers within the step budget.
 
-The same budget (``build.budget``), validation split, early stopping and progress bars as
-the Keras path (``build.training``), so a PyTorch row's ``training`` record reads like a
+The same budget (``artifacts.budget``), validation split, early stopping and progress bars as
+the Keras path (``frameworks.keras.training``), so a PyTorch row's ``training`` record reads like a
 Keras one. Images arrive NHWC from the datasets and become NCHW tensors once
 (``pytorch.modules.to_nchw``). The loss is cross-entropy on the module's logits; Adam with
 a cosine learning rate over the planned steps, as for Keras models.
@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.build.budget import TrainingBudget
-from edgebench.build.training import TrainingResult, progress_postfix, usable_cores
+from edgebench.artifacts.budget import TrainingBudget
 from edgebench.errors import ConversionError
+from edgebench.frameworks.keras.training import TrainingResult, progress_postfix, usable_cores
+from edgebench.frameworks.pytorch.modules import import_torch, to_nchw
 from edgebench.progress import NULL_PROGRESS, Progress
-from edgebench.pytorch.modules import import_torch, to_nchw
 
 EVAL_BATCH = 512
 
@@ -184,10 +184,10 @@ def fine_tune(
     after_step: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Fine-tune ``module`` for ``epochs`` on the build context's training split (less the
-    validation images), within ``build.budget.plan_fine_tuning``; return what happened, in
+    validation images), within ``artifacts.budget.plan_fine_tuning``; return what happened, in
     the fields the Keras steps record."""
-    from edgebench.build.budget import plan_fine_tuning
-    from edgebench.build.training import fine_tune_record, summary_line
+    from edgebench.artifacts.budget import plan_fine_tuning
+    from edgebench.frameworks.keras.training import fine_tune_record, summary_line
 
     if epochs <= 0:
         return {"fine_tune_epochs": 0}

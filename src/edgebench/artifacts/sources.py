@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from edgebench.build.sniff import KIND_NAMES, PICKLED_MODEL, sniff_kind
-from edgebench.build.zoo import (
+from edgebench.artifacts.sniff import KIND_NAMES, PICKLED_MODEL, sniff_kind
+from edgebench.artifacts.zoo import (
     DEFAULT_ZOO_MODEL,
     DEFAULT_ZOO_MODELS,
     Architecture,
@@ -22,7 +22,7 @@ from edgebench.errors import UsageError
 
 # File suffix -> the model file kind a file of that name claims to be. Only discovery in the
 # models folder looks at suffixes (which files to consider); the kind is read from the bytes
-# (``build.sniff``).
+# (``artifacts.sniff``).
 FILE_KINDS: dict[str, str] = {
     ".keras": "keras",
     ".h5": "h5",
@@ -32,9 +32,6 @@ FILE_KINDS: dict[str, str] = {
     ".pt": "torchscript",
     ".pt2": "torch-export",
 }
-KERAS_KINDS = frozenset({"keras", "h5", "savedmodel"})
-#: PyTorch files: exported to ONNX (``build.torch_export``), never unpickled.
-TORCH_KINDS = frozenset({"torchscript", "torch-export"})
 
 
 @dataclass(frozen=True)
@@ -56,14 +53,12 @@ class ModelFile:
         return self.label or self.path.name
 
     @property
-    def is_keras(self) -> bool:
-        """Whether the file holds a Keras/TensorFlow model that can be converted and compressed."""
-        return self.kind in KERAS_KINDS
+    def framework(self) -> str | None:
+        """The framework that reads the file (``keras``, ``torch``: ``frameworks.registry``),
+        ``None`` for a converted file that runs as it is."""
+        from edgebench.frameworks.registry import framework_of_file
 
-    @property
-    def is_torch(self) -> bool:
-        """Whether the file holds a PyTorch model (TorchScript or a torch.export program)."""
-        return self.kind in TORCH_KINDS
+        return framework_of_file(self.kind)
 
     @property
     def native_format(self) -> str | None:
@@ -78,7 +73,7 @@ ModelSource = ZooSpec | ModelFile
 
 
 def model_file(path: Path) -> ModelFile:
-    """Classify a path as a model file by its content (``build.sniff``), never by its name.
+    """Classify a path as a model file by its content (``artifacts.sniff``), never by its name.
 
     A file named like a model whose bytes are no model format (or a pickle) becomes a
     ``ModelFile`` with a ``problem``: its rows fail with it and the rest of the run goes

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.build.cache import file_sha256
+from edgebench.artifacts.cache import file_sha256
 
 # TFLite ops whose third input is a bias (int32 in integer models).
 _TFLITE_BIAS_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "CONV_3D"}
@@ -69,7 +69,7 @@ class Artifact:
     steps: list[dict[str, Any]] = field(default_factory=list)
     #: per kernel tensor in the file: name, shape, fraction of zeros, distinct values.
     weight_tensors: list[dict[str, Any]] = field(default_factory=list)
-    #: how the zoo model was trained (budget and result; ``build.budget``), else ``None``.
+    #: how the zoo model was trained (budget and result; ``artifacts.budget``), else ``None``.
     training: dict[str, Any] | str | None = None
     #: what turns the model's outputs into its task's input (``tasks.adapters``), if anything.
     output_adapter: str | None = None
@@ -91,7 +91,7 @@ def tflite_schema() -> Any:
     try:
         from ai_edge_litert import schema_py_generated
     except ImportError:
-        from edgebench.build.tfcompat import import_tensorflow
+        from edgebench.frameworks.keras.tfcompat import import_tensorflow
 
         import_tensorflow()
         from tensorflow.lite.python import schema_py_generated  # type: ignore[no-redef]

@@ -32,7 +32,7 @@ STRUCTURE_FILE = "structure.json"
 
 def import_torch() -> Any:
     """torch, or a ``ConversionError`` saying how to install its CPU build."""
-    from edgebench.build.torch_export import import_torch as _import
+    from edgebench.frameworks.pytorch.export import import_torch as _import
 
     return _import()
 

@@ -240,7 +240,7 @@ def structured_prune(
     Kept filters keep their weights; the layers downstream (batch norm, depthwise conv,
     the next conv or dense layer) keep the matching channels.
     """
-    from edgebench.build.tfcompat import import_keras
+    from edgebench.frameworks.keras.tfcompat import import_keras
 
     keras = import_keras()
     groups = channel_groups(model)
@@ -304,7 +304,7 @@ def fold_batchnorm(model: Any) -> Any:
     Converters fold batch norm anyway; doing it first keeps weight-sharing (clustering)
     intact in the artifact.
     """
-    from edgebench.build.tfcompat import import_keras
+    from edgebench.frameworks.keras.tfcompat import import_keras
 
     keras = import_keras()
     folded: dict[str, Any] = {}

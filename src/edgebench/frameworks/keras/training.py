@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.build.budget import TrainingBudget
-from edgebench.build.tfcompat import import_keras, import_tensorflow
+from edgebench.artifacts.budget import TrainingBudget
+from edgebench.frameworks.keras.tfcompat import import_keras, import_tensorflow
 from edgebench.progress import NULL_PROGRESS, Progress
 
 
@@ -48,38 +48,6 @@ class TrainingResult:
             "final_loss": self.final_loss,
             "validation_loss": self.validation_loss,
         }
-
-
-@dataclass(frozen=True)
-class Objective:
-    """What a model is trained on: its loss, how labels become targets, the Keras metrics,
-    and what early stopping watches."""
-
-    loss: Any
-    encode: Any  # labels -> targets for the model's output (identity for most tasks)
-    metrics: tuple[str, ...] = ("accuracy",)
-    monitor: str = "val_accuracy"
-
-
-def objective_for(
-    module: Any, task: str, model: Any, num_classes: int, *, fine_tune: bool = False
-) -> Objective:
-    """The zoo module's own objective when it defines ``encode_targets`` and ``loss``
-    (detectors: targets from boxes, early stopping on the validation loss), else the
-    task's loss on the labels as they are, with accuracy."""
-    if module is not None and hasattr(module, "encode_targets") and hasattr(module, "loss"):
-        shape = tuple(model.outputs[0].shape)
-        return Objective(
-            loss=module.loss(num_classes),
-            encode=lambda y: module.encode_targets(y, shape, num_classes),
-            metrics=(),
-            monitor="val_loss",
-        )
-    from edgebench.tasks import make_task
-
-    made = make_task(task)
-    loss = made.fine_tune_loss(model) if fine_tune else made.training_loss(model)
-    return Objective(loss=loss, encode=lambda y: y)
 
 
 def seed_everything(seed: int) -> None:
@@ -265,7 +233,7 @@ def fine_tune_record(budget: TrainingBudget, result: TrainingResult) -> dict[str
 def summary_line(what: str, budget: TrainingBudget, result: TrainingResult) -> str:
     """One line for the terminal after a training run.
 
-    >>> from edgebench.build.budget import TrainingBudget
+    >>> from edgebench.artifacts.budget import TrainingBudget
     >>> b = TrainingBudget(13, 256, 0.0057, 215, 55000, 5000, 4, "step budget")
     >>> r = TrainingResult(11, 7, True, 0.95, 0.912, None, 190.4, 0.2)
     >>> summary_line("trained mobilenet_v1 on fashion-mnist", b, r)

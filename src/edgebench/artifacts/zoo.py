@@ -41,9 +41,9 @@ class Architecture:
 
     @property
     def training(self) -> dict[str, Any]:
-        """Training settings: ``build.budget.TRAINING_DEFAULTS`` updated with the module's
+        """Training settings: ``artifacts.budget.TRAINING_DEFAULTS`` updated with the module's
         ``TRAINING`` (epochs are a ceiling under the step budget)."""
-        from edgebench.build.budget import training_settings
+        from edgebench.artifacts.budget import training_settings
 
         return training_settings(getattr(self.module, "TRAINING", {}))
 

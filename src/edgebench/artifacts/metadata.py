@@ -44,7 +44,7 @@ def onnx_metadata(path: Path) -> dict[str, str]:
 
 def tflite_metadata(path: Path) -> dict[str, str]:
     """What a TFLite file declares in its ``edgebench`` metadata entry."""
-    from edgebench.build.artifacts import tflite_schema
+    from edgebench.artifacts.artifact import tflite_schema
 
     schema = tflite_schema()
     data = path.read_bytes()

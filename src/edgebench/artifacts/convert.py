@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from edgebench.build.tfcompat import import_tensorflow
 from edgebench.errors import ConversionError
+from edgebench.frameworks.keras.tfcompat import import_tensorflow
 
 ONNX_OPSET = 17
 

@@ -51,7 +51,7 @@ MAX_CONFIG_BYTES = 256 * 1024 * 1024
 def builtin_keras_names() -> frozenset[str]:
     """Names of Keras' own objects (layers, models, initializers, regularizers, constraints,
     activations, optimizers, losses, metrics, dtype policies), read from tf_keras itself."""
-    from edgebench.build.tfcompat import import_keras
+    from edgebench.frameworks.keras.tfcompat import import_keras
 
     keras = import_keras()
     names: set[str] = {"Functional", "Sequential", "Model", "Policy", "DTypePolicy"}
@@ -178,7 +178,7 @@ def _savedmodel_configs(path: Path) -> list[Any]:
                 configs.append(_json(node.user_object.metadata, f"{path.name}'s object metadata"))
     metadata_file = path / "keras_metadata.pb"
     if metadata_file.is_file():
-        from edgebench.build.tfcompat import import_keras
+        from edgebench.frameworks.keras.tfcompat import import_keras
 
         keras = import_keras()
         proto = __import__(keras.__name__ + ".protobuf.saved_metadata_pb2", fromlist=["x"])

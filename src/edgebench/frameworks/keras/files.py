@@ -5,19 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from edgebench.build.tfcompat import import_keras
 from edgebench.errors import ModelLoadError
+from edgebench.frameworks.keras.tfcompat import import_keras
 
 
 def load_keras_model(path: Path, kind: str, *, trusted: bool = False) -> Any:
     """Load a ``.keras``/``.h5`` file or SavedModel folder as a Keras 2 model.
 
-    ``kind`` is what the bytes are (``build.sniff``), not the suffix. Unless ``trusted``
+    ``kind`` is what the bytes are (``artifacts.sniff``), not the suffix. Unless ``trusted``
     (a model edgebench built and cached itself), every Keras config in the file is read
     as data first and a model that names a Lambda, custom or registered object is refused
-    (``build.keras_safety``); ``.keras`` archives also load with ``safe_mode=True``.
+    (``frameworks.keras.safety``); ``.keras`` archives also load with ``safe_mode=True``.
     """
-    from edgebench.build.keras_safety import check_keras_file
+    from edgebench.frameworks.keras.safety import check_keras_file
 
     if kind not in ("keras", "h5", "savedmodel"):
         raise ModelLoadError(f"{path.name}: not a Keras model file (kind {kind!r})")
