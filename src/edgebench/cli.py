@@ -74,6 +74,7 @@ def check_hosts(profiles: Any) -> int:
                 print(f"{profile.name} {host}: FAILED {exc}")
                 continue
             try:
+                target.check()
                 facts = target.facts()
             except EdgebenchError as exc:
                 failed += 1

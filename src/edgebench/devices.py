@@ -48,6 +48,9 @@ class DeviceProfile:
     #: where the meter is read for a board: ``board`` (its own sensors or a command run
     #: there) or ``host`` (a USB meter read on this machine while the board runs).
     meter_at: str = "board"
+    #: fields of a registered target's own (``TargetSpec.profile_fields``) that this
+    #: class does not name, as ``(key, value)`` pairs.
+    target_settings: tuple[tuple[str, Any], ...] = ()
 
     @property
     def target_name(self) -> str:
@@ -56,22 +59,28 @@ class DeviceProfile:
 
     @property
     def remote(self) -> bool:
-        """Whether the device is reached over the network (its hosts measure, not this machine)."""
-        return bool(self.hosts)
+        """Whether the device's target runs jobs on another machine (``TargetSpec.remote``)."""
+        from edgebench.targets.registry import target_spec
+
+        return target_spec(self.target_name).remote
 
     def target_options(self, cache_root: Path | None = None) -> dict[str, Any]:
-        """Keyword options for the target's factory (the hosts and how to reach them; with
-        ``cache_root``, the folder of the boards' locks inside this machine's cache)."""
-        if not self.hosts:
-            return {}
-        options: dict[str, Any] = {
-            "hosts": self.hosts,
-            "python": self.python,
-            "ssh_config": self.ssh_config or None,
-            "cache": self.cache or None,
-        }
-        if cache_root is not None:
-            options["lock_dir"] = str(Path(cache_root) / "board-locks")  # ssh.LOCK_FOLDER
+        """Keyword options for the target's factory: the profile fields the target owns
+        (``TargetSpec.profile_fields``; empty ones left to the target's defaults), and for
+        a target with board locks, with ``cache_root``, the folder of the locks in this
+        machine's cache."""
+        from edgebench.targets.host_pool import LOCK_FOLDER
+        from edgebench.targets.registry import target_spec
+
+        spec = target_spec(self.target_name)
+        settings = dict(self.target_settings)
+        options: dict[str, Any] = {}
+        for name in spec.profile_fields:
+            value = getattr(self, name) if hasattr(self, name) else settings.get(name)
+            if value not in (None, "", ()):
+                options[name] = value
+        if spec.board_locks and cache_root is not None:
+            options["lock_dir"] = str(Path(cache_root) / LOCK_FOLDER)
         return options
 
     def thread_counts(self, cores: int | None = None) -> tuple[int, ...]:
@@ -106,18 +115,22 @@ BUILTIN_PROFILES: dict[str, DeviceProfile] = {
         DeviceProfile("x86-laptop", "an x86-64 laptop", (1, 2, 4, 8), "rapl", "idle-worker"),
     )
 }
-PROFILE_FIELDS = (
+#: the fields every profile has; a target adds its own (``TargetSpec.profile_fields``).
+CORE_PROFILE_FIELDS = (
     "description",
     "threads",
     "meter",
     "memory_baseline",
-    "hosts",
     "target",
-    "python",
-    "ssh_config",
-    "cache",
     "meter_at",
 )
+
+
+def profile_fields() -> tuple[str, ...]:
+    """Every field a profile may set: the core ones and those of the known targets."""
+    from edgebench.targets.registry import profile_field_owners
+
+    return (*CORE_PROFILE_FIELDS, *profile_field_owners())
 
 
 def parse_threads(value: Any) -> tuple[int, ...]:
@@ -147,41 +160,38 @@ def _plain_text(value: Any, what: str) -> str:
 def _profile_from_mapping(
     name: str, values: dict[str, Any], base: DeviceProfile | None
 ) -> DeviceProfile:
-    unknown = sorted(set(values) - set(PROFILE_FIELDS))
+    known = profile_fields()
+    unknown = sorted(set(values) - set(known))
     if unknown:
         raise UsageError(
             f"device profile {name!r}: unknown field(s) {', '.join(unknown)}; "
-            f"known: {', '.join(PROFILE_FIELDS)}"
+            f"known: {', '.join(known)}"
         )
+    from edgebench.targets.registry import check_profile_field, profile_field_owners
+
+    owned = profile_field_owners()
+    settings = dict((base or DeviceProfile(name)).target_settings)
     profile = base or DeviceProfile(name)
     changes: dict[str, Any] = {}
     for key, value in values.items():
         if key == "threads":
             changes[key] = parse_threads(value)
-        elif key == "hosts":
-            from edgebench.targets.hosts import parse_host
-
-            hosts = value.split(",") if isinstance(value, str) else value
-            changes[key] = tuple(h.strip() for h in hosts if h.strip())
-            for host in changes[key]:
-                parse_host(host)  # refuses anything that is not a plain name, now
+        elif key in owned:
+            checked = check_profile_field(key, value, f"device profile {name!r}: {key}")
+            if key in DeviceProfile.__dataclass_fields__:
+                changes[key] = checked
+            else:
+                settings[key] = checked
         elif key == "meter_at":
             if value not in ("board", "host"):
                 raise UsageError(
                     f"device profile {name!r}: meter_at must be board or host, got {value!r}"
                 )
             changes[key] = value
-        elif key == "ssh_config":
-            from edgebench.targets.hosts import check_ssh_config
-
-            what = f"device profile {name!r}: ssh_config"
-            changes[key] = check_ssh_config(str(value).strip(), what) if str(value).strip() else ""
-        elif key in ("python", "cache"):
-            from edgebench.targets.hosts import check_remote_path
-
-            changes[key] = check_remote_path(str(value).strip(), f"device profile {name!r}: {key}")
         else:
             changes[key] = _plain_text(value, f"device profile {name!r}: {key}")
+    if settings:
+        changes["target_settings"] = tuple(sorted(settings.items()))
     return replace(profile, **changes)
 
 

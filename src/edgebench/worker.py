@@ -27,27 +27,36 @@ import numpy as np
 
 # imported by every job, so the idle baseline carries the same modules as a row
 from edgebench.device_facts import temperature_c
-from edgebench.errors import RuntimeUnavailable
+from edgebench.errors import RuntimeUnavailable, UsageError
 from edgebench.instruments.memory import peak_kib, read_status_kib, reset_peak
 from edgebench.instruments.timing import time_directly
+from edgebench.jobs import (
+    EnergyJob,
+    FactsJob,
+    Job,
+    LoopJob,
+    LoopResult,
+    MeasureJob,
+    MeasureResult,
+    PredictJob,
+    PredictResult,
+    ProfileJob,
+    parse_job,
+)
 
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
-    """Run one job; see the module docstring."""
-    kind = job.get("kind", "measure")
-    if kind == "facts":
-        from edgebench.device_facts import collect
+    """Run one job (its JSON form, read back as a ``jobs`` type); see the module
+    docstring."""
+    typed = parse_job(job)
+    return RUNNERS[typed.kind](typed)
 
-        return collect()
-    if kind == "predict":
-        return predict(job)
-    if kind == "energy":
-        return energy(job)
-    if kind == "loop":
-        return loop(job)
-    if kind == "profile":
-        return profile(job)
-    return measure(job)
+
+def facts(job: FactsJob) -> dict[str, Any]:
+    """This machine's facts (``device_facts.collect``)."""
+    from edgebench.device_facts import collect
+
+    return collect()
 
 
 def input_sample(session: Any) -> np.ndarray:
@@ -60,47 +69,49 @@ def input_sample(session: Any) -> np.ndarray:
     return np.linspace(0.0, 1.0, num=size, dtype=np.float32).reshape(shape)
 
 
-def _runtime(job: dict[str, Any]) -> Any:
+def _runtime(job: Job) -> Any:
     from edgebench.runtimes.registry import RuntimeSpec, runtime_spec
 
     # A job names a registered runtime; it may carry the spec (name, format, factory) of
     # one that was registered in the controlling process only (a conftest's).
-    spec = RuntimeSpec(**job["runtime_spec"]) if job.get("runtime_spec") else None
-    spec = spec or runtime_spec(job["runtime"])
-    runtime = spec.load_factory()(dict(job.get("runtime_options") or {}))
+    spec = RuntimeSpec(**job.runtime_spec) if job.runtime_spec else None
+    spec = spec or runtime_spec(job.runtime)
+    runtime = spec.load_factory()(dict(job.runtime_options))
     reason = runtime.unavailable_reason()  # imports the runtime module, nothing more
     if reason:
         raise RuntimeUnavailable(reason)
     return runtime
 
 
-def _load(runtime: Any, job: dict[str, Any]) -> Any:
+def _load(runtime: Any, job: Job) -> Any:
     """The job's artifact loaded with its thread count (the runtime imported before, so a
     measurement can read the peak in between)."""
-    return runtime.load(Path(job["artifact"]), int(job.get("threads", 1)))
+    if not job.artifact:
+        raise UsageError(f"a {job.kind} job needs an artifact")
+    return runtime.load(Path(job.artifact), job.threads)
 
 
-def predict(job: dict[str, Any]) -> dict[str, Any]:
+def predict(job: PredictJob) -> dict[str, Any]:
     """The model's outputs for every input of ``job["inputs"]`` (an ``.npy`` file), in
     batches of ``batch_size``, saved to ``job["outputs"]``: the first output as ``.npy``,
     or with ``all_outputs`` every output, in the model's order, as an ``.npz`` archive
     (``output_0``, ``output_1``, ...) under the same name."""
     session = _load(_runtime(job), job)
-    x = np.load(job["inputs"], allow_pickle=False)
-    batch = max(1, int(job.get("batch_size", 1)))
+    x = np.load(job.inputs, allow_pickle=False)
+    batch = max(1, job.batch_size)
     starts = range(0, len(x), batch)
-    if job.get("all_outputs"):
+    if job.all_outputs:
         parts = [session.run_outputs(x[i : i + batch]) for i in starts]
         columns = [np.concatenate(list(column)) for column in zip(*parts, strict=True)]
-        with open(job["outputs"], "wb") as handle:
+        with open(job.outputs, "wb") as handle:
             np.savez(handle, **{f"output_{k}": c for k, c in enumerate(columns)})
-        return {"outputs": job["outputs"], "samples": len(x), "output_count": len(columns)}
+        return PredictResult(job.outputs, len(x), len(columns)).to_json()
     outputs = [np.asarray(session.run(x[i : i + batch])) for i in starts]
-    np.save(job["outputs"], np.concatenate(outputs), allow_pickle=False)
-    return {"outputs": job["outputs"], "samples": len(x)}
+    np.save(job.outputs, np.concatenate(outputs), allow_pickle=False)
+    return PredictResult(job.outputs, len(x)).to_json()
 
 
-def energy(job: dict[str, Any]) -> dict[str, Any]:
+def energy(job: EnergyJob) -> dict[str, Any]:
     """Power on this machine's meter (``meter``, ``meter_command``): idle for ``seconds``
     without an artifact, else a window of steady inference (random inputs of the model's
     shape) with ``idle_w`` subtracted. A meter that cannot be read here answers
@@ -109,13 +120,13 @@ def energy(job: dict[str, Any]) -> dict[str, Any]:
     from edgebench.meters.base import MeterUnavailable
     from edgebench.meters.registry import make_meter
 
-    command = str(job.get("meter_command") or "")
+    command = job.meter_command
     try:
-        meter = make_meter(str(job["meter"]), command)
+        meter = make_meter(job.meter, command)
         if meter is None:
             return {"unavailable": "--meter none"}
-        seconds = float(job["seconds"])
-        if not job.get("artifact"):
+        seconds = float(job.seconds)
+        if not job.artifact:
             return idle_power(meter.name, command, meter.period_s, seconds)
         session = _load(_runtime(job), job)
         values = energy_window(
@@ -124,7 +135,7 @@ def energy(job: dict[str, Any]) -> dict[str, Any]:
             meter.period_s,
             seconds,
             session.bind(input_sample(session)),
-            job["idle_w"],
+            job.idle_w,
         )
     except MeterUnavailable as exc:
         return {"unavailable": str(exc)}
@@ -132,17 +143,17 @@ def energy(job: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def loop(job: dict[str, Any]) -> dict[str, Any]:
+def loop(job: LoopJob) -> dict[str, Any]:
     """Steady inference for ``seconds`` (random inputs of the model's shape), for a meter
     read elsewhere: the images and the loop's own duration."""
     from edgebench.instruments.energy import run_for
 
     session = _load(_runtime(job), job)
-    images, start, end = run_for(float(job["seconds"]), session.bind(input_sample(session)))
-    return {"images": images, "seconds": end - start}
+    images, start, end = run_for(float(job.seconds), session.bind(input_sample(session)))
+    return LoopResult(images, end - start).to_json()
 
 
-def profile(job: dict[str, Any]) -> dict[str, Any]:
+def profile(job: ProfileJob) -> dict[str, Any]:
     """Per-operator times of one artifact from the runtime's own profiler (a runtime's
     ``profile_operators``), or ``{"unavailable": why}`` for a runtime without one."""
     runtime = _runtime(job)
@@ -152,40 +163,48 @@ def profile(job: dict[str, Any]) -> dict[str, Any]:
             f"{runtime.name} has no per-operator profiler in edgebench"
         )
         return {"unavailable": why}
-    return method(
-        Path(job["artifact"]),
-        int(job.get("threads", 1)),
-        int(job.get("rounds", 1)),
-        int(job.get("warmup", 0)),
-        input_sample,
-    )
+    return method(Path(str(job.artifact)), job.threads, job.rounds, job.warmup, input_sample)
 
 
-def measure(job: dict[str, Any]) -> dict[str, Any]:
+def measure(job: MeasureJob) -> dict[str, Any]:
     """Peak memory and the timing loop of one artifact (or the idle runtime)."""
     runtime = _runtime(job)
     import_peak, source = peak_kib()
-    result: dict[str, Any] = {"import_peak_kib": import_peak, "source": source}
-    if not job.get("artifact"):
-        result["peak_kib"] = import_peak
-        return result
+    if not job.artifact:
+        return MeasureResult(import_peak, source, peak_kib=import_peak).to_json()
     can_reset = reset_peak()
     session = _load(runtime, job)
     invoke = session.bind(input_sample(session))
     load_peak, _ = peak_kib()
-    result["load_peak_kib"] = load_peak
-    result["peak_reset"] = can_reset
     if can_reset:
         reset_peak()
-    result["temperature_before_c"] = temperature_c()
-    samples = time_directly(invoke, int(job.get("rounds", 1)), int(job.get("warmup", 0)))
-    result["temperature_after_c"] = temperature_c()
+    before = temperature_c()
+    samples = time_directly(invoke, job.rounds, job.warmup)
+    after = temperature_c()
     inference_peak, _ = peak_kib()
-    result["inference_peak_kib"] = inference_peak
-    result["peak_kib"] = max(load_peak or 0, inference_peak or 0) if can_reset else inference_peak
-    result["rss_kib"] = read_status_kib("VmRSS")
-    result["samples_s"] = samples
-    return result
+    return MeasureResult(
+        import_peak,
+        source,
+        peak_kib=max(load_peak or 0, inference_peak or 0) if can_reset else inference_peak,
+        load_peak_kib=load_peak,
+        peak_reset=can_reset,
+        inference_peak_kib=inference_peak,
+        rss_kib=read_status_kib("VmRSS"),
+        temperature_before_c=before,
+        temperature_after_c=after,
+        samples_s=samples,
+    ).to_json()
+
+
+#: the function that runs each job kind.
+RUNNERS: dict[str, Any] = {
+    "measure": measure,
+    "predict": predict,
+    "profile": profile,
+    "energy": energy,
+    "loop": loop,
+    "facts": facts,
+}
 
 
 def main() -> int:

@@ -125,10 +125,15 @@ def remote_outputs(
         folder = Path(name)
         inputs = folder / "inputs.npy"
         np.save(inputs, np.ascontiguousarray(x), allow_pickle=False)
-        job = {**context.job(), "kind": "predict", "inputs": str(inputs), "batch_size": batch_size}
-        job["outputs"] = str(folder / "outputs.npy")
-        if every:
-            job["all_outputs"] = True
+        from edgebench.jobs import PredictJob
+
+        job = context.job(
+            kind=PredictJob,
+            inputs=str(inputs),
+            outputs=str(folder / "outputs.npy"),
+            batch_size=batch_size,
+            all_outputs=every,
+        )
         result = context.target.run(job)
         loaded = np.load(result["outputs"], allow_pickle=False)
         if not every:

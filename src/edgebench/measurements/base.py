@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from edgebench.artifacts.artifact import Artifact
     from edgebench.cases import LatencyCase
     from edgebench.data.datasets import Dataset
+    from edgebench.jobs import Job
     from edgebench.runtimes.base import InferenceSession, Runtime
     from edgebench.settings import Settings
     from edgebench.targets.base import Target
@@ -57,13 +58,25 @@ class MeasureContext:
         """The row's thread count."""
         return self.case.threads
 
-    def job(self, rounds: int | None = None, *, idle: bool = False) -> dict[str, Any]:
-        """The worker job of this row (``idle``: the runtime alone, no artifact): the wire
-        format every target runs."""
+    def job(
+        self,
+        rounds: int | None = None,
+        *,
+        idle: bool = False,
+        kind: type[Job] | None = None,
+        **fields: Any,
+    ) -> Job:
+        """The worker job of this row (``kind``: a ``jobs`` type, ``MeasureJob`` unless
+        given; ``idle``: the runtime alone, no artifact) with ``fields`` of its kind; a
+        kind that times a loop gets ``rounds`` (the session's unless given) and warm-up."""
+        from dataclasses import fields as declared
+
+        from edgebench.jobs import MeasureJob
         from edgebench.runtimes.registry import runtime_spec
 
+        job_type = kind or MeasureJob
         spec = runtime_spec(self.case.variant.runtime)
-        job: dict[str, Any] = {
+        values: dict[str, Any] = {
             "runtime": spec.name,
             "runtime_spec": {
                 "name": spec.name,
@@ -74,13 +87,14 @@ class MeasureContext:
             "artifact": None,
         }
         if not idle:
-            job.update(
-                artifact=str(self.artifact.path),
-                threads=self.threads,
-                rounds=self.settings.rounds if rounds is None else rounds,
-                warmup=self.settings.warmup,
-            )
-        return job
+            values.update(artifact=str(self.artifact.path), threads=self.threads)
+            names = {f.name for f in declared(job_type)}
+            if "rounds" in names:
+                values.update(
+                    rounds=self.settings.rounds if rounds is None else rounds,
+                    warmup=self.settings.warmup,
+                )
+        return job_type(**values, **fields)
 
     def load(self) -> InferenceSession:
         """The artifact loaded in this process with the row's thread count."""

@@ -60,18 +60,20 @@ def _on_the_board(context: MeasureContext) -> tuple[dict[str, Any], dict[str, st
     window of steady inference of the row."""
     settings = context.settings
     device = context.case.variant.device
-    energy_job = {
-        "kind": "energy",
+    from edgebench.jobs import EnergyJob
+
+    meter = {
         "meter": settings.meter_for(device),
         "meter_command": settings.meter_command,
-        "seconds": settings.energy_seconds,
+        "seconds": float(settings.energy_seconds),
     }
     idle = context.once(
-        ("idle-power", device), lambda: context.target.run({**context.job(idle=True), **energy_job})
+        ("idle-power", device),
+        lambda: context.target.run(context.job(idle=True, kind=EnergyJob, **meter)),
     )
     result = idle
     if "unavailable" not in idle:
-        row_job = {**context.job(), **energy_job, "idle_w": idle["power_idle_w"]}
+        row_job = context.job(kind=EnergyJob, **meter, idle_w=idle["power_idle_w"])
         result = context.target.run(row_job)
     if "unavailable" in result:
         reason = f"no meter on the board ({device}): {result['unavailable']}"
@@ -97,7 +99,9 @@ def _read_here_while_the_board_runs(
     seconds = context.settings.energy_seconds
     device = context.case.variant.device
     idle = context.once(("idle-power", device), lambda: idle_power(name, command, period, seconds))
-    job = {**context.job(), "kind": "loop", "seconds": seconds}
+    from edgebench.jobs import LoopJob
+
+    job = context.job(kind=LoopJob, seconds=float(seconds))
     board: dict[str, Any] = {}
 
     def loop() -> tuple[int, float, float]:

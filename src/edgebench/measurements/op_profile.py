@@ -25,8 +25,9 @@ FIELDS: tuple[str, ...] = ("op_profile",)
 def profile_operators(context: MeasureContext) -> tuple[dict[str, Any], dict[str, str]]:
     """Run the row's ``profile`` job on its target and summarise the node times."""
     from edgebench.instruments.op_profile import summarize_profile
+    from edgebench.jobs import ProfileJob
 
-    job = dict(context.job(), kind="profile")
+    job = context.job(kind=ProfileJob)
     result = context.target.run(job)
     if "unavailable" in result:
         return {}, {"op_profile": str(result["unavailable"])}

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 from edgebench.errors import JobNotSupported
+from edgebench.jobs import JOB_KINDS as _JOB_KINDS
 
 #: the job kinds of :mod:`edgebench.worker` (``measure`` when a job names none).
-JOB_KINDS: frozenset[str] = frozenset({"measure", "predict", "profile", "energy", "loop", "facts"})
+JOB_KINDS: frozenset[str] = _JOB_KINDS
 
 
 @runtime_checkable
@@ -65,6 +66,11 @@ class Target(Protocol):
         failure}``), ``None`` for a target on this machine."""
         ...
 
+    def check(self) -> None:
+        """Make sure jobs can run (reach the board, start its agent); raise
+        ``DeviceUnreachable`` with a one-line cause when they cannot."""
+        ...
+
     def facts(self) -> dict[str, Any]:
         """The measuring machine's facts (``edgebench.device_facts.collect``), read there."""
         ...
@@ -93,6 +99,9 @@ class TargetBase:
     def transfers(self) -> dict[str, Any] | None:
         """Nothing is sent anywhere."""
         return None
+
+    def check(self) -> None:
+        """A target on this machine is always there."""
 
     def facts(self) -> dict[str, Any]:
         """This machine's facts, read here."""
@@ -123,8 +132,11 @@ class CheckedTarget:
         """The target's own label, else "this machine"."""
         return str(getattr(self.target, "label", "this machine"))
 
-    def run(self, job: dict[str, Any]) -> dict[str, Any]:
-        """Run ``job`` if the target runs its kind (``JobNotSupported`` otherwise)."""
+    def run(self, job: Any) -> dict[str, Any]:
+        """Run ``job`` (a ``jobs.Job``, sent as its JSON form, or that form) if the target
+        runs its kind (``JobNotSupported`` otherwise)."""
+        if hasattr(job, "to_json"):
+            job = job.to_json()
         kind = job.get("kind", "measure")
         if kind not in self.kinds:
             raise JobNotSupported(
@@ -137,6 +149,12 @@ class CheckedTarget:
         """The target's ``transfers()``; ``None`` for a target without it."""
         method = getattr(self.target, "transfers", None)
         return method() if callable(method) else None
+
+    def check(self) -> None:
+        """The target's ``check()``, if it has one."""
+        method = getattr(self.target, "check", None)
+        if callable(method):
+            method()
 
     def facts(self) -> dict[str, Any]:
         """The target's ``facts()``; a remote target without it runs a ``facts`` job, a

@@ -19,6 +19,7 @@ RUNNER_MODULES: tuple[str, ...] = (
     "provenance.py",
     "device_facts.py",
     "worker.py",
+    "jobs.py",
     "instruments/__init__.py",
     "instruments/memory.py",
     "instruments/timing.py",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from edgebench.errors import UsageError
 
@@ -78,3 +79,19 @@ def check_ssh_config(path: str, what: str) -> str:
     if not found.is_file():
         raise UsageError(f"{what} {path!r}: no such file (an ssh_config file for ssh -F)")
     return str(found)
+
+
+def check_profile_field(key: str, value: Any, where: str) -> Any:
+    """The ``ssh`` target's device-profile fields, checked: ``hosts`` (plain host strings,
+    a list or ``a,b``), ``ssh_config`` (an existing plainly named file), ``python`` and
+    ``cache`` (plain paths on the board)."""
+    if key == "hosts":
+        hosts = value.split(",") if isinstance(value, str) else value
+        found = tuple(str(h).strip() for h in hosts if str(h).strip())
+        for host in found:
+            parse_host(host)  # refuses anything that is not a plain name, now
+        return found
+    text = str(value).strip()
+    if key == "ssh_config":
+        return check_ssh_config(text, where) if text else ""
+    return check_remote_path(text, where)

@@ -17,12 +17,24 @@ ENTRY_POINT_GROUP = "edgebench.targets"
 @dataclass(frozen=True)
 class TargetSpec:
     """A registered target: ``factory`` is ``"module:attribute"``, a callable taking the
-    target options as keywords (``timeout_s``, and the device's ``hosts`` for remote
-    targets) and returning a :class:`Target`."""
+    target options as keywords (``timeout_s``, and the device profile's fields the target
+    owns) and returning a :class:`Target`.
+
+    ``profile_fields`` are the device-profile fields the target owns (``hosts``, ...);
+    ``check_field`` (``"module:attribute"``, called as ``check(key, value, where)``)
+    validates one and returns it normalised (``UsageError`` naming ``where`` otherwise);
+    ``board_locks``: the factory also gets ``lock_dir``, the folder of the boards' locks
+    in this machine's cache (``host_pool``)."""
 
     name: str
     factory: str
     description: str = ""
+    profile_fields: tuple[str, ...] = ()
+    check_field: str = ""
+    board_locks: bool = False
+    #: whether its jobs run on another machine (a board): the matrix then keeps thread
+    #: counts above this machine's cores, and facts are read there.
+    remote: bool = False
 
     def load_factory(self) -> Callable[..., Target]:
         """Import the factory (``UsageError`` naming the target if it cannot)."""
@@ -39,6 +51,10 @@ BUILTIN_TARGETS: tuple[TargetSpec, ...] = (
         "ssh",
         "edgebench.targets.ssh:SSHTarget",
         "a board over SSH (execnet): hosts=, python=, ssh_config=, cache= from the profile",
+        profile_fields=("hosts", "python", "ssh_config", "cache"),
+        check_field="edgebench.targets.hosts:check_profile_field",
+        board_locks=True,
+        remote=True,
     ),
     TargetSpec(
         "inprocess",
@@ -57,6 +73,19 @@ def register_target(spec: TargetSpec) -> None:
 def unregister_target(name: str) -> None:
     """Remove a target registered with :func:`register_target` (for tests)."""
     TARGETS.unregister(name)
+
+
+def profile_field_owners() -> dict[str, TargetSpec]:
+    """Every device-profile field a known target owns, with its target."""
+    return {f: spec for spec in TARGETS.specs().values() for f in spec.profile_fields}
+
+
+def check_profile_field(key: str, value: Any, where: str) -> Any:
+    """``value`` of the target-owned profile field ``key``, checked by its target."""
+    spec = profile_field_owners()[key]
+    if not spec.check_field:
+        return value
+    return import_path(spec.check_field, f"target {spec.name!r} check_field")(key, value, where)
 
 
 def target_names() -> tuple[str, ...]:

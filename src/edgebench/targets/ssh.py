@@ -7,58 +7,33 @@ the board and runs every job in a fresh ``python -m edgebench.worker`` there, fr
 runner bundle (:mod:`edgebench.targets.bundle`). Files (artifacts, test inputs) go over
 once, keyed by sha256; timing happens on the board, never across the link.
 
-A profile with several hosts is a pool of identical boards: each process takes one (an
-xdist worker ``gwN`` takes host ``N mod len(hosts)``), and a lock file per host on this
-machine makes sure two measurements never run on one board at once.
+A profile with several hosts is a pool of identical boards (``host_pool``: each process
+takes one, a lock per host keeps two measurements off one board); files go over once by
+content (``file_sync``). This module is the transport only.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
-import re
 import threading
 from pathlib import Path
 from typing import Any
 
 from edgebench.errors import DeviceUnreachable, InferenceError, RuntimeUnavailable
 from edgebench.targets.base import TargetBase
+from edgebench.targets.file_sync import FileSync
+from edgebench.targets.host_pool import board_lock, pick_host
+from edgebench.targets.host_pool import lock_dir as pool_lock_dir
 from edgebench.targets.hosts import SSHHost, check_remote_path, check_ssh_config, parse_host
 
 #: seconds ssh may take to connect before the board counts as unreachable.
 CONNECT_TIMEOUT_S = 15
 #: how long to wait for a job's answer beyond the worker's own timeout on the board.
 ANSWER_GRACE_S = 30
-#: the folder of the boards' locks inside a cache (``$EDGEBENCH_LOCK_DIR`` overrides it).
-LOCK_FOLDER = "board-locks"
 _RUNTIME_HINTS = {
     "onnxruntime": "pip install onnxruntime",
     "litert": "pip install ai-edge-litert (or tflite-runtime)",
 }
-
-
-def _worker_index() -> int:
-    match = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
-    return int(match[1]) if match else 0
-
-
-class _FileDigests:
-    """sha256 of local files, remembered by (path, size, mtime)."""
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[str, int, int], str] = {}
-
-    def sha256(self, path: Path) -> str:
-        stat = path.stat()
-        key = (str(path), stat.st_size, stat.st_mtime_ns)
-        if key not in self._known:
-            digest = hashlib.sha256()
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            self._known[key] = digest.hexdigest()
-        return self._known[key]
 
 
 class SSHTarget(TargetBase):
@@ -79,21 +54,24 @@ class SSHTarget(TargetBase):
     ) -> None:
         if not hosts:
             raise DeviceUnreachable("the ssh target needs hosts= in the device profile")
-        pool = [parse_host(h) for h in hosts]
-        self.host: SSHHost = pool[_worker_index() % len(pool)]
+        self.host: SSHHost = pick_host([parse_host(h) for h in hosts])
         self.python = check_remote_path(python, "python")
         self.cache = check_remote_path(cache, "cache") if cache else None
         self.ssh_config = check_ssh_config(ssh_config, "ssh_config") if ssh_config else None
         self.timeout_s = timeout_s
-        self.lock_dir = _lock_dir(lock_dir)
-        self.uploaded = 0  # files sent to the board by this process
-        self.uploaded_bytes = 0
+        self.lock_dir = pool_lock_dir(lock_dir)
+        #: files sent to the board by this process, once each (content-addressed).
+        self.sync = FileSync(
+            lambda sha, suffix: self._call("has", sha, suffix),
+            lambda sha, suffix, data: self._call(
+                "put", sha, suffix, data, timeout=max(60.0, len(data) / 1e5)
+            ),
+        )
         self._gateway: Any = None
         self._channel: Any = None
         self._failure: str | None = None
         #: what the agent said when it connected (``None``: never reached).
         self.hello: dict[str, Any] | None = None
-        self._digests = _FileDigests()
         self._lock = threading.Lock()
 
     @property
@@ -105,8 +83,8 @@ class SSHTarget(TargetBase):
         """What this process sent to the board, and whether the board was reached."""
         return {
             "host": self.label,
-            "files": self.uploaded,
-            "bytes": self.uploaded_bytes,
+            "files": self.sync.files,
+            "bytes": self.sync.bytes,
             "reached": self.hello is not None,
             "failure": self._failure,
         }
@@ -157,6 +135,10 @@ class SSHTarget(TargetBase):
         if gateway is not None:
             with contextlib.suppress(Exception):  # it is gone already
                 gateway.exit()
+
+    def check(self) -> None:
+        """Reach the board and start its agent (``connect``)."""
+        self.connect()
 
     def connect(self) -> dict[str, Any]:
         """Start the agent on the board (once) and install the runner; the board's facts
@@ -264,32 +246,15 @@ class SSHTarget(TargetBase):
 
     # -- files and jobs ------------------------------------------------------------------
 
-    def _remote_file(self, path: Path) -> str:
-        """The board's path of ``path``, sent once (content-addressed)."""
-        sha = self._digests.sha256(path)
-        suffix = "".join(path.suffixes[-1:])
-        found = self._call("has", sha, suffix)
-        if found:
-            return found
-        data = path.read_bytes()
-        stored = self._call("put", sha, suffix, data, timeout=max(60.0, len(data) / 1e5))
-        self.uploaded += 1
-        self.uploaded_bytes += len(data)
-        return stored
-
     def run(self, job: dict[str, Any]) -> dict[str, Any]:
         """Run ``job`` on the board (files in it sent first); a predict job's outputs come
         back into a local ``.npy`` whose path replaces ``outputs``."""
-        from filelock import FileLock
-
-        self.lock_dir.mkdir(parents=True, exist_ok=True)
-        lock_name = re.sub(r"[^A-Za-z0-9_.-]", "_", self.label) + ".lock"
-        with self._lock, FileLock(str(self.lock_dir / lock_name)):
+        with self._lock, board_lock(self.lock_dir, self.label):
             self.connect()
             remote = dict(job)
             for key in ("artifact", "inputs"):
                 if remote.get(key):
-                    remote[key] = self._remote_file(Path(remote[key]))
+                    remote[key] = self.sync.remote_path(Path(remote[key]))
             local_outputs = remote.pop("outputs", None)
             answer = self._call(
                 "job", remote, self.timeout_s, timeout=self.timeout_s + ANSWER_GRACE_S
@@ -322,19 +287,6 @@ def identity_mismatch(expected: dict[str, Any], seen: dict[str, Any]) -> str:
         if want and got and want != got:
             return f"{name} {got!r} where the board said {want!r}"
     return ""
-
-
-def _lock_dir(given: str | None) -> Path:
-    """``$EDGEBENCH_LOCK_DIR``, else ``given`` (the session's cache), else the cache
-    ``$EDGEBENCH_CACHE`` or ``.edgebench/cache`` names: never a folder outside the cache."""
-    env = os.environ.get("EDGEBENCH_LOCK_DIR")
-    if env:
-        return Path(env)
-    if given:
-        return Path(given)
-    from edgebench.artifacts.cache import ArtifactCache
-
-    return ArtifactCache.from_environment(Path.cwd()).root / LOCK_FOLDER
 
 
 def _worker_error(label: str, message: str) -> Exception:
