@@ -155,11 +155,13 @@ def test_a_target_that_runs_only_measure_jobs_leaves_the_rest_null_with_the_reas
     )
     result = run(
         toy_project, "--profile-ops", "--isolate", "--runtimes", "litert",
-        "--edgebench-json", "timer.json",
+        "--rounds", "40", "--edgebench-json", "timer.json",
     )  # fmt: skip
     result.assert_outcomes(passed=6)  # accuracy, latency, memory, energy, size, profile
     (row,) = json.loads((toy_project.path / "timer.json").read_text())["records"]
     assert row["latency_p50_ms"] > 0 and row["memory_over_baseline_mb"] is not None
+    # the target's own option (declared on its spec, default 25) reached its factory
+    assert row["rounds"] == 25
     assert row["op_profile"] is None
     assert row["null_reasons"]["op_profile"] == (
         "target timer-only does not run profile jobs (it runs: measure)"
@@ -182,6 +184,11 @@ def test_a_dataset_registered_from_outside_is_benched_by_name(toy_project):
     assert set(rows) == {"odd-digits", "picked"}
     assert rows["odd-digits"]["eval_samples"] < 360 and rows["picked"]["eval_samples"] == 100
     assert rows["odd-digits"]["accuracy"] > 0.9
+    # the dataset's own input spec (declared on its DatasetSpec) is what the rows say
+    assert rows["odd-digits"]["inputs"] == (
+        "image HWC float32 in [0, 1] (toy: 16 grey levels divided by 16)"
+    )
+    assert rows["picked"]["inputs"] == "image HWC float32 in [0, 1] (uint8 pixels divided by 255)"
     missing = run(toy_project, "--dataset", "picked:nope.npy")
     assert missing.ret == pytest.ExitCode.USAGE_ERROR
     missing.stderr.fnmatch_lines(["*--dataset picked:nope.npy: no such file*"])

@@ -7,13 +7,13 @@ same. A wrong value raises :class:`UsageError` with a one-line message.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edgebench.errors import UsageError
-from edgebench.option_decl import Option
+from edgebench.option_decl import Option, parse_number
+from edgebench.owned_options import owned_options
 from edgebench.runtimes.registry import declared_options, default_runtime_names, runtime_names
 
 if TYPE_CHECKING:
@@ -176,12 +176,6 @@ OPTIONS: tuple[Option, ...] = (
         "for --meter command: a command that prints one reading in W (or '<n> J')",
     ),
     Option(
-        "--energy-seconds",
-        "edgebench_energy_seconds",
-        "5",
-        "length of the idle and of the inference window the meter brackets",
-    ),
-    Option(
         "--baseline",
         "edgebench_baseline",
         "",
@@ -208,13 +202,6 @@ OPTIONS: tuple[Option, ...] = (
         "edgebench_expect_speedup",
         "",
         "same-run gates: 'int8:1.3' fails when int8 is not 1.3x faster (p50) than fp32 in this run",
-    ),
-    Option(
-        "--eval-batch-size",
-        "edgebench_eval_batch_size",
-        "1",
-        "batch size of the accuracy pass; 1 is what a device runs (dynamic quantization "
-        "computes activation ranges per batch, so larger batches change its accuracy)",
     ),
     Option(
         "--sweep",
@@ -250,47 +237,25 @@ OPTIONS: tuple[Option, ...] = (
         "accuracy-drop thresholds per recipe family, e.g. 'int8=0.5,dfq4=3,dfq3=none' "
         "(also [tool.edgebench.thresholds] in pyproject.toml, edgebench_thresholds lines in pytest.ini)",
     ),
-    # the options the runtimes declare (RuntimeSpec.options): --onnx-provider, ...
-    *declared_options(),
+    # the options runtimes, targets, tasks and measurements declare: --onnx-provider,
+    # --energy-seconds, --eval-batch-size, ...
+    *owned_options(),
 )
 
 
-#: the numeric options: (name, type, smallest allowed value, largest allowed value). The
-#: upper bounds keep a typo from running for days or filling memory: 10 million timed
-#: rounds keep 80 MB of samples; a worker may run for a day.
+#: the core's numeric options: (name, type, smallest allowed value, largest allowed
+#: value); an owner's numeric option declares its bounds on its ``Option``. The upper
+#: bounds keep a typo from running for days or filling memory: 10 million timed rounds
+#: keep 80 MB of samples; a worker may run for a day.
 NUMBERS: tuple[tuple[str, type, float, float], ...] = (
     ("edgebench_rounds", int, 1, 10_000_000),
     ("edgebench_warmup", int, 0, 1_000_000),
     ("edgebench_max_accuracy_drop", float, 0.0, 100.0),
     ("edgebench_seed", int, 0, 2**32 - 1),
     ("edgebench_calibration_samples", int, 1, 1_000_000),
-    ("edgebench_eval_batch_size", int, 1, 65_536),
-    ("edgebench_energy_seconds", float, 0.5, 3_600.0),
     ("edgebench_gate_retries", int, 0, 100),
     ("edgebench_worker_timeout", float, 1.0, 86_400.0),
 )
-
-
-def parse_number(name: str, raw: str, kind: type, minimum: float, maximum: float) -> Any:
-    """``raw`` as ``kind`` (int or float), finite and within ``[minimum, maximum]``;
-    ``UsageError`` naming the option otherwise.
-
-    >>> parse_number("--rounds", "200", int, 1, 10_000_000)
-    200
-    """
-    try:
-        value = kind(raw.strip()) if isinstance(raw, str) else kind(raw)
-    except (TypeError, ValueError, OverflowError) as exc:
-        what = "an integer" if kind is int else "a number"
-        raise UsageError(f"{name} must be {what}, got {raw!r}") from exc
-    if not math.isfinite(value):
-        raise UsageError(f"{name} must be a finite number, got {raw!r}")
-    if not minimum <= value <= maximum:
-        low, high = (
-            f"{int(v):,}" if float(v).is_integer() else f"{v:g}" for v in (minimum, maximum)
-        )
-        raise UsageError(f"{name} must be between {low} and {high}, got {raw!r}")
-    return value
 
 
 def _number(get: Getter, name: str, kind: type, minimum: float, maximum: float) -> Any:
@@ -309,10 +274,10 @@ def _optional_number(get: Getter, name: str, kind: type, minimum: float, maximum
     return _number(get, name, kind, minimum, maximum) if get(name) else None
 
 
-#: every numeric option's (type, smallest, largest), by name.
+#: every numeric option's (type, smallest, largest), by name: the core's and the owners'.
 LIMITS: dict[str, tuple[type, float, float]] = {
-    name: tuple(limits)  # type: ignore[misc]
-    for name, *limits in (*NUMBERS, *OPTIONAL_NUMBERS)
+    **{name: tuple(limits) for name, *limits in (*NUMBERS, *OPTIONAL_NUMBERS)},  # type: ignore[misc]
+    **{o.ini: o.bounds for o in OPTIONS if o.bounds is not None},
 }
 
 
@@ -460,6 +425,7 @@ def resolve_settings(
         warmup=number("edgebench_warmup"),
         max_accuracy_drop=number("edgebench_max_accuracy_drop"),
         runtime_options={o.key: get(o.ini) or o.default for o in declared_options()},
+        options=_owned_values(get),
         base_dir=base,
         cores=cores,
         seed=number("edgebench_seed"),
@@ -469,12 +435,10 @@ def resolve_settings(
             get("edgebench_output_adapter") or declared.get("output_adapter", "")
         ),
         fine_tune_epochs=optional("edgebench_fine_tune_epochs"),
-        eval_batch_size=number("edgebench_eval_batch_size"),
         isolate=_flag(get, "edgebench_isolate"),
         profile_ops=_flag(get, "edgebench_profile_ops"),
         meter=get("edgebench_meter") or profile.meter,
         meter_command=get("edgebench_meter_command"),
-        energy_seconds=number("edgebench_energy_seconds"),
         baseline=resolve_baseline(get("edgebench_baseline"), base),
         max_slowdown=_tolerances(get("edgebench_max_slowdown")),
         gate_retries=number("edgebench_gate_retries"),
@@ -488,6 +452,13 @@ def resolve_settings(
         verbose=verbose,
     )
     return settings, {"architectures": architectures, "registry": registry}
+
+
+def _owned_values(get: Getter) -> dict[str, Any]:
+    """The checked values of the options targets, tasks and measurements declare, by key
+    (what their owners read in ``Settings.options``)."""
+    runtime_owned = {o.ini for o in declared_options()}
+    return {o.key: o.parse(get(o.ini)) for o in owned_options() if o.ini not in runtime_owned}
 
 
 def _runtimes(raw: str) -> tuple[str, ...]:
@@ -567,6 +538,7 @@ def check_options(get: Getter, base: Path, profiles: dict[str, DeviceProfile]) -
         _number(get, name, *limits)
     for name, *limits in OPTIONAL_NUMBERS:
         _optional_number(get, name, *limits)
+    _owned_values(get)
     _flag(get, "edgebench_isolate")
     _flag(get, "edgebench_profile_ops")
     _runtimes(get("edgebench_runtimes"))

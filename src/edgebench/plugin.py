@@ -69,10 +69,15 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def option_value(config: pytest.Config, name: str) -> str:
-    """An option's value: command line, else pytest.ini, else its default."""
-    value = config.getoption(name)
-    if value is None:
-        value = config.getini(name)
+    """An option's value: command line, else pytest.ini, else its default (empty for an
+    option a conftest's registration declared after pytest read the table: the owner
+    gets the declared default)."""
+    try:
+        value = config.getoption(name)
+        if value is None:
+            value = config.getini(name)
+    except ValueError:  # not in pytest's table
+        return ""
     return str(value).strip()
 
 

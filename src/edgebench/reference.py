@@ -24,16 +24,20 @@ def _cell(text: object) -> str:
 def options_page() -> str:
     """Every command-line option and its pytest.ini twin."""
     from edgebench.options import LIMITS, OPTIONS
+    from edgebench.owned_options import option_owners
 
+    owners = option_owners()
     lines = [
         "# Options",
         "",
-        "Every option of `pytest bench/`, generated from `edgebench.options.OPTIONS`. Each",
-        "is also a `pytest.ini` key (the command line wins). Numbers must be finite and",
-        "within the bounds shown; a wrong value is one `ERROR: edgebench:` line.",
+        "Every option of `pytest bench/`, generated from `edgebench.options.OPTIONS`: the",
+        "core's, and those a runtime, target, task or measurement declares with what it",
+        "configures (*Declared by*; it receives the value checked). Each is also a",
+        "`pytest.ini` key (the command line wins). Numbers must be finite and within the",
+        "bounds shown; a wrong value is one `ERROR: edgebench:` line.",
         "",
-        "| Option | ini key | Default | Bounds | What it does |",
-        "|---|---|---|---|---|",
+        "| Option | ini key | Default | Bounds | Declared by | What it does |",
+        "|---|---|---|---|---|---|",
     ]
     for option in OPTIONS:
         limits = LIMITS.get(option.ini)
@@ -47,7 +51,7 @@ def options_page() -> str:
         default = f"`{option.default}`" if option.default else "(empty)"
         lines.append(
             f"| `{option.flag}` | `{option.ini}` | {_cell(default)} | {bounds} | "
-            f"{_cell(option.help)} |"
+            f"{owners.get(option.ini, 'core')} | {_cell(option.help)} |"
         )
     return "\n".join(lines) + "\n"
 

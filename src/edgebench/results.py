@@ -83,6 +83,9 @@ class VariantRecord:
     """The record fields of the variant (the session fills them, ``variant_facts``): the
     runtime, the artifact and its sizes, how it was made, and the device that ran it."""
 
+    #: what the dataset fed the model (``data.inputs.InputSpec.describe``): layout, dtype,
+    #: value range and preprocessing.
+    inputs: str | None = None
     runtime_impl: str | None = None
     runtime_version: str | None = None
     provider: str | None = None

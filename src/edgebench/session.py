@@ -191,6 +191,7 @@ class EdgebenchSession:
         info = self.runtime(variant.runtime).info()
         artifact = self.artifact(variant)
         return {
+            "inputs": self.dataset(variant.dataset).inputs.describe(),
             "runtime_impl": info.implementation,
             "runtime_version": info.version,
             "provider": info.provider,
@@ -229,7 +230,10 @@ class EdgebenchSession:
     @property
     def task(self) -> Task:
         """The task the session's models are scored on."""
-        return self._once(("task", self.settings.task), lambda: make_task(self.settings.task))
+        return self._once(
+            ("task", self.settings.task),
+            lambda: make_task(self.settings.task, self.settings.options),
+        )
 
     @property
     def target(self) -> CheckedTarget:
@@ -245,9 +249,16 @@ class EdgebenchSession:
                 profile.target_name,
                 timeout_s=self.settings.worker_timeout_s,
                 **profile.target_options(self.builder.cache.root),
+                **self._target_option_values(profile.target_name),
             )
 
         return self._once(("target", device), make)
+
+    def _target_option_values(self, name: str) -> dict[str, Any]:
+        """The options target ``name`` declares, checked, by key."""
+        from edgebench.targets.registry import target_spec
+
+        return {o.key: self.settings.option(o.key) for o in target_spec(name).options}
 
     def _targets(self) -> dict[str, CheckedTarget]:
         """The targets made so far, by device."""

@@ -31,7 +31,6 @@ class Settings:
     max_accuracy_drop: float
     base_dir: Path
     cores: int
-    eval_batch_size: int = 1
     seed: int = 0
     verbose: bool = False
     calibration_samples: int = 200
@@ -46,12 +45,14 @@ class Settings:
     #: the values of the options the runtimes declare, by key (``onnx_provider``,
     #: ``litert_accelerator``): given to every runtime, here and in the workers
     runtime_options: dict[str, str] = field(default_factory=dict)
+    #: the checked values of the options targets, tasks and measurements declare, by key
+    #: (``energy_seconds``, ``eval_batch_size``); their owners read them here.
+    options: dict[str, Any] = field(default_factory=dict)
     #: ``--profile-ops``: a per-operator profile of every row
     profile_ops: bool = False
     worker_timeout_s: float = 120.0
     meter: str = "auto"
     meter_command: str = ""
-    energy_seconds: float = 5.0
     baseline: tuple[Path, ...] = ()
     max_slowdown: dict[str, float] = field(default_factory=lambda: {"p50": 0.10})
     gate_retries: int = 8
@@ -63,6 +64,25 @@ class Settings:
     meter_option: str = ""
     #: ``--threads`` when given (otherwise each device's own thread counts).
     explicit_threads: tuple[int, ...] = ()
+
+    def option(self, key: str) -> Any:
+        """The value of the declared option ``key`` (its owner's ``Option``), parsed from
+        its default when the settings were made without it (tests)."""
+        if key in self.options:
+            return self.options[key]
+        from edgebench.owned_options import owned_options
+        from edgebench.targets.registry import TARGETS
+        from edgebench.tasks.registry import TASKS
+
+        declared = [
+            *owned_options(),
+            *(o for spec in TARGETS.specs().values() for o in spec.options),
+            *(o for spec in TASKS.specs().values() for o in spec.options),
+        ]
+        found = next((o for o in declared if o.key == key), None)
+        if found is None:
+            raise KeyError(f"no option {key!r} is declared")
+        return found.parse("")
 
     def device_profiles(self) -> tuple[DeviceProfile, ...]:
         """The devices of the session, in order."""
@@ -89,12 +109,11 @@ class Settings:
             "warmup": self.warmup,
             "max_accuracy_drop": self.max_accuracy_drop,
             **self.runtime_options,
+            **self.options,
             "seed": self.seed,
-            "eval_batch_size": self.eval_batch_size,
             "isolate": self.isolate,
             "profile_ops": self.profile_ops,
             "meter": self.meter,
-            "energy_seconds": self.energy_seconds,
             "baseline": [str(p) for p in self.baseline],
             "max_slowdown": dict(self.max_slowdown),
             "gate_retries": self.gate_retries,

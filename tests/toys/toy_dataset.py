@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from edgebench.data.datasets import fingerprint_arrays, load_digits
+from edgebench.data.inputs import InputSpec
 from edgebench.data.registry import DatasetSpec
 
 
@@ -34,5 +35,7 @@ def picked_digits(path: str):
     return _subset(np.load(path, allow_pickle=False), "picked", f"toy_dataset: {path}")
 
 
-SPEC = DatasetSpec("odd-digits", "toy_dataset:odd_digits", "odd digits only")
+#: what its samples are: declared with the dataset, part of every cache key built on it.
+INPUTS = InputSpec(preprocessing="toy: 16 grey levels divided by 16")
+SPEC = DatasetSpec("odd-digits", "toy_dataset:odd_digits", "odd digits only", inputs=INPUTS)
 PICKED = DatasetSpec("picked", "toy_dataset:picked_digits", "chosen test images", path="file")

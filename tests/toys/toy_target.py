@@ -6,6 +6,7 @@ import json
 import os
 from typing import Any
 
+from edgebench.option_decl import Option
 from edgebench.targets.base import TargetBase
 from edgebench.targets.local_worker import run_worker
 from edgebench.targets.registry import TargetSpec
@@ -36,11 +37,29 @@ class TimerOnlyTarget(TargetBase):
     name = "timer-only"
     kinds = frozenset({"measure"})
 
-    def __init__(self, timeout_s: float = 60.0) -> None:
+    def __init__(self, timeout_s: float = 60.0, timer_rounds: int = 0) -> None:
         self.timeout_s = timeout_s
+        self.timer_rounds = timer_rounds  # its own option, declared on its spec
 
     def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        if job.get("rounds"):
+            job = {**job, "rounds": min(job["rounds"], self.timer_rounds)}
         return run_worker(job, self.timeout_s)
 
 
-TIMER_ONLY = TargetSpec("timer-only", "toy_target:TimerOnlyTarget", "measure jobs only")
+TIMER_ONLY = TargetSpec(
+    "timer-only",
+    "toy_target:TimerOnlyTarget",
+    "measure jobs only",
+    options=(
+        Option(
+            "--timer-rounds",
+            "edgebench_timer_rounds",
+            "25",
+            "the most timed rounds a job runs",
+            kind="int",
+            minimum=1,
+            maximum=1000,
+        ),
+    ),
+)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from edgebench.measurements.base import MeasureColumn, MeasureContext, Measurement
+from edgebench.option_decl import Option
 
 
 @dataclass
@@ -80,7 +81,7 @@ def task_metric(context: MeasureContext) -> TaskScore:
         return TaskScore(None, None, f"model input does not fit dataset {dataset.name}: {exc}")
     from edgebench.tasks.adapters import adapted, adapter_spec, model_outputs
 
-    batch = context.settings.eval_batch_size
+    batch = context.settings.option("eval_batch_size")
     decode = getattr(context.artifact, "output_adapter", None)
     predict = adapted(model_outputs(session, decode), decode)
     outputs = None
@@ -176,4 +177,16 @@ ACCURACY = Measurement(
     _measure,
     FIELDS,
     "the accuracy test of this variant did not run in this session",
+    options=(
+        Option(
+            "--eval-batch-size",
+            "edgebench_eval_batch_size",
+            "1",
+            "batch size of the accuracy pass; 1 is what a device runs (dynamic quantization "
+            "computes activation ranges per batch, so larger batches change its accuracy)",
+            kind="int",
+            minimum=1,
+            maximum=65_536,
+        ),
+    ),
 )

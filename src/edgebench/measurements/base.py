@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from edgebench.cases import LatencyCase
     from edgebench.data.datasets import Dataset
     from edgebench.jobs import Job
+    from edgebench.option_decl import Option
     from edgebench.runtimes.base import InferenceSession, Runtime
     from edgebench.settings import Settings
     from edgebench.targets.base import Target
@@ -116,6 +117,8 @@ class Measurement:
     measure: MeasureFunction
     fields: tuple[str, ...] = field(default=())
     null_reason: str = ""
+    #: the options it takes (``option_decl.Option``), read as ``settings.option(key)``.
+    options: tuple[Option, ...] = field(default=())
 
     def run(self, context: MeasureContext) -> tuple[dict[str, Any], dict[str, str]]:
         """``measure(context)``; when the row's target does not run the kind of job it

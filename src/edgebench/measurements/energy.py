@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgebench.measurements.base import MeasureColumn, MeasureContext, Measurement
+from edgebench.option_decl import Option
 
 
 @dataclass
@@ -65,7 +66,7 @@ def _on_the_board(context: MeasureContext) -> tuple[dict[str, Any], dict[str, st
     meter = {
         "meter": settings.meter_for(device),
         "meter_command": settings.meter_command,
-        "seconds": float(settings.energy_seconds),
+        "seconds": float(settings.option("energy_seconds")),
     }
     idle = context.once(
         ("idle-power", device),
@@ -96,7 +97,7 @@ def _read_here_while_the_board_runs(
     if meter is None:
         return {}, {name: str(reason) for name in FIELDS}
     name, command, period = meter.name, context.settings.meter_command, meter.period_s
-    seconds = context.settings.energy_seconds
+    seconds = context.settings.option("energy_seconds")
     device = context.case.variant.device
     idle = context.once(("idle-power", device), lambda: idle_power(name, command, period, seconds))
     from edgebench.jobs import LoopJob
@@ -131,7 +132,7 @@ def measure_energy(context: MeasureContext) -> tuple[dict[str, Any], dict[str, s
     if meter is None:
         return {}, {name: str(reason) for name in FIELDS}
     name, command, period = meter.name, context.settings.meter_command, meter.period_s
-    seconds = context.settings.energy_seconds
+    seconds = context.settings.option("energy_seconds")
     idle = context.once(("idle-power",), lambda: idle_power(name, command, period, seconds))
     values = energy_window(name, command, period, seconds, invoke, idle["power_idle_w"])
     values.update(meter=meter.name, meter_scope=meter.scope, meter_period_s=period)
@@ -147,4 +148,15 @@ ENERGY = Measurement(
     measure_energy,
     FIELDS,
     "the energy test of this row did not run in this session",
+    options=(
+        Option(
+            "--energy-seconds",
+            "edgebench_energy_seconds",
+            "5",
+            "length of the idle and of the inference window the meter brackets",
+            kind="float",
+            minimum=0.5,
+            maximum=3_600.0,
+        ),
+    ),
 )

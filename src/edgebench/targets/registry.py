@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from edgebench.option_decl import Option
 from edgebench.registry import Registry, import_path
 from edgebench.targets.base import CheckedTarget, Target
 
@@ -35,6 +36,9 @@ class TargetSpec:
     #: whether its jobs run on another machine (a board): the matrix then keeps thread
     #: counts above this machine's cores, and facts are read there.
     remote: bool = False
+    #: the options it takes (``option_decl.Option``), given to the factory as keywords by
+    #: key (``--lab-place`` arrives as ``lab_place=``), checked.
+    options: tuple[Option, ...] = ()
 
     def load_factory(self) -> Callable[..., Target]:
         """Import the factory (``UsageError`` naming the target if it cannot)."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from edgebench.option_decl import Option
 from edgebench.registry import Registry, import_path
 from edgebench.tasks.base import Task
 
@@ -28,6 +30,9 @@ class TaskSpec:
     metric_header: str = "Accuracy"
     second: tuple[str, str] | None = None
     axis_label: str = ""
+    #: the options it takes (``option_decl.Option``), given to the factory as keywords
+    #: by key, checked (``make_task(name, settings.options)``).
+    options: tuple[Option, ...] = ()
 
     def load_factory(self) -> Callable[[], Task]:
         """Import the factory (``UsageError`` naming the task if it cannot)."""
@@ -77,9 +82,13 @@ def task_specs() -> dict[str, TaskSpec]:
     return TASKS.specs()
 
 
-def make_task(name: str = DEFAULT_TASK) -> Task:
-    """The task called ``name``; an unknown name lists the known ones."""
-    return TASKS.get(name).load_factory()()
+def make_task(name: str = DEFAULT_TASK, options: dict[str, Any] | None = None) -> Task:
+    """The task called ``name`` given the values of the options it declares (from
+    ``options`` by key, else their defaults); an unknown name lists the known ones."""
+    spec = TASKS.get(name)
+    given = options or {}
+    values = {o.key: given[o.key] if o.key in given else o.parse("") for o in spec.options}
+    return spec.load_factory()(**values)
 
 
 def metric_report(metric: str) -> tuple[str, tuple[str, str] | None, str]:
