@@ -19,8 +19,8 @@ from edgebench.artifacts.cache import ArtifactCache
 from edgebench.artifacts.pipeline import ArtifactBuilder
 from edgebench.artifacts.zoo import Architecture
 from edgebench.cases import DeviceAxis, LatencyCase, Matrix, Variant, build_matrix
+from edgebench.data.contract import first_input
 from edgebench.data.datasets import Dataset, load_dataset
-from edgebench.data.preprocess import first_input
 from edgebench.devices import DeviceProfile
 from edgebench.errors import DeviceUnreachable, EdgebenchError, UsageError
 from edgebench.measurements.accuracy import TaskScore
@@ -54,6 +54,8 @@ class AccuracyResult:
     sample: dict[str, Any] | None = None
     #: why the accuracy test fails although nothing raised (a model/task mismatch).
     failure: str | None = None
+    #: how the images became the model's input (``data.contract.describe_input``).
+    input_contract: str | None = None
 
     def values(self) -> dict[str, Any]:
         """Record fields."""
@@ -65,6 +67,7 @@ class AccuracyResult:
             "metric": self.metric,
             "metrics": self.metrics,
             "sample_prediction": self.sample,
+            "input_contract": self.input_contract,
         }
 
 
@@ -225,7 +228,12 @@ class EdgebenchSession:
 
     def latency_input(self, variant: Variant, session: InferenceSession) -> np.ndarray:
         """One input sample (batch 1): the first test image fitted to the model, else random."""
-        return first_input(self.dataset(variant.dataset), session.input_shape, self.settings.seed)
+        return first_input(
+            self.dataset(variant.dataset),
+            session.input_shape,
+            self.settings.seed,
+            variant.source.contract,
+        )
 
     @property
     def task(self) -> Task:
@@ -386,7 +394,12 @@ class EdgebenchSession:
             }
             failure = f"{variant.id}: {score.reason}" if score.failed else None
             return AccuracyResult(None, None, None, None, reasons, failure=failure)
-        found = {"metric": self.task.headline, "metrics": score.metrics, "sample": score.sample}
+        found = {
+            "metric": self.task.headline,
+            "metrics": score.metrics,
+            "sample": score.sample,
+            "input_contract": score.contract,
+        }
         if variant.recipe.is_baseline:
             return AccuracyResult(accuracy, accuracy, 0.0, samples, **found)
         baseline = variant.with_recipe(self.baseline_recipe())

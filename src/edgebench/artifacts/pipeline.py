@@ -30,6 +30,7 @@ from edgebench.artifacts.budget import (
 from edgebench.artifacts.cache import ArtifactCache, cache_key, tree_sha256
 from edgebench.artifacts.sources import ModelFile, ModelSource
 from edgebench.artifacts.zoo import Architecture, ZooSpec
+from edgebench.data.contract import InputContract, fit_inputs
 from edgebench.data.datasets import Dataset, random_inputs
 from edgebench.data.preprocess import adapt_images
 from edgebench.errors import ConversionError, ModelLoadError, UsageError
@@ -230,6 +231,7 @@ class ArtifactBuilder:
             file_kind=source.kind,
             dataset=dataset.fingerprint,
             inputs=dataset.input_key(),
+            contract=source.contract.as_key(),
         )
         return FloatModel(key, source.path, source.kind, None, {}, built_here=False, framework=name)
 
@@ -320,7 +322,13 @@ class ArtifactBuilder:
                 return self._native_artifact(source, artifact_format)
             if recipe.needs_keras or source.native_format != artifact_format:
                 raise UsageError(f"recipe {recipe.id} cannot be applied to {source.id}")
-            parent_key = cache_key(kind="file", sha256=tree_sha256(source.path))
+            parent_key = cache_key(
+                kind="file",
+                sha256=tree_sha256(source.path),
+                dataset=dataset.fingerprint,
+                inputs=dataset.input_key(),
+                contract=source.contract.as_key(),
+            )
             parent_meta: dict[str, Any] = {}
         else:
             model = self._model_chain(source, dataset, recipe)
@@ -458,9 +466,15 @@ class _Context:
         return default, "default"
 
     def calibration_inputs(self, input_shape: tuple[int, ...]) -> np.ndarray:
-        """A seeded sample of the training split fitted to ``input_shape``."""
+        """A seeded sample of the training split as the model takes it (its input contract:
+        the same preparation as the accuracy pass)."""
         return calibration_inputs(
-            self._dataset, input_shape, self.calibration_samples, self._builder.seed
+            self._dataset,
+            input_shape,
+            self.calibration_samples,
+            self._builder.seed,
+            self._source.contract,
+            self._source.id,
         )
 
     def model_input_shape(self) -> tuple[int, int, int]:
@@ -484,9 +498,15 @@ class _Context:
 
 
 def calibration_inputs(
-    dataset: Dataset, input_shape: tuple[int, ...], count: int, seed: int
+    dataset: Dataset,
+    input_shape: tuple[int, ...],
+    count: int,
+    seed: int,
+    contract: InputContract | None = None,
+    model: str = "the model",
 ) -> np.ndarray:
-    """``count`` training samples chosen with ``seed``, fitted to ``input_shape``.
+    """``count`` training samples chosen with ``seed``, as a model of ``input_shape``
+    takes them (through ``contract`` for images: ``data.contract.fit_inputs``).
 
     For a dataset without data (``random``) these are random inputs of that shape.
     """
@@ -496,5 +516,7 @@ def calibration_inputs(
     chosen = rng.choice(len(dataset.x_train), size=min(count, len(dataset.x_train)), replace=False)
     samples = dataset.x_train[np.sort(chosen)]
     if dataset.adapt_to_model:
+        if len(input_shape) == 3 and samples.ndim == 4:
+            return fit_inputs(dataset, samples, tuple(input_shape), contract, model)
         return adapt_images(samples, tuple(input_shape))
     return samples

@@ -7,7 +7,7 @@ model file dropped into the models folder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from edgebench.artifacts.sniff import KIND_NAMES, PICKLED_MODEL, sniff_kind
@@ -18,6 +18,7 @@ from edgebench.artifacts.zoo import (
     ZooSpec,
     parse_zoo_spec,
 )
+from edgebench.data.contract import InputContract
 from edgebench.errors import UsageError
 
 # File suffix -> the model file kind a file of that name claims to be. Only discovery in the
@@ -45,6 +46,9 @@ class ModelFile:
     #: why the file cannot be read (its bytes are no format it claims, or a pickle): its
     #: rows fail with this message, the rest of the run goes on.
     problem: str = ""
+    #: how dataset images become its input (``data.contract``): its sidecar's declaration
+    #: and the model option's (``net.onnx:layout=NCHW``), the option winning.
+    contract: InputContract = field(default_factory=InputContract)
 
     @property
     def id(self) -> str:
@@ -116,6 +120,32 @@ def discover_model_files(models_dir: Path) -> list[ModelFile]:
     return found
 
 
+def split_declarations(item: str) -> tuple[str, dict[str, str]]:
+    """``net.onnx:layout=NCHW:size=224x224`` as the path and its declarations (every
+    ``:key=value`` at the end; a path may hold a colon that no ``=`` follows).
+
+    >>> split_declarations("m/net.onnx:layout=NCHW:scale=255")
+    ('m/net.onnx', {'layout': 'NCHW', 'scale': '255'})
+    """
+    parts = item.split(":")
+    declared: dict[str, str] = {}
+    while len(parts) > 1 and "=" in parts[-1]:
+        key, _, value = parts.pop().partition("=")
+        declared.setdefault(key.strip(), value.strip())
+    return ":".join(parts), dict(reversed(list(declared.items())))
+
+
+def with_contract(source: ModelFile, declared: dict[str, str]) -> ModelFile:
+    """``source`` with its input contract: the sidecar's declaration, then ``declared``
+    (``UsageError`` naming the file for a wrong one)."""
+    from edgebench.data.contract import parse_declaration, read_sidecar
+
+    values = {**read_sidecar(source.path), **declared} if source.path.is_file() else declared
+    if not values:
+        return source
+    return replace(source, contract=parse_declaration(values, source.path.name))
+
+
 def resolve_models(
     option: str,
     architectures: dict[str, Architecture],
@@ -149,7 +179,8 @@ def resolve_models(
                 )
             sources.append(parse_zoo_spec(item, architectures))
         else:
-            path = Path(item).expanduser()
+            text, declared = split_declarations(item)
+            path = Path(text).expanduser()
             if not path.is_absolute():
                 path = base_dir / path
             if not path.exists():
@@ -157,7 +188,7 @@ def resolve_models(
                 raise UsageError(
                     f"--model {item!r} is neither a zoo model ({known}) nor an existing file"
                 )
-            sources.append(model_file(path))
+            sources.append(with_contract(model_file(path), declared))
     unique: dict[object, ModelSource] = {}
     for source in sources:
         key = source.path.resolve() if isinstance(source, ModelFile) else source.id

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from edgebench.data.contract import InputContract
 from edgebench.errors import UsageError
 
 DEFAULT_ZOO_MODEL = "mobilenet_v1"
@@ -132,6 +133,11 @@ class ZooSpec:
     framework: str = field(default="keras", compare=False)
     #: the parameter written bare in the id (``tv:mobilenet_v2``); not part of the id.
     positional: str | None = field(default=None, compare=False)
+
+    @property
+    def contract(self) -> InputContract:
+        """A zoo model takes the dataset's images as they are: NHWC, RGB, [0, 1]."""
+        return InputContract(layout="NHWC")
 
     @property
     def id(self) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from edgebench.data.datasets import Dataset
+    pass
 
 
 def _bilinear_axis(size_in: int, size_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,30 +74,3 @@ def adapt_images(images: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray
     raise ValueError(
         f"dataset images of shape {images.shape[1:]} do not fit model input {input_shape}"
     )
-
-
-def fit_inputs(dataset: Dataset, x: np.ndarray, input_shape: tuple[int | None, ...]) -> np.ndarray:
-    """Dataset inputs in the model's input shape (raises ``ValueError`` when they do not fit)."""
-    if None in input_shape:
-        raise ValueError(f"model input shape {input_shape} has unknown dimensions")
-    if dataset.adapt_to_model:
-        return adapt_images(x, input_shape)  # type: ignore[arg-type]
-    if tuple(x.shape[1:]) != tuple(input_shape):
-        raise ValueError(
-            f"dataset samples of shape {tuple(x.shape[1:])} do not match model input "
-            f"{input_shape} (npz arrays are fed as given)"
-        )
-    return x
-
-
-def first_input(dataset: Dataset, input_shape: tuple[int | None, ...], seed: int) -> np.ndarray:
-    """One input sample (batch 1): the first test image fitted to the model, else random."""
-    from edgebench.data.datasets import random_inputs
-
-    shape = tuple(d if d is not None else 1 for d in input_shape)
-    if dataset.x_test is not None:
-        try:
-            return fit_inputs(dataset, dataset.x_test[:1], input_shape)
-        except ValueError:
-            pass  # the model does not fit the dataset: time it on its own input shape
-    return random_inputs(shape, np.float32, 1, seed=seed)

@@ -29,6 +29,9 @@ class AccuracyRecord:
     metrics: dict[str, Any] | None = None
     #: the prediction on the first test image (a class mask, or boxes), for pictures.
     sample_prediction: dict[str, Any] | None = None
+    #: how the dataset's images became the model's input: layout, size, channel order,
+    #: scale and normalisation (``data.contract``), as read from the file or declared.
+    input_contract: str | None = None
 
 
 FIELDS: tuple[str, ...] = (
@@ -38,6 +41,7 @@ FIELDS: tuple[str, ...] = (
     "eval_samples",
     "metric",
     "metrics",
+    "input_contract",
 )
 
 
@@ -55,11 +59,13 @@ class TaskScore:
     #: the metric is null because the model or the data is not what the task scores (the
     #: accuracy test fails with the reason), not merely unmeasurable here.
     failed: bool = False
+    #: how the images became the model's input (``data.contract.describe_input``).
+    contract: str | None = None
 
 
 def task_metric(context: MeasureContext) -> TaskScore:
     """The task's metrics of the row's artifact over the test split."""
-    from edgebench.data.preprocess import fit_inputs
+    from edgebench.data.contract import fit_inputs
 
     dataset = context.dataset
     if not dataset.labelled:
@@ -76,7 +82,13 @@ def task_metric(context: MeasureContext) -> TaskScore:
     assert dataset.x_test is not None and dataset.y_test is not None
     session = context.load()
     try:
-        x = fit_inputs(dataset, dataset.x_test, session.input_shape)
+        x = fit_inputs(
+            dataset,
+            dataset.x_test,
+            session.input_shape,
+            context.input_contract,
+            context.case.variant.source.id,
+        )
     except ValueError as exc:
         return TaskScore(None, None, f"model input does not fit dataset {dataset.name}: {exc}")
     from edgebench.tasks.adapters import adapted, adapter_spec, model_outputs
@@ -110,7 +122,14 @@ def task_metric(context: MeasureContext) -> TaskScore:
     if hasattr(context.task, "sample") and first:
         sample = context.task.sample(first[0], tuple(dataset.y_test.shape[1:3]))
     value = float(metrics[context.task.headline])
-    return TaskScore(value, len(x), None, dict(metrics), sample)
+    from edgebench.data.contract import describe_input
+
+    described = (
+        describe_input(context.input_contract, session.input_shape, context.case.variant.source.id)
+        if dataset.adapt_to_model
+        else "the dataset's arrays, fed as given"
+    )
+    return TaskScore(value, len(x), None, dict(metrics), sample, contract=described)
 
 
 def remote_outputs(
@@ -165,7 +184,7 @@ def _measure(context: MeasureContext) -> tuple[dict[str, Any], dict[str, str]]:
         reason = str(score.reason)
         return {}, {"accuracy": reason, "eval_samples": reason, "metrics": reason}
     fields = {"accuracy": score.value, "eval_samples": score.samples, "metrics": score.metrics}
-    return {**fields, "metric": context.task.headline}, {}
+    return {**fields, "metric": context.task.headline, "input_contract": score.contract}, {}
 
 
 ACCURACY = Measurement(

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from edgebench.artifacts.artifact import Artifact
     from edgebench.cases import LatencyCase
+    from edgebench.data.contract import InputContract
     from edgebench.data.datasets import Dataset
     from edgebench.jobs import Job
     from edgebench.option_decl import Option
@@ -58,6 +59,11 @@ class MeasureContext:
     def threads(self) -> int:
         """The row's thread count."""
         return self.case.threads
+
+    @property
+    def input_contract(self) -> InputContract:
+        """How the dataset's images become the model's input (``data.contract``)."""
+        return self.case.variant.source.contract
 
     def job(
         self,
