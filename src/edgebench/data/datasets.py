@@ -542,6 +542,51 @@ def load_folder(prefix: str, spec_path: str) -> Dataset:
     return dataset
 
 
+def load_image_folder(spec_path: str) -> Dataset:
+    """``images:PATH``: one subfolder per class (``data.image_folders``)."""
+    from edgebench.data.image_folders import list_folder, parse_options
+
+    root, options = parse_options(spec_path)
+    return _from_image_files(root, options, list_folder(root, options))
+
+
+def load_imagenet_val(spec_path: str) -> Dataset:
+    """``imagenet-val:PATH``: image files and ``labels.txt`` (``data.image_folders``)."""
+    from edgebench.data.image_folders import list_imagenet_val, parse_options
+
+    root, options = parse_options(spec_path)
+    return _from_image_files(root, options, list_imagenet_val(root, options))
+
+
+def _from_image_files(root: Path, options: dict[str, int], listing: dict[str, Any]) -> Dataset:
+    from edgebench.artifacts.cache import ArtifactCache
+    from edgebench.data.image_folders import cached_arrays
+    from edgebench.data.validate import check_arrays
+
+    cache = ArtifactCache.from_environment(Path.cwd())
+    arrays = cached_arrays(listing, options["size"], cache.root)
+    has_train = len(arrays["y_train"]) > 0
+    check_arrays(
+        root.name, {k: v for k, v in arrays.items() if has_train or "test" in k}, "classify"
+    )
+    x_test = _images_to_unit(arrays["x_test"])
+    x_train = _images_to_unit(arrays["x_train"]) if has_train else None
+    y_train = np.asarray(arrays["y_train"]) if has_train else None
+    y_test = np.asarray(arrays["y_test"])
+    return Dataset(
+        name=root.name,
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        num_classes=len(listing["classes"]),
+        adapt_to_model=True,
+        source=f"image files in {root} ({len(listing['classes'])} classes, {options['size']}px)",
+        fingerprint=fingerprint_arrays(arrays["x_train"], y_train, arrays["x_test"], y_test),
+        inputs=InputSpec(preprocessing=f"decoded RGB, resized to {options['size']}px, /255"),
+    )
+
+
 def random_inputs(shape: tuple[int, ...], dtype: np.dtype, count: int, seed: int = 0) -> np.ndarray:
     """Deterministic random inputs of a model's own per-sample ``shape`` and ``dtype``."""
     rng = np.random.default_rng(seed)

@@ -86,6 +86,15 @@ BUILTIN_DATASETS: tuple[DatasetSpec, ...] = (
         "cityscapes", f"{_D}:load_cityscapes", "Cityscapes gtFine", path="folder", task="segment"
     ),
     DatasetSpec("coco", f"{_D}:load_coco_folder", "COCO annotations", path="folder", task="detect"),
+    DatasetSpec(
+        "images", f"{_D}:load_image_folder", "image files, one subfolder per class", path="folder"
+    ),
+    DatasetSpec(
+        "imagenet-val",
+        f"{_D}:load_imagenet_val",
+        "image files and labels.txt (ImageNet validation layout)",
+        path="folder",
+    ),
 )
 
 DATASETS: Registry[DatasetSpec] = Registry(
