@@ -155,11 +155,15 @@ def tflite_weight_count(data: bytes) -> WeightCount:
 
 
 def onnx_weight_count(path: Path) -> WeightCount:
-    """Count the weight elements of an ``.onnx`` model (initializers of weight types, no scalars)."""
+    """Count the weight elements of an ``.onnx`` model (initializers of weight types, no
+    scalars; weights an exporter stored as ``Constant`` nodes counted as initializers)."""
     import onnx
     from onnx import numpy_helper
 
+    from edgebench.artifacts.onnx_graph import constants_to_initializers
+
     model = onnx.load(str(path))
+    constants_to_initializers(model)
     total = nonzero = 0
     kernels: list[dict[str, Any]] = []
     for initializer in model.graph.initializer:

@@ -10,6 +10,7 @@ place, under a per-key file lock, so ``pytest -n N`` builders never see half an 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -18,7 +19,7 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,7 +154,8 @@ class ArtifactCache:
         )
         try:
             started = time.perf_counter()
-            meta = build(staging)
+            with scratch_space(staging_root, staging.name):
+                meta = build(staging)
             files = {
                 str(p.relative_to(staging)): {"bytes": p.stat().st_size, "sha256": file_sha256(p)}
                 for p in sorted(staging.rglob("*"))
@@ -208,3 +210,29 @@ def sweep_staging(staging_root: Path) -> list[Path]:
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     return removed
+
+
+@contextlib.contextmanager
+def scratch_space(staging_root: Path, name: str) -> Iterator[Path]:
+    """Run a build with its tools' scratch inside the cache: the current folder and the
+    temporary folder (``tempfile``, ``$TMPDIR``) are a fresh folder under ``staging_root``,
+    removed afterwards (a converter that writes ``sym_shape_infer_temp.onnx`` or
+    ``<uuid>.data`` beside itself writes it there, never in the user's folder). Builds
+    nest (a calibrated export builds the float ONNX first); each restores what it found."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{name}-scratch-", dir=staging_root))
+    before_cwd = os.getcwd()
+    before_tempdir = tempfile.tempdir
+    before_env = os.environ.get("TMPDIR")
+    os.chdir(folder)
+    tempfile.tempdir = str(folder)
+    os.environ["TMPDIR"] = str(folder)
+    try:
+        yield folder
+    finally:
+        os.chdir(before_cwd)
+        tempfile.tempdir = before_tempdir
+        if before_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = before_env
+        shutil.rmtree(folder, ignore_errors=True)

@@ -360,6 +360,9 @@ class ArtifactBuilder:
                 meta = fw.export(export, loaded, artifact_format, out_path, context)
                 if params is None and loaded is not None:
                     params = fw.counts(loaded, model.input_shape)["params"]
+            verify = format_spec(artifact_format).function("verify")
+            if verify is not None:
+                verify(out_path)  # a file its runtime refuses is not cached
             steps = [*parent_meta.get("steps", [])]
             if export.token != "fp32":
                 steps.append({**export.describe(), **meta})
@@ -464,6 +467,19 @@ class _Context:
         if self._builder.fine_tune_epochs is not None:
             return self._builder.fine_tune_epochs, "--fine-tune-epochs"
         return default, "default"
+
+    def fixed_input_shape(self, sample_shape: tuple[int | None, ...]) -> tuple[int, ...]:
+        """``sample_shape`` with dynamic dimensions fixed by the source's input contract
+        (its declared size, in its layout); a flat or fully known shape as it is."""
+        if None not in sample_shape:
+            return tuple(int(d) for d in sample_shape)  # type: ignore[arg-type]
+        from edgebench.data.contract import resolve
+
+        settled, hwc = resolve(self._source.contract, sample_shape, self._source.id)
+        if hwc is None:
+            raise UsageError(f"{self._source.id}: its input {sample_shape} has unknown dimensions")
+        height, width, channels = hwc
+        return (channels, height, width) if settled.layout == "NCHW" else hwc
 
     def calibration_inputs(self, input_shape: tuple[int, ...]) -> np.ndarray:
         """A seeded sample of the training split as the model takes it (its input contract:

@@ -30,7 +30,9 @@ class ArtifactFormat:
       the parameter and sparsity columns (empty: not counted, the fields null with why);
     - ``metadata(path) -> {"task": ..., "output_adapter": ...}``: what a file declares;
     - ``inspect(path) -> [cause, ...]``: causes of a slowdown read off the graph, for the
-      findings (operators the float model does not run, ...).
+      findings (operators the float model does not run, ...);
+    - ``verify(path)``: load a built file once with its runtime, ``ConversionError`` with
+      the runtime's reason when it refuses it (the row fails at build time).
     """
 
     name: str
@@ -39,6 +41,7 @@ class ArtifactFormat:
     weights: str = ""
     metadata: str = ""
     inspect: str = ""
+    verify: str = ""
 
     def function(self, role: str) -> Callable[..., Any] | None:
         """The ``weights``, ``metadata`` or ``inspect`` function, ``None`` when not given."""
@@ -70,6 +73,7 @@ _A = "edgebench.artifacts.artifact"
 _M = "edgebench.artifacts.metadata"
 _F = "edgebench.report.findings"
 _T = "edgebench.frameworks.pytorch.export"
+_V = "edgebench.artifacts.verify"
 BUILTIN_FORMATS: tuple[ArtifactFormat, ...] = (
     ArtifactFormat(
         "tflite",
@@ -78,6 +82,7 @@ BUILTIN_FORMATS: tuple[ArtifactFormat, ...] = (
         weights=f"{_A}:tflite_file_weight_count",
         metadata=f"{_M}:tflite_metadata",
         inspect=f"{_F}:tflite_file_causes",
+        verify=f"{_V}:tflite_loads",
     ),
     ArtifactFormat(
         "onnx",
@@ -86,6 +91,7 @@ BUILTIN_FORMATS: tuple[ArtifactFormat, ...] = (
         weights=f"{_A}:onnx_weight_count",
         metadata=f"{_M}:onnx_metadata",
         inspect=f"{_F}:onnx_file_causes",
+        verify=f"{_V}:onnx_loads",
     ),
 )
 BUILTIN_EXPORTERS: tuple[Exporter, ...] = (

@@ -67,6 +67,11 @@ class BuildContext(Protocol):
         (``frameworks.keras.objectives.Objective``)."""
         ...
 
+    def fixed_input_shape(self, sample_shape: tuple[int | None, ...]) -> tuple[int, ...]:
+        """A model input shape (per sample) with its dynamic dimensions fixed by the
+        model's input contract (``UsageError`` with the declaration to add otherwise)."""
+        ...
+
     def calibration_inputs(self, input_shape: tuple[int, ...]) -> np.ndarray:
         """Training samples fitted to ``input_shape`` (random inputs for ``random``)."""
         ...

@@ -28,8 +28,8 @@ from edgebench.recipes.core import BuildContext, Stage, Step, StepKind
 CALIBRATION_METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
 
 
-def _onnx_input(path: Path) -> tuple[str, tuple[int, ...]]:
-    """Name and per-sample shape of an ONNX model's single input."""
+def _onnx_input(path: Path) -> tuple[str, tuple[int | None, ...]]:
+    """Name and per-sample shape of an ONNX model's single input (``None``: dynamic)."""
     import onnx
 
     model = onnx.load(str(path), load_external_data=False)
@@ -40,10 +40,7 @@ def _onnx_input(path: Path) -> tuple[str, tuple[int, ...]]:
             f"ONNX quantization needs a model with one input, found {len(inputs)}"
         )
     dims = inputs[0].type.tensor_type.shape.dim[1:]
-    shape = tuple(int(d.dim_value) for d in dims)
-    if any(d <= 0 for d in shape):
-        raise ConversionError(f"ONNX input {inputs[0].name} has unknown dimensions {shape}")
-    return inputs[0].name, shape
+    return inputs[0].name, tuple(int(d.dim_value) if d.dim_value > 0 else None for d in dims)
 
 
 def _preprocess(source: Path, target: Path) -> Path:
@@ -52,8 +49,15 @@ def _preprocess(source: Path, target: Path) -> Path:
     It runs with the working folder set to ``target``'s (a temporary folder): when its
     symbolic shape inference is incomplete, ONNX Runtime saves ``sym_shape_infer_temp.onnx``
     into the current folder, which would be the user's."""
+    import onnx
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    from edgebench.artifacts.onnx_graph import constants_to_initializers
+
+    model = onnx.load(str(source))
+    if constants_to_initializers(model):  # weights as Constant nodes: where quantizers look
+        source = target.with_name("initializers.onnx")
+        onnx.save(model, str(source))
     try:
         with _working_folder(target.parent):
             quant_pre_process(str(source.resolve()), str(target.resolve()))
@@ -187,7 +191,8 @@ class OrtStatic(Step):
             "percentile": CalibrationMethod.Percentile,
         }
         float_onnx = context.float_onnx()
-        name, shape = _onnx_input(float_onnx)
+        name, dynamic = _onnx_input(float_onnx)
+        shape = context.fixed_input_shape(dynamic)
         samples = context.calibration_inputs(shape)
         with tempfile.TemporaryDirectory() as tmp:
             source = _preprocess(float_onnx, Path(tmp) / "pre.onnx")
