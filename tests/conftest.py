@@ -13,15 +13,14 @@ REPO = Path(__file__).parent.parent
 pytest_plugins = ["pytester"]
 
 
-def lay_out_project(
-    path: Path, suffixes: tuple[str, ...] = (".onnx", ".tflite"), conftest: bool = True
-) -> None:
-    """A project laid out like edgebench's under ``path``: bench/, fixtures/, the root
-    conftest.py (unless the test writes its own), models/ with the tiny test models."""
-    for name in ("bench", "fixtures"):
-        shutil.copytree(REPO / name, path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    if conftest:
-        shutil.copy(REPO / "conftest.py", path / "conftest.py")
+def lay_out_project(path: Path, suffixes: tuple[str, ...] = (".onnx", ".tflite")) -> None:
+    """A project laid out like edgebench's under ``path``: bench/ (the tests the package
+    ships; their fixtures come with the plugin, so there is no conftest.py unless a test
+    writes one) and models/ with the tiny test models."""
+    shutil.copytree(
+        REPO / "src" / "edgebench" / "bench", path / "bench",
+        ignore=shutil.ignore_patterns("__pycache__", "__init__.py"),
+    )  # fmt: skip
     (path / "models").mkdir()
     for suffix in suffixes:
         shutil.copy(DATA / f"digits_mlp{suffix}", path / "models")

@@ -26,7 +26,7 @@ QUICK = ("--rounds", "20", "--warmup", "2", "-p", "no:cacheprovider")
 
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    """A project laid out like edgebench's: bench/, fixtures/, conftest.py, models/ with the tiny models."""
+    """A project laid out like edgebench's: bench/, models/ with the tiny models."""
     lay_out_project(pytester.path)
     pytester.makeini("[pytest]\n")
     monkeypatch.setenv("EDGEBENCH_CACHE", str(pytester.path / "cache"))
@@ -166,7 +166,6 @@ def test_user_device_profile_from_ini(project):
 
 def test_third_party_columns_through_the_fragment_hook(project):
     project.makeconftest(
-        'pytest_plugins = ["fixtures.bench"]\n\n'
         "def pytest_edgebench_record_fragment(fragment, item):\n"
         "    if fragment['threads'] is not None:\n"
         "        fragment['values']['cpu_count'] = 2\n"
@@ -478,7 +477,6 @@ def test_a_meter_on_a_fake_powercap_tree(project, monkeypatch):
 
 def test_third_party_measurement_reaches_the_json_and_the_table(project):
     project.makeconftest(
-        'pytest_plugins = ["fixtures.bench"]\n'
         "from edgebench.measurements import Measurement, MeasureColumn\n\n"
         "def cores(context):\n"
         "    return {'usable_cores': context.settings.cores}, {}\n\n"

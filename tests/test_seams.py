@@ -23,7 +23,6 @@ pytest.importorskip("ai_edge_litert.interpreter")
 pytest.importorskip("sklearn.datasets")
 
 CONFTEST = """
-pytest_plugins = ["fixtures.bench"]
 import toy_dataset, toy_format, toy_runtime, toy_target, toy_task
 from edgebench.formats import register_exporter, register_format
 from edgebench.data.registry import register_dataset
@@ -57,7 +56,7 @@ def pytest_edgebench_measurements(config):
 
 @pytest.fixture
 def toy_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    lay_out_project(pytester.path, suffixes=(".tflite",), conftest=False)
+    lay_out_project(pytester.path, suffixes=(".tflite",))
     for toy in (HERE / "toys").glob("toy_*.py"):
         shutil.copy(toy, pytester.path)
     pytester.makeconftest(CONFTEST)

@@ -227,6 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"edgebench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    init = sub.add_parser(
+        "init",
+        help="give a project its benchmarks: write bench/ (and pytest.ini if it has none)",
+        description=(
+            "Copy edgebench's benchmark tests into FOLDER/bench/ (their fixtures come with "
+            "the plugin: no conftest needed) and write a pytest.ini with an [pytest] section "
+            "when the project has neither pytest.ini nor a [tool.pytest.ini_options] table. "
+            "Then: pytest bench/ --model your.onnx --dataset images:data/val. Existing files "
+            "are never overwritten."
+        ),
+    )
+    init.add_argument("folder", nargs="?", default=".", help="the project folder (default: .)")
+    init.set_defaults(func=cmd_init)
     devices = sub.add_parser(
         "devices",
         help="list the device profiles (built-in and from pytest.ini / pyproject.toml)",
@@ -274,6 +287,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--no-plots", action="store_true", help="tables only")
     report.set_defaults(func=cmd_report)
     return parser
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write the benchmark tests into a project (``bench/``) and an ini section if the
+    project has none; files that exist are left as they are."""
+    from edgebench.project import init_project
+
+    for line in init_project(Path(args.folder)):
+        print(line)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from edgebench import __version__, hookspec
+from edgebench.bench_fixtures import timing  # noqa: F401 - a fixture of the bench tests
 from edgebench.errors import UsageError
 from edgebench.options import OPTIONS, Getter, check_options, resolve_settings
 
@@ -130,6 +131,22 @@ def default_run_path(base: Path) -> Path:
     """``.edgebench/runs/<UTC timestamp>.json`` under ``base``."""
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     return base / ".edgebench" / "runs" / f"{stamp}.json"
+
+
+#: pytest-benchmark's default storage: a folder it makes in the current folder at start-up.
+BENCHMARK_STORAGE_DEFAULT = "file://./.benchmarks"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Before any plugin configures: pytest-benchmark's storage goes inside edgebench's
+    cache (``.edgebench/cache/benchmarks``) unless ``--benchmark-storage`` names one, so a
+    run writes nothing in the folder it runs from but the cache."""
+    if getattr(config.option, "benchmark_storage", None) == BENCHMARK_STORAGE_DEFAULT:
+        from edgebench.artifacts.cache import ArtifactCache
+
+        cache = ArtifactCache.from_environment(Path(config.rootpath))
+        config.option.benchmark_storage = f"file://{cache.root / 'benchmarks'}"
 
 
 @pytest.hookimpl(trylast=True)

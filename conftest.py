@@ -1,3 +1,0 @@
-"""Registers the project's fixture modules; nothing else lives here."""
-
-pytest_plugins = ["fixtures.bench"]
