@@ -88,7 +88,10 @@ def exclusion_reason(source: ModelSource, recipe: Recipe, runtime: str) -> str |
         if obstacle is not None:
             return obstacle
     if isinstance(source, ModelFile) and source.native_format is not None:
-        if source.native_format != fmt:
+        from edgebench.formats import formats_written_by
+
+        converts = fmt in formats_written_by(source.native_format)
+        if source.native_format != fmt and not converts:
             other = (
                 " or ".join(runtimes_for_format(source.native_format)) or "no registered runtime"
             )

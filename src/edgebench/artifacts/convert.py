@@ -1,4 +1,5 @@
-"""Conversion of Keras models to ``.tflite`` (TFLiteConverter) and ``.onnx`` (tf2onnx)."""
+"""Conversion of Keras models to ``.tflite`` (TFLiteConverter) and ``.onnx`` (tf2onnx), and
+of a user's ``.tflite`` file to ``.onnx`` (tf2onnx)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,24 @@ def keras_to_onnx(model: Any, out_path: Path, opset: int = ONNX_OPSET) -> None:
         )
     except Exception as exc:  # noqa: BLE001 - tf2onnx raises many types
         raise ConversionError(f"tf2onnx refused the model: {short_converter_message(exc)}") from exc
+
+
+def tflite_to_onnx(source: Path, out_path: Path, opset: int = ONNX_OPSET) -> dict[str, Any]:
+    """A user's ``.tflite`` file converted to ``.onnx`` by tf2onnx (it reads flatbuffers);
+    the converter's refusal is a ``ConversionError`` with its reason."""
+    try:
+        import tf2onnx
+    except ImportError as exc:
+        raise ConversionError(
+            f'tf2onnx converts .tflite files to .onnx: pip install "edgebench[tf]" ({exc})'
+        ) from exc
+    try:
+        tf2onnx.convert.from_tflite(str(source), opset=opset, output_path=str(out_path))
+    except Exception as exc:  # noqa: BLE001 - tf2onnx raises many types
+        raise ConversionError(
+            f"tf2onnx refused {source.name}: {short_converter_message(exc)}"
+        ) from exc
+    return {"step": "convert", "converter": f"tf2onnx {tf2onnx.__version__}", "opset": opset}
 
 
 def export_float(model: Any, artifact_format: str, out_path: Path) -> None:

@@ -34,6 +34,7 @@ from edgebench.data.contract import InputContract, fit_inputs
 from edgebench.data.datasets import Dataset, random_inputs
 from edgebench.data.preprocess import adapt_images
 from edgebench.errors import ConversionError, ModelLoadError, UsageError
+from edgebench.formats import formats_written_by
 from edgebench.frameworks.base import TrainingRun, ZooModel
 from edgebench.frameworks.registry import framework, framework_of_file
 from edgebench.progress import NULL_PROGRESS, Progress
@@ -317,10 +318,15 @@ class ArtifactBuilder:
         export = recipe.export_step or Float32()
         model: FloatModel | None = None
         fw: Any = None
+        converts = False
         if isinstance(source, ModelFile) and source.native_format is not None:
-            if export.token == "fp32" and not recipe.model_steps:
+            native = source.native_format
+            float_row = export.token == "fp32" and not recipe.model_steps
+            if float_row and native == artifact_format:
                 return self._native_artifact(source, artifact_format)
-            if recipe.needs_keras or source.native_format != artifact_format:
+            reachable = artifact_format in formats_written_by(native)
+            converts = float_row and reachable
+            if recipe.needs_keras or not (reachable or native == artifact_format):
                 raise UsageError(f"recipe {recipe.id} cannot be applied to {source.id}")
             parent_key = cache_key(
                 kind="file",
@@ -344,7 +350,7 @@ class ArtifactBuilder:
             calibration=self.calibration_samples if export.uses_calibration else None,
             tools=self.tool_versions if fw is None else fw.tools(self.tool_versions, export=True),
         )
-        from edgebench.formats import format_spec
+        from edgebench.formats import exporter_for, format_spec
 
         filename = "model" + format_spec(artifact_format).suffix
         context = self._context(source, dataset, recipe)
@@ -353,7 +359,11 @@ class ArtifactBuilder:
             self._log(f"building {source.id} {recipe.id} as {artifact_format}")
             out_path = folder / filename
             params = None if model is None else model.params
-            if model is None:
+            if converts:  # a user's file of another format, converted as it is
+                assert isinstance(source, ModelFile) and source.native_format is not None
+                exporter = exporter_for(source.native_format, artifact_format)
+                meta = exporter.load_factory()(source.path, out_path) or {}
+            elif model is None:
                 meta = export.export(None, artifact_format, out_path, context)
             else:
                 loaded = model.load() if fw.export_needs_model(export, artifact_format) else None
