@@ -1,6 +1,6 @@
 """A user's file gets rows on the runtimes of other formats through a registered converter:
 a ``.tflite`` runs on ONNX Runtime (tf2onnx reads flatbuffers), and so every ONNX Runtime
-quantization applies to it."""
+quantization applies to it; on LiteRT it gets AI Edge Quantizer's quantizations."""
 
 from __future__ import annotations
 
@@ -22,10 +22,11 @@ def test_a_tflite_file_gets_onnx_runtime_rows_and_its_quantizations(pytester, mo
     monkeypatch.setenv("EDGEBENCH_CACHE", str(pytester.path / "cache"))
     result = pytester.runpytest(
         "bench/test_accuracy.py", "--model", "models/digits_mlp.tflite", "--dataset", "digits",
-        "--variants", "fp32,ort-dyn,ort-qdq", "--runtimes", "litert,onnxruntime",
-        "--edgebench-json", "run.json",
+        "--variants", "fp32,ort-dyn,ort-qdq,aeq-dyn8,aeq-w8,aeq-int8",
+        "--runtimes", "litert,onnxruntime", "--edgebench-json", "run.json",
     )  # fmt: skip
-    result.assert_outcomes(passed=4)  # litert fp32; onnxruntime fp32, ort-dyn, ort-qdq
+    # litert: fp32 and the three aeq-*; onnxruntime: fp32, ort-dyn, ort-qdq
+    result.assert_outcomes(passed=7)
     rows = {
         (r["recipe"], r["runtime"]): r
         for r in json.loads((pytester.path / "run.json").read_text())["records"]
@@ -40,5 +41,9 @@ def test_a_tflite_file_gets_onnx_runtime_rows_and_its_quantizations(pytester, mo
         assert rows[(recipe, "onnxruntime")]["accuracy"] == pytest.approx(
             native["accuracy"], abs=0.03
         )
-    # LiteRT's own quantizations of a .tflite file are not built yet: said, not run
-    result.stdout.no_fnmatch_line("*Traceback*")
+    for recipe in ("aeq-dyn8", "aeq-w8", "aeq-int8"):
+        row = rows[(recipe, "litert")]
+        assert row["accuracy"] == pytest.approx(native["accuracy"], abs=0.03), recipe
+        assert row["file_bytes"] < native["file_bytes"], recipe
+        assert row["compression"][-1]["quantizer"].startswith("ai-edge-quantizer"), recipe
+    assert rows[("aeq-int8", "litert")]["compression"][-1]["calibration_samples"] > 0

@@ -19,7 +19,7 @@ pytest.importorskip("sklearn.datasets")
 #: one recipe of every family the registry parses (int8io is PyTorch only).
 EVERY_FAMILY = (
     "fp32,dyn8,int8,fp16,int16x8,ort-dyn,ort-qdq-pc,ort-qop,dfq4-asym-pc,"
-    "prune0.5+ft1,sprune0.3+ft1,cluster8,qat"
+    "prune0.5+ft1,sprune0.3+ft1,cluster8,qat,aeq-dyn8,aeq-int8"
 )
 
 
@@ -45,7 +45,7 @@ def test_every_recipe_family_leaves_the_current_folder_as_it_found_it(pytester, 
     records = json.loads((pytester.path / "out" / "run.json").read_text())["records"]
     built = {r["recipe"] for r in records if r["artifact_sha256"]}
     # every family built at least one artifact (a refused conversion would say so here)
-    assert len(built) >= 12, (built, result.stdout.lines[-30:])
+    assert len(built) >= 14, (built, result.stdout.lines[-30:])
     after = [p for p in _listing(pytester.path) if not p.startswith("out")]
     assert after == before
     leftovers = list((pytester.path / "cache" / "tmp").glob("*scratch*"))

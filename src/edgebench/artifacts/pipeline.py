@@ -514,10 +514,14 @@ class _Context:
             raise UsageError(f"{self._dataset.name} has no image shape (samples of {shape})")
         return (int(shape[0]), int(shape[1]), int(shape[2]))
 
+    def float_file(self, artifact_format: str) -> Path:
+        """The float ``artifact_format`` file of the model after the recipe's model steps."""
+        prefix = Recipe(self._recipe.model_steps)
+        return self._builder.artifact(self._source, self._dataset, prefix, artifact_format).path
+
     def float_onnx(self) -> Path:
         """The float ONNX export of the model after the recipe's model steps."""
-        prefix = Recipe(self._recipe.model_steps)
-        return self._builder.artifact(self._source, self._dataset, prefix, "onnx").path
+        return self.float_file("onnx")
 
     def log(self, message: str) -> None:
         self._builder._log(message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from edgebench.errors import UsageError
+from edgebench.recipes.aeq import AEQ_QUANTIZATION
 from edgebench.recipes.baseline import FLOAT32, Float32
 from edgebench.recipes.core import (
     ALL_FORMATS,
@@ -27,6 +28,7 @@ BUILTIN_STEP_KINDS: tuple[StepKind, ...] = (
     FLOAT32,
     *TFLITE_QUANTIZATION,
     *ORT_QUANTIZATION,
+    *AEQ_QUANTIZATION,
     DFQ,
     *TRAINING_STEPS,
 )

@@ -76,6 +76,11 @@ class BuildContext(Protocol):
         """Training samples fitted to ``input_shape`` (random inputs for ``random``)."""
         ...
 
+    def float_file(self, artifact_format: str) -> Path:
+        """The float ``artifact_format`` file of the model this export step starts from
+        (built, converted or as the user gave it; cached)."""
+        ...
+
     def float_onnx(self) -> Path:
         """The float ``.onnx`` export of the model this export step starts from (cached)."""
         ...
