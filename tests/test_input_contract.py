@@ -118,3 +118,30 @@ def test_any_declaration_parses_or_is_refused_in_one_line(values):
         assert "\n" not in str(exc)
         return
     assert contract.layout in (None, "NHWC", "NCHW")
+
+
+def test_a_one_channel_sigmoid_segmenter_is_scored_as_two_classes():
+    """The adapter for text, person and salient-object models: a probability map scored
+    against the true masks, in both layouts, with its threshold."""
+    from edgebench.tasks.adapters import adapted
+    from edgebench.tasks.segment import SegmentTask
+
+    rng = np.random.default_rng(0)
+    masks = (rng.random((4, 16, 16)) > 0.5).astype(np.uint8)
+    probabilities = np.where(masks == 1, 0.8, 0.3).astype(np.float32)
+    task = SegmentTask()
+    x = np.zeros((4, 16, 16, 3), np.float32)
+    index = {id(x): None}
+
+    def model_nchw(batch):  # the model's "outputs": the map of the batch's images
+        start = 0 if index.get("n") is None else index["n"]
+        index["n"] = start + len(batch)
+        return probabilities[start : start + len(batch)][:, None]
+
+    perfect = task.evaluate(adapted(model_nchw, "sigmoid-mask"), x, masks, 2)
+    assert perfect["miou"] == pytest.approx(1.0)
+    index["n"] = None
+    everything = task.evaluate(adapted(model_nchw, "sigmoid-mask:threshold=0.1"), x, masks, 2)
+    assert everything["miou"] < 0.75  # every pixel called foreground
+    with pytest.raises(UsageError, match="one-channel map"):
+        adapted(lambda b: np.zeros((1, 3, 4, 4)), "sigmoid-mask")(x[:1])

@@ -7,7 +7,10 @@ the measuring controller after the outputs are computed (never inside the timed 
   ``TFLite_Detection_PostProcess`` op (boxes as ``[ymin, xmin, ymax, xmax]``, classes,
   scores, count), the usual SSD export, rewritten as those rows;
 - ``ssd-anchors:anchors=PATH``: raw SSD box encodings and class scores, decoded with the
-  anchors in PATH (``edgebench.tasks.ssd``).
+  anchors in PATH (``edgebench.tasks.ssd``);
+- ``sigmoid-mask[:threshold=0.5]``: a one-channel probability map (text, person, matting
+  and salient-object segmenters: ``(N, 1, H, W)``, ``(N, H, W, 1)`` or ``(N, H, W)``) as
+  two classes, foreground where the probability is above the threshold.
 
 A zoo module names its adapter in ``OUTPUT_ADAPTER``; a model file gets one with
 ``--output-adapter``; a model without one is scored on its first output as it is.
@@ -50,7 +53,38 @@ ADAPTERS: dict[str, AdapterSpec] = {
         "all",
         "raw SSD box encodings and class scores, decoded with anchors=PATH (.npy) and NMS",
     ),
+    "sigmoid-mask": AdapterSpec(
+        "edgebench.tasks.adapters:sigmoid_mask",
+        "first",
+        "a one-channel probability map as background/foreground (threshold=, default 0.5)",
+    ),
 }
+
+
+def sigmoid_mask(output: Any, threshold: str = "0.5") -> np.ndarray:
+    """A one-channel probability map as a two-class score map ``(N, H, W, 2)`` whose
+    arg-max is class 1 exactly where the probability is above ``threshold``.
+
+    >>> sigmoid_mask(np.array([[[[0.2, 0.9]]]]))[..., 1].tolist()
+    [[[0.2, 0.9]]]
+    """
+    probabilities = np.asarray(output, dtype=np.float32)
+    if probabilities.ndim == 4 and probabilities.shape[1] == 1:
+        probabilities = probabilities[:, 0]
+    elif probabilities.ndim == 4 and probabilities.shape[-1] == 1:
+        probabilities = probabilities[..., 0]
+    elif probabilities.ndim != 3:
+        raise UsageError(
+            "sigmoid-mask reads a one-channel map (N, 1, H, W), (N, H, W, 1) or (N, H, W); "
+            f"the model gave {probabilities.shape}"
+        )
+    try:
+        cut = float(threshold)
+    except ValueError as exc:
+        raise UsageError(f"sigmoid-mask threshold={threshold!r} is not a number") from exc
+    if not 0.0 <= cut <= 1.0:
+        raise UsageError(f"sigmoid-mask threshold={threshold!r} must be between 0 and 1")
+    return np.stack([np.full_like(probabilities, cut), probabilities], axis=-1)
 
 
 def parse_adapter(text: str) -> tuple[str, dict[str, str]]:
