@@ -165,16 +165,7 @@ class ArtifactBuilder:
             fw.save(model, folder)
             return meta
 
-        entry = self.cache.get_or_build(key, build)
-        return FloatModel(
-            key,
-            entry.file(fw.model_file),
-            fw.saved_kind,
-            entry.meta.get("params"),
-            entry.meta,
-            framework=fw.name,
-            constructor=fw.constructor(zoo),
-        )
+        return _saved_model(fw, key, self.cache.get_or_build(key, build), fw.constructor(zoo))
 
     def _train(
         self,
@@ -285,16 +276,7 @@ class ArtifactBuilder:
                     "training": parent.meta.get("training"),
                 }
 
-            entry = self.cache.get_or_build(key, build)
-            model = FloatModel(
-                key,
-                entry.file(fw.model_file),
-                fw.saved_kind,
-                entry.meta.get("params"),
-                entry.meta,
-                framework=fw.name,
-                constructor=parent.constructor,
-            )
+            model = _saved_model(fw, key, self.cache.get_or_build(key, build), parent.constructor)
         return model
 
     def _fine_tune_key(self, step: Any) -> dict[str, Any] | None:
@@ -422,6 +404,19 @@ class ArtifactBuilder:
             )
         described = describe_artifact(source.path, artifact_format)
         return replace(described, output_adapter=self.output_adapter(source))
+
+
+def _saved_model(fw: Any, key: str, entry: Any, constructor: Any) -> FloatModel:
+    """The model a framework saved into cache ``entry``."""
+    return FloatModel(
+        key,
+        entry.file(fw.model_file),
+        fw.saved_kind,
+        entry.meta.get("params"),
+        entry.meta,
+        framework=fw.name,
+        constructor=constructor,
+    )
 
 
 class _Context:

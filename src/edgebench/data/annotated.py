@@ -30,18 +30,25 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 DEFAULTS = {"size": 128, "train": 2000, "test": 500}
 
 
-def parse_options(spec_path: str) -> tuple[Path, dict[str, int]]:
-    """``PATH?size=N&train=N&test=N`` -> the path and the options (defaults filled in).
+def parse_options(
+    spec_path: str, defaults: dict[str, int] = DEFAULTS, minimum: dict[str, int] | None = None
+) -> tuple[Path, dict[str, int]]:
+    """``PATH?size=N&train=N&test=N`` -> the path and the options (``defaults`` filled in;
+    each at least its ``minimum``, 1 unless given).
 
     >>> parse_options("data/voc?size=64")
     (PosixPath('data/voc'), {'size': 64, 'train': 2000, 'test': 500})
     """
     path, _, query = spec_path.partition("?")
-    options = dict(DEFAULTS)
-    for key, values in parse_qs(query, strict_parsing=bool(query)).items():
-        if key not in DEFAULTS:
+    options = dict(defaults)
+    try:
+        parsed = parse_qs(query, strict_parsing=bool(query))
+    except ValueError as exc:
+        raise DatasetUnavailable(f"cannot read the options of {spec_path!r}: {exc}") from exc
+    for key, values in parsed.items():
+        if key not in defaults:
             raise DatasetUnavailable(
-                f"unknown option {key!r} in {spec_path!r}; known: size, train, test"
+                f"unknown option {key!r} in {spec_path!r}; known: {', '.join(defaults)}"
             )
         try:
             options[key] = int(values[-1])
@@ -49,8 +56,9 @@ def parse_options(spec_path: str) -> tuple[Path, dict[str, int]]:
             raise DatasetUnavailable(
                 f"{key}={values[-1]!r} in {spec_path!r} is not a whole number"
             ) from exc
-        if options[key] < 1:
-            raise DatasetUnavailable(f"{key} in {spec_path!r} must be at least 1")
+        low = (minimum or {}).get(key, 1)
+        if options[key] < low:
+            raise DatasetUnavailable(f"{key} in {spec_path!r} must be at least {low}")
     return Path(path).expanduser(), options
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import numpy as np
 
@@ -30,37 +29,24 @@ from edgebench.errors import DatasetUnavailable
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 DEFAULTS = {"size": 128, "train": 2000, "test": 500, "base": 0}
+#: the largest image side an image folder is resized to.
+MAX_SIZE = 4096
 #: images decoded before they are written to the arrays (bounds the decoder's memory).
 BATCH = 64
 
 
 def parse_options(spec_path: str) -> tuple[Path, dict[str, int]]:
-    """``PATH?size=N&train=N&test=N`` -> the path and the options (defaults filled in).
+    """``PATH?size=N&train=N&test=N&base=N`` -> the path and the options (defaults filled in).
 
     >>> parse_options("data/pets?size=64")[1]["size"]
     64
     """
-    path, _, query = spec_path.partition("?")
-    options = dict(DEFAULTS)
-    try:
-        parsed = parse_qs(query, strict_parsing=bool(query))
-    except ValueError as exc:
-        raise DatasetUnavailable(f"cannot read the options of {spec_path!r}: {exc}") from exc
-    for key, values in parsed.items():
-        if key not in DEFAULTS:
-            raise DatasetUnavailable(
-                f"unknown option {key!r} in {spec_path!r}; known: {', '.join(DEFAULTS)}"
-            )
-        try:
-            options[key] = int(values[-1])
-        except ValueError as exc:
-            raise DatasetUnavailable(
-                f"{key}={values[-1]!r} in {spec_path!r} is not a whole number"
-            ) from exc
-        low = 0 if key == "base" else 1
-        if not low <= options[key] <= (4096 if key == "size" else 10_000_000):
-            raise DatasetUnavailable(f"{key}={options[key]} in {spec_path!r} is out of range")
-    return Path(path).expanduser(), options
+    from edgebench.data.annotated import parse_options as parse
+
+    path, options = parse(spec_path, DEFAULTS, {"base": 0})
+    if options["size"] > MAX_SIZE:
+        raise DatasetUnavailable(f"size={options['size']} in {spec_path!r} is above {MAX_SIZE}")
+    return path, options
 
 
 def _images_in(folder: Path) -> list[Path]:
