@@ -47,3 +47,24 @@ def test_a_tflite_file_gets_onnx_runtime_rows_and_its_quantizations(pytester, mo
         assert row["file_bytes"] < native["file_bytes"], recipe
         assert row["compression"][-1]["quantizer"].startswith("ai-edge-quantizer"), recipe
     assert rows[("aeq-int8", "litert")]["compression"][-1]["calibration_samples"] > 0
+
+
+def test_a_tflite_file_that_crashes_the_converter_fails_only_its_own_rows(pytester, monkeypatch):
+    """tf2onnx reads a flatbuffer in native code: a damaged file can abort the process that
+    reads it. It runs in a process of its own, so the row fails with the reason and the
+    run goes on."""
+    lay_out_project(pytester.path, suffixes=(".tflite",))
+    data = bytearray((pytester.path / "models" / "digits_mlp.tflite").read_bytes())
+    data[64:] = bytes(len(data) - 64)  # the header stays, the tables are zeros
+    (pytester.path / "models" / "broken.tflite").write_bytes(bytes(data))
+    pytester.makeini("[pytest]\n")
+    monkeypatch.setenv("EDGEBENCH_CACHE", str(pytester.path / "cache"))
+    result = pytester.runpytest(
+        "bench/test_accuracy.py", "--model", "models/digits_mlp.tflite,models/broken.tflite",
+        "--dataset", "digits", "--runtimes", "onnxruntime",
+    )  # fmt: skip
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed") == 1 and outcomes.get("failed") == 1
+    result.stdout.fnmatch_lines(
+        ["*broken.tflite-digits-fp32-onnxruntime*tf2onnx refused broken.tflite*"]
+    )

@@ -30,6 +30,9 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
     lay_out_project(pytester.path)
     pytester.makeini("[pytest]\n")
     monkeypatch.setenv("EDGEBENCH_CACHE", str(pytester.path / "cache"))
+    # the plugin's own behaviour, each file on its own runtime (the conversions between
+    # formats have their tests: test_formats_both_ways.py)
+    monkeypatch.setenv("PYTEST_ADDOPTS", "--convert=false")
     return pytester
 
 

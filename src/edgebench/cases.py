@@ -77,8 +77,11 @@ class Matrix:
     excluded: tuple[tuple[str, str], ...]  # (variant id, reason)
 
 
-def exclusion_reason(source: ModelSource, recipe: Recipe, runtime: str) -> str | None:
-    """Why ``recipe`` of ``source`` cannot run on ``runtime``, or ``None`` when it can."""
+def exclusion_reason(
+    source: ModelSource, recipe: Recipe, runtime: str, convert: bool = True
+) -> str | None:
+    """Why ``recipe`` of ``source`` cannot run on ``runtime``, or ``None`` when it can
+    (``convert``: a model file may reach the runtime through a registered converter)."""
     fmt = artifact_format(runtime)
     model_framework = source.framework
     if model_framework is not None:
@@ -91,6 +94,8 @@ def exclusion_reason(source: ModelSource, recipe: Recipe, runtime: str) -> str |
         from edgebench.formats import formats_written_by
 
         converts = fmt in formats_written_by(source.native_format)
+        if source.native_format != fmt and converts and not convert:
+            return f".{source.native_format} files run on their own runtimes only (--convert false)"
         if source.native_format != fmt and not converts:
             other = (
                 " or ".join(runtimes_for_format(source.native_format)) or "no registered runtime"
@@ -121,6 +126,7 @@ def build_matrix(
     device: str | Sequence[DeviceAxis],
     threads: Sequence[int] = (),
     cores: int | None = None,
+    convert: bool = True,
 ) -> Matrix:
     """Every runnable variant x thread count on each device (``device`` is one name with
     ``threads`` and ``cores``, or several :class:`DeviceAxis`); thread counts above this
@@ -138,7 +144,7 @@ def build_matrix(
                 for recipe in recipes:
                     for runtime in runtimes:
                         variant = Variant(source, dataset, recipe, runtime, axis.name, several)
-                        reason = exclusion_reason(source, recipe, runtime)
+                        reason = exclusion_reason(source, recipe, runtime, convert)
                         if reason is not None:
                             excluded.append((variant.id, reason))
                             continue

@@ -143,6 +143,15 @@ OPTIONS: tuple[Option, ...] = (
         "are; zoo models name their own)",
     ),
     Option(
+        "--convert",
+        "edgebench_convert",
+        "true",
+        "also run a model file on the runtimes a registered converter reaches from its format "
+        "(a .tflite on ONNX Runtime through tf2onnx, with every ONNX Runtime recipe); false: "
+        "each file on the runtimes of its own format only",
+        kind="flag",
+    ),
+    Option(
         "--isolate",
         "edgebench_isolate",
         "false",
@@ -436,6 +445,7 @@ def resolve_settings(
         ),
         fine_tune_epochs=optional("edgebench_fine_tune_epochs"),
         isolate=_flag(get, "edgebench_isolate"),
+        convert=_flag(get, "edgebench_convert"),
         profile_ops=_flag(get, "edgebench_profile_ops"),
         meter=get("edgebench_meter") or profile.meter,
         meter_command=get("edgebench_meter_command"),
@@ -540,6 +550,7 @@ def check_options(get: Getter, base: Path, profiles: dict[str, DeviceProfile]) -
         _optional_number(get, name, *limits)
     _owned_values(get)
     _flag(get, "edgebench_isolate")
+    _flag(get, "edgebench_convert")
     _flag(get, "edgebench_profile_ops")
     _runtimes(get("edgebench_runtimes"))
     _tolerances(get("edgebench_max_slowdown"))

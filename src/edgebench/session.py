@@ -117,6 +117,7 @@ class EdgebenchSession:
             settings.recipes,
             settings.runtimes,
             [device_axis(p, settings) for p in settings.device_profiles()],
+            convert=settings.convert,
         )
         self._memo: dict[tuple[Any, ...], Any] = {}
         self._p50s: dict[tuple[str, int], float] = {}

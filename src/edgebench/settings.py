@@ -42,6 +42,8 @@ class Settings:
     output_adapter: str | None = None
     thresholds: dict[str, float | None] = field(default_factory=dict)
     isolate: bool = False
+    #: ``--convert``: model files also run on the runtimes a converter reaches.
+    convert: bool = True
     #: the values of the options the runtimes declare, by key (``onnx_provider``,
     #: ``litert_accelerator``): given to every runtime, here and in the workers
     runtime_options: dict[str, str] = field(default_factory=dict)
@@ -112,6 +114,7 @@ class Settings:
             **self.options,
             "seed": self.seed,
             "isolate": self.isolate,
+            "convert": self.convert,
             "profile_ops": self.profile_ops,
             "meter": self.meter,
             "baseline": [str(p) for p in self.baseline],

@@ -11,6 +11,8 @@ from edgebench.errors import ConversionError
 from edgebench.frameworks.keras.tfcompat import import_tensorflow
 
 ONNX_OPSET = 17
+#: seconds a conversion in a process of its own may take.
+CONVERT_TIMEOUT_S = 900
 
 
 def short_converter_message(exc: BaseException, limit: int = 600) -> str:
@@ -66,8 +68,37 @@ def keras_to_onnx(model: Any, out_path: Path, opset: int = ONNX_OPSET) -> None:
 
 
 def tflite_to_onnx(source: Path, out_path: Path, opset: int = ONNX_OPSET) -> dict[str, Any]:
-    """A user's ``.tflite`` file converted to ``.onnx`` by tf2onnx (it reads flatbuffers);
-    the converter's refusal is a ``ConversionError`` with its reason."""
+    """A user's ``.tflite`` file converted to ``.onnx`` by tf2onnx (it reads flatbuffers),
+    in a process of its own: a file that crashes the flatbuffer reader (a corrupt or
+    hostile one) fails its rows with the reason instead of taking the run down. The
+    converter's refusal is a ``ConversionError`` with its reason."""
+    import json
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "edgebench.artifacts.convert", "tflite-to-onnx"]
+    try:
+        done = subprocess.run(
+            [*command, str(source), str(out_path), str(opset)],
+            capture_output=True,
+            text=True,
+            timeout=CONVERT_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ConversionError(
+            f"tf2onnx did not convert {source.name} within {CONVERT_TIMEOUT_S} s"
+        ) from exc
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        reason = lines[-1][:600] if lines else f"exit status {done.returncode}"
+        if done.returncode < 0:
+            reason = f"the converter crashed (signal {-done.returncode}); {reason}"
+        raise ConversionError(f"tf2onnx refused {source.name}: {reason}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _tflite_to_onnx_here(source: Path, out_path: Path, opset: int) -> dict[str, Any]:
+    """:func:`tflite_to_onnx` in this process (the converter's own process)."""
     try:
         import tf2onnx
     except ImportError as exc:
@@ -77,10 +108,32 @@ def tflite_to_onnx(source: Path, out_path: Path, opset: int = ONNX_OPSET) -> dic
     try:
         tf2onnx.convert.from_tflite(str(source), opset=opset, output_path=str(out_path))
     except Exception as exc:  # noqa: BLE001 - tf2onnx raises many types
-        raise ConversionError(
-            f"tf2onnx refused {source.name}: {short_converter_message(exc)}"
-        ) from exc
+        raise ConversionError(short_converter_message(exc)) from exc
     return {"step": "convert", "converter": f"tf2onnx {tf2onnx.__version__}", "opset": opset}
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m edgebench.artifacts.convert tflite-to-onnx SRC DST OPSET``: one
+    conversion; what ran as JSON on stdout, or the reason on stderr (exit 2)."""
+    import contextlib
+    import io
+    import json
+    import sys
+
+    if len(argv) != 4 or argv[0] != "tflite-to-onnx":
+        print(
+            "usage: python -m edgebench.artifacts.convert tflite-to-onnx SRC DST OPSET",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            meta = _tflite_to_onnx_here(Path(argv[1]), Path(argv[2]), int(argv[3]))
+    except ConversionError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(json.dumps(meta))
+    return 0
 
 
 def export_float(model: Any, artifact_format: str, out_path: Path) -> None:
@@ -89,3 +142,9 @@ def export_float(model: Any, artifact_format: str, out_path: Path) -> None:
     from edgebench.formats import exporter_for
 
     exporter_for("keras", artifact_format).load_factory()(model, out_path)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_main(sys.argv[1:]))
