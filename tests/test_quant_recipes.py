@@ -10,8 +10,9 @@ from edgebench.artifacts.cache import ArtifactCache
 from edgebench.artifacts.pipeline import ArtifactBuilder
 from edgebench.artifacts.sources import ModelFile
 from edgebench.cases import exclusion_reason
+from edgebench.data.contract import InputContract
 from edgebench.data.datasets import load_digits
-from edgebench.errors import ConversionError, UsageError
+from edgebench.errors import UsageError
 from edgebench.instruments.accuracy import top1_accuracy
 from edgebench.recipes import (
     default_registry,
@@ -141,8 +142,14 @@ def test_quantizer_refusal_is_a_clear_conversion_error(builder, digits, tmp_path
     )
     path = tmp_path / "dynamic.onnx"
     onnx.save(helper.make_model(graph), str(path))
-    with pytest.raises(ConversionError, match="unknown dimensions"):
-        builder.artifact(ModelFile(path, "onnx"), digits, parse_recipe("ort-qdq", REGISTRY), "onnx")
+    recipe = parse_recipe("ort-qdq", REGISTRY)
+    # dynamic sizes: the input contract says what to declare (it used to end in ORT's
+    # "unknown dimensions (0, 0, 1)")
+    with pytest.raises(UsageError, match="declare it: --model dynamic.onnx:layout=NCHW"):
+        builder.artifact(ModelFile(path, "onnx"), digits, recipe, "onnx")
+    declared = ModelFile(path, "onnx", contract=InputContract(layout="NHWC", size=(8, 8)))
+    built = builder.artifact(declared, digits, recipe, "onnx")
+    assert built.path.is_file()
 
 
 def test_calibration_inputs_are_seeded_and_fitted(digits):

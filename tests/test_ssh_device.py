@@ -65,6 +65,8 @@ def lab(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, sshd, device
     config, _ = sshd
     lay_out_project(pytester.path)
     cache = pytester.path / "board-cache"
+    # each file on its own runtime (conversions between formats: test_formats_both_ways.py)
+    monkeypatch.setenv("PYTEST_ADDOPTS", "--convert=false")
 
     def profile(
         name: str = "lab", hosts: str = "edgebench-device", python: str = device_python
