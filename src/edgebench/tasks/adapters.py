@@ -8,6 +8,8 @@ the measuring controller after the outputs are computed (never inside the timed 
   scores, count), the usual SSD export, rewritten as those rows;
 - ``ssd-anchors:anchors=PATH``: raw SSD box encodings and class scores, decoded with the
   anchors in PATH (``edgebench.tasks.ssd``);
+- ``yolov8:size=640`` and ``yolov5:size=640``: YOLO heads without post-processing
+  (``edgebench.tasks.yolo``), boxes normalised by the input size, per-class NMS;
 - ``sigmoid-mask[:threshold=0.5]``: a one-channel probability map (text, person, matting
   and salient-object segmenters: ``(N, 1, H, W)``, ``(N, H, W, 1)`` or ``(N, H, W)``) as
   two classes, foreground where the probability is above the threshold.
@@ -52,6 +54,16 @@ ADAPTERS: dict[str, AdapterSpec] = {
         "edgebench.tasks.ssd:decode",
         "all",
         "raw SSD box encodings and class scores, decoded with anchors=PATH (.npy) and NMS",
+    ),
+    "yolov8": AdapterSpec(
+        "edgebench.tasks.yolo:decode_v8",
+        "first",
+        "a YOLOv8-style head (N, 4 + classes, anchors), boxes in pixels of size= (640), NMS",
+    ),
+    "yolov5": AdapterSpec(
+        "edgebench.tasks.yolo:decode_v5",
+        "first",
+        "a YOLOv5-style head (N, anchors, 5 + classes) with objectness, size= (640), NMS",
     ),
     "sigmoid-mask": AdapterSpec(
         "edgebench.tasks.adapters:sigmoid_mask",
