@@ -139,8 +139,16 @@ def parse_job(data: Any) -> Job:
     return cls(**values)
 
 
+class _Result:
+    """What every result does: its wire form is its fields."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (``null``: not read, or not reached by an idle job)."""
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
-class MeasureResult:
+class MeasureResult(_Result):
     """What a ``measure`` job found: peaks in KiB (``None`` where the OS does not say),
     where they were read, the temperatures around the loop and the invoke times (s)."""
 
@@ -155,31 +163,19 @@ class MeasureResult:
     temperature_after_c: float | None = None
     samples_s: list[float] | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        """The wire form (``null``: not read, or not reached by an idle job)."""
-        return dataclasses.asdict(self)
-
 
 @dataclass(frozen=True)
-class PredictResult:
+class PredictResult(_Result):
     """Where a ``predict`` job saved the outputs, for how many samples."""
 
     outputs: str
     samples: int
     output_count: int | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        """The wire form."""
-        return dataclasses.asdict(self)
-
 
 @dataclass(frozen=True)
-class LoopResult:
+class LoopResult(_Result):
     """Images a ``loop`` job ran and the loop's own duration (s)."""
 
     images: int
     seconds: float
-
-    def to_json(self) -> dict[str, Any]:
-        """The wire form."""
-        return dataclasses.asdict(self)
