@@ -42,12 +42,18 @@ class Job:
 
 
 @dataclass(frozen=True)
-class MeasureJob(Job):
+class TimedJob(Job):
+    """A job that runs ``rounds`` invokes after ``warmup`` ones."""
+
+    rounds: int = 1
+    warmup: int = 0
+
+
+@dataclass(frozen=True)
+class MeasureJob(TimedJob):
     """Peak memory and the timing loop of ``rounds`` invokes after ``warmup``."""
 
     kind: ClassVar[str] = "measure"
-    rounds: int = 1
-    warmup: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,12 +69,10 @@ class PredictJob(Job):
 
 
 @dataclass(frozen=True)
-class ProfileJob(Job):
+class ProfileJob(TimedJob):
     """Per-operator times from the runtime's own profiler."""
 
     kind: ClassVar[str] = "profile"
-    rounds: int = 1
-    warmup: int = 0
 
 
 @dataclass(frozen=True)

@@ -73,15 +73,8 @@ class Settings:
         if key in self.options:
             return self.options[key]
         from edgebench.owned_options import owned_options
-        from edgebench.targets.registry import TARGETS
-        from edgebench.tasks.registry import TASKS
 
-        declared = [
-            *owned_options(),
-            *(o for spec in TARGETS.specs().values() for o in spec.options),
-            *(o for spec in TASKS.specs().values() for o in spec.options),
-        ]
-        found = next((o for o in declared if o.key == key), None)
+        found = next((o for o in owned_options() if o.key == key), None)
         if found is None:
             raise KeyError(f"no option {key!r} is declared")
         return found.parse("")
