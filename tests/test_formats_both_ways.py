@@ -68,3 +68,37 @@ def test_a_tflite_file_that_crashes_the_converter_fails_only_its_own_rows(pytest
     result.stdout.fnmatch_lines(
         ["*broken.tflite-digits-fp32-onnxruntime*tf2onnx refused broken.tflite*"]
     )
+
+
+def test_an_onnx_file_gets_litert_rows_and_their_quantizations(pytester, monkeypatch):
+    """An NCHW ``.onnx`` with dynamic dimensions (declared) converts to ``.tflite`` through
+    onnx2tf with its input kept NCHW, so one input contract holds on both runtimes: the
+    converted file scores exactly what the ONNX file does, and AI Edge Quantizer's
+    quantizations apply to it."""
+    pytest.importorskip("onnx2tf")
+    from tests.test_input_layouts import nchw_wrapper
+
+    lay_out_project(pytester.path, suffixes=(".onnx",))
+    nchw_wrapper(pytester.path / "models" / "dynamic_nchw.onnx", None, None)
+    pytester.makeini("[pytest]\n")
+    monkeypatch.setenv("EDGEBENCH_CACHE", str(pytester.path / "cache"))
+    result = pytester.runpytest(
+        "bench/test_accuracy.py", "--model", "models/dynamic_nchw.onnx:layout=NCHW:size=8x8",
+        "--dataset", "digits", "--variants", "fp32,ort-dyn,aeq-dyn8,aeq-int8",
+        "--runtimes", "litert,onnxruntime", "--edgebench-json", "run.json",
+    )  # fmt: skip
+    result.assert_outcomes(passed=5)  # litert: fp32, aeq-dyn8, aeq-int8; onnxruntime: fp32, ort-dyn
+    rows = {
+        (r["recipe"], r["runtime"]): r
+        for r in json.loads((pytester.path / "run.json").read_text())["records"]
+    }
+    native = rows[("fp32", "onnxruntime")]
+    converted = rows[("fp32", "litert")]
+    assert converted["artifact_format"] == "tflite"
+    assert converted["compression"][0]["converter"].startswith("onnx2tf")
+    assert converted["input_contract"] == native["input_contract"] == "NCHW 8x8 grey"
+    assert converted["accuracy"] == pytest.approx(native["accuracy"], abs=1e-9)
+    for recipe in ("aeq-dyn8", "aeq-int8"):
+        row = rows[(recipe, "litert")]
+        assert row["accuracy"] == pytest.approx(native["accuracy"], abs=0.03), recipe
+        assert row["file_bytes"] < converted["file_bytes"], recipe

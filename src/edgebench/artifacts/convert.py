@@ -1,5 +1,6 @@
-"""Conversion of Keras models to ``.tflite`` (TFLiteConverter) and ``.onnx`` (tf2onnx), and
-of a user's ``.tflite`` file to ``.onnx`` (tf2onnx)."""
+"""Conversion of Keras models to ``.tflite`` (TFLiteConverter) and ``.onnx`` (tf2onnx), of a
+user's ``.tflite`` file to ``.onnx`` (tf2onnx) and of a user's ``.onnx`` to ``.tflite``
+(onnx2tf)."""
 
 from __future__ import annotations
 
@@ -67,37 +68,48 @@ def keras_to_onnx(model: Any, out_path: Path, opset: int = ONNX_OPSET) -> None:
         raise ConversionError(f"tf2onnx refused the model: {short_converter_message(exc)}") from exc
 
 
-def tflite_to_onnx(source: Path, out_path: Path, opset: int = ONNX_OPSET) -> dict[str, Any]:
-    """A user's ``.tflite`` file converted to ``.onnx`` by tf2onnx (it reads flatbuffers),
-    in a process of its own: a file that crashes the flatbuffer reader (a corrupt or
-    hostile one) fails its rows with the reason instead of taking the run down. The
-    converter's refusal is a ``ConversionError`` with its reason."""
+def _convert_apart(
+    command: str, source: Path, out_path: Path, tool: str, *args: str
+) -> dict[str, Any]:
+    """Run ``python -m edgebench.artifacts.convert COMMAND SRC DST ARGS...`` in a process of
+    its own: a file that crashes a converter (a corrupt or hostile one) fails its rows with
+    the reason instead of taking the run down. The converter's refusal is a
+    ``ConversionError`` with its reason; what ran is the JSON the child printed."""
     import json
     import subprocess
     import sys
 
-    command = [sys.executable, "-m", "edgebench.artifacts.convert", "tflite-to-onnx"]
+    argv = [sys.executable, "-m", "edgebench.artifacts.convert", command]
     try:
         done = subprocess.run(
-            [*command, str(source), str(out_path), str(opset)],
+            [*argv, str(source), str(out_path), *args],
             capture_output=True,
             text=True,
             timeout=CONVERT_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired as exc:
         raise ConversionError(
-            f"tf2onnx did not convert {source.name} within {CONVERT_TIMEOUT_S} s"
+            f"{tool} did not convert {source.name} within {CONVERT_TIMEOUT_S} s"
         ) from exc
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         reason = lines[-1][:600] if lines else f"exit status {done.returncode}"
         if done.returncode < 0:
             reason = f"the converter crashed (signal {-done.returncode}); {reason}"
-        raise ConversionError(f"tf2onnx refused {source.name}: {reason}")
+        raise ConversionError(f"{tool} refused {source.name}: {reason}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def _tflite_to_onnx_here(source: Path, out_path: Path, opset: int) -> dict[str, Any]:
+def tflite_to_onnx(
+    source: Path, out_path: Path, context: Any = None, opset: int = ONNX_OPSET
+) -> dict[str, Any]:
+    """A user's ``.tflite`` file converted to ``.onnx`` by tf2onnx (it reads flatbuffers),
+    in a process of its own (:func:`_convert_apart`). The input keeps the layout the file
+    has, so the model's input contract holds for both files."""
+    return _convert_apart("tflite-to-onnx", source, out_path, "tf2onnx", str(opset))
+
+
+def _tflite_to_onnx_here(source: Path, out_path: Path, opset: str) -> dict[str, Any]:
     """:func:`tflite_to_onnx` in this process (the converter's own process)."""
     try:
         import tf2onnx
@@ -106,29 +118,98 @@ def _tflite_to_onnx_here(source: Path, out_path: Path, opset: int) -> dict[str, 
             f'tf2onnx converts .tflite files to .onnx: pip install "edgebench[tf]" ({exc})'
         ) from exc
     try:
-        tf2onnx.convert.from_tflite(str(source), opset=opset, output_path=str(out_path))
+        tf2onnx.convert.from_tflite(str(source), opset=int(opset), output_path=str(out_path))
     except Exception as exc:  # noqa: BLE001 - tf2onnx raises many types
         raise ConversionError(short_converter_message(exc)) from exc
-    return {"step": "convert", "converter": f"tf2onnx {tf2onnx.__version__}", "opset": opset}
+    return {"step": "convert", "converter": f"tf2onnx {tf2onnx.__version__}", "opset": int(opset)}
+
+
+#: how onnx2tf is installed beside edgebench (its wheel pins numpy 1.26, TensorFlow 2.19
+#: and onnx 1.19 exactly, which the rest of the stack has outgrown; it runs with ours).
+ONNX2TF_INSTALL = "pip install --no-deps onnx2tf==1.29.24 onnx-graphsurgeon==0.6.1 sng4onnx==2.0.1"
+
+
+def onnx_to_tflite(source: Path, out_path: Path, context: Any) -> dict[str, Any]:
+    """A user's ``.onnx`` file converted to ``.tflite`` by onnx2tf, in a process of its own.
+
+    The input is fixed to the shape the model's input contract settles (batch 1; dynamic
+    dimensions from the declaration) and kept in the ONNX file's layout
+    (``keep_shape_absolutely_input_names``: onnx2tf otherwise turns an NCHW input into
+    NHWC, and the contract would no longer describe the converted file); the float32 file
+    onnx2tf writes is the artifact."""
+    from edgebench.artifacts.onnx_graph import onnx_input
+
+    name, sample = onnx_input(source)
+    shape = (1, *context.fixed_input_shape(sample)) if context is not None else (1, *sample)
+    if None in shape:
+        raise ConversionError(f"{source.name}: its input {shape} has unknown dimensions")
+    dims = ",".join(str(d) for d in shape)
+    return _convert_apart("onnx-to-tflite", source, out_path, "onnx2tf", name, dims)
+
+
+def _onnx_to_tflite_here(source: Path, out_path: Path, name: str, dims: str) -> dict[str, Any]:
+    """:func:`onnx_to_tflite` in this process (the converter's own process): the graph made
+    static and its node names valid TensorFlow scope names, then onnx2tf."""
+    import shutil
+    import tempfile
+
+    try:
+        import onnx2tf
+    except ImportError as exc:
+        raise ConversionError(
+            f"onnx2tf converts .onnx files to .tflite: {ONNX2TF_INSTALL} ({exc})"
+        ) from exc
+    from edgebench.artifacts.onnx_graph import static_for_conversion
+
+    shape = tuple(int(d) for d in dims.split(","))
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / "model.onnx"
+        static_for_conversion(source, staged, name, shape)
+        try:
+            onnx2tf.convert(
+                input_onnx_file_path=str(staged),
+                output_folder_path=str(Path(tmp) / "out"),
+                keep_shape_absolutely_input_names=[name],
+                not_use_onnxsim=True,
+                non_verbose=True,
+            )
+        except Exception as exc:  # noqa: BLE001 - onnx2tf raises many types
+            raise ConversionError(short_converter_message(exc)) from exc
+        written = Path(tmp) / "out" / "model_float32.tflite"
+        if not written.is_file():
+            raise ConversionError("onnx2tf wrote no float32 .tflite file")
+        shutil.copyfile(written, out_path)
+    version = getattr(onnx2tf, "__version__", "?")
+    return {
+        "step": "convert",
+        "converter": f"onnx2tf {version}",
+        "input_shape": list(shape),
+        "input_layout": "kept as in the ONNX file",
+    }
+
+
+_HERE = {"tflite-to-onnx": (_tflite_to_onnx_here, 1), "onnx-to-tflite": (_onnx_to_tflite_here, 2)}
 
 
 def _main(argv: list[str]) -> int:
-    """``python -m edgebench.artifacts.convert tflite-to-onnx SRC DST OPSET``: one
-    conversion; what ran as JSON on stdout, or the reason on stderr (exit 2)."""
+    """``python -m edgebench.artifacts.convert COMMAND SRC DST ARGS...``: one conversion;
+    what ran as JSON on stdout, or the reason on stderr (exit 2)."""
     import contextlib
     import io
     import json
     import sys
 
-    if len(argv) != 4 or argv[0] != "tflite-to-onnx":
+    known = _HERE.get(argv[0]) if argv else None
+    if known is None or len(argv) != 3 + known[1]:
         print(
-            "usage: python -m edgebench.artifacts.convert tflite-to-onnx SRC DST OPSET",
+            "usage: python -m edgebench.artifacts.convert tflite-to-onnx SRC DST OPSET | "
+            "onnx-to-tflite SRC DST INPUT_NAME DIMS",
             file=sys.stderr,
         )
         return 2
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            meta = _tflite_to_onnx_here(Path(argv[1]), Path(argv[2]), int(argv[3]))
+            meta = known[0](Path(argv[1]), Path(argv[2]), *argv[3:])
     except ConversionError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -344,7 +344,7 @@ class ArtifactBuilder:
             if converts:  # a user's file of another format, converted as it is
                 assert isinstance(source, ModelFile) and source.native_format is not None
                 exporter = exporter_for(source.native_format, artifact_format)
-                meta = exporter.load_factory()(source.path, out_path) or {}
+                meta = exporter.load_factory()(source.path, out_path, context) or {}
             elif model is None:
                 meta = export.export(None, artifact_format, out_path, context)
             else:

@@ -52,7 +52,8 @@ class ArtifactFormat:
 @dataclass(frozen=True)
 class Exporter:
     """Writes a ``framework`` model (``keras``, ``torch``) or a file of another artifact
-    format (``tflite``: called as ``factory(source_path, out_path)``) as ``format``:
+    format (``tflite``, ``onnx``: called as ``factory(source_path, out_path, context)``,
+    ``context`` the ``recipes.BuildContext`` that settles the input shape) as ``format``:
     ``factory`` is
     ``"module:attribute"``, called by the framework (``frameworks/*/adapter.py``) as
     ``factory(model, out_path)`` for Keras and ``factory(module, input_shape, out_path)``
@@ -100,6 +101,9 @@ BUILTIN_EXPORTERS: tuple[Exporter, ...] = (
     Exporter("keras->tflite", "keras", "tflite", f"{_C}:keras_to_tflite", "TFLiteConverter"),
     Exporter("keras->onnx", "keras", "onnx", f"{_C}:keras_to_onnx", "tf2onnx"),
     Exporter("tflite->onnx", "tflite", "onnx", f"{_C}:tflite_to_onnx", "tf2onnx reads .tflite"),
+    Exporter(
+        "onnx->tflite", "onnx", "tflite", f"{_C}:onnx_to_tflite", "onnx2tf, input layout kept"
+    ),
     Exporter("torch->onnx", "torch", "onnx", f"{_T}:export_onnx", "torch.onnx.export, NHWC"),
     Exporter("torch->tflite", "torch", "tflite", f"{_T}:export_tflite", "litert-torch, NHWC"),
 )

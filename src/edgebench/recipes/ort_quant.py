@@ -22,25 +22,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from edgebench.artifacts.onnx_graph import onnx_input
 from edgebench.errors import ConversionError
 from edgebench.recipes.core import BuildContext, Stage, Step, StepKind
 
 CALIBRATION_METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
-
-
-def _onnx_input(path: Path) -> tuple[str, tuple[int | None, ...]]:
-    """Name and per-sample shape of an ONNX model's single input (``None``: dynamic)."""
-    import onnx
-
-    model = onnx.load(str(path), load_external_data=False)
-    initializers = {t.name for t in model.graph.initializer}
-    inputs = [i for i in model.graph.input if i.name not in initializers]
-    if len(inputs) != 1:
-        raise ConversionError(
-            f"ONNX quantization needs a model with one input, found {len(inputs)}"
-        )
-    dims = inputs[0].type.tensor_type.shape.dim[1:]
-    return inputs[0].name, tuple(int(d.dim_value) if d.dim_value > 0 else None for d in dims)
 
 
 def _preprocess(source: Path, target: Path) -> Path:
@@ -191,7 +177,7 @@ class OrtStatic(Step):
             "percentile": CalibrationMethod.Percentile,
         }
         float_onnx = context.float_onnx()
-        name, dynamic = _onnx_input(float_onnx)
+        name, dynamic = onnx_input(float_onnx)
         shape = context.fixed_input_shape(dynamic)
         samples = context.calibration_inputs(shape)
         with tempfile.TemporaryDirectory() as tmp:
