@@ -97,3 +97,24 @@ def test_a_broken_image_or_a_single_class_is_one_line(tmp_path, monkeypatch):
         load_image_folder(str(tmp_path / "one"))
     with pytest.raises(DatasetUnavailable, match="unknown option 'sise'"):
         load_image_folder(f"{tmp_path / 'set'}?sise=4")
+
+
+def test_an_image_folder_is_read_a_batch_at_a_time_with_the_same_numbers(digits_folder):
+    """The pixels stay in the cache's uint8 file: slices, fancy indexing and the fingerprint
+    read rows on demand and give what the whole array would."""
+    from edgebench.data.datasets import fingerprint_arrays, load_image_folder
+    from edgebench.data.lazy import FittedInputs, is_lazy
+
+    root, _ = digits_folder
+    loaded = load_image_folder(f"{root}?size=8")
+    assert is_lazy(loaded.x_test) and is_lazy(loaded.x_train)
+    whole = np.asarray(loaded.x_test)
+    assert whole.dtype == np.float32 and whole.shape == loaded.x_test.shape
+    np.testing.assert_array_equal(loaded.x_test[10:20], whole[10:20])
+    np.testing.assert_array_equal(loaded.x_test[np.array([5, 1])], whole[[5, 1]])
+    np.testing.assert_array_equal(loaded.x_test[3], whole[3])
+    raw = loaded.x_test.source
+    assert fingerprint_arrays(raw) == fingerprint_arrays(np.asarray(raw))
+    fitted = FittedInputs(loaded.x_test, lambda rows: rows.transpose(0, 3, 1, 2) * 2)
+    assert fitted.shape == (60, 3, 8, 8)
+    np.testing.assert_array_equal(fitted[7:9], whole[7:9].transpose(0, 3, 1, 2) * 2)

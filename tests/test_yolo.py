@@ -46,3 +46,15 @@ def test_a_head_of_another_shape_is_one_line():
         adapter("yolov8")(np.zeros((1, 4)))
     with pytest.raises(UsageError, match="size='big' is not a number"):
         adapter("yolov5:size=big")(np.zeros((1, 3, 7)))
+
+
+def test_agnostic_suppression_keeps_one_class_per_place():
+    """Two classes claim the same box: per class both stay, agnostic only the better."""
+    head = _v8_head([(100, 100, 40, 20), (101, 100, 40, 20)], [0, 1], [0.9, 0.6])
+    per_class = adapter("yolov8:size=640")(head)[0]
+    agnostic = adapter("yolov8:size=640;agnostic=1")(head)[0]
+    assert (per_class[:, 4] > 0).sum() == 2
+    kept = agnostic[agnostic[:, 4] > 0]
+    np.testing.assert_allclose(kept[:, 4:], [[0.9, 0]])
+    with pytest.raises(UsageError, match="agnostic='yes'"):
+        adapter("yolov8:agnostic=yes")(head)

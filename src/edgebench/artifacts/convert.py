@@ -121,6 +121,19 @@ def _tflite_to_onnx_here(source: Path, out_path: Path, opset: str) -> dict[str, 
         tf2onnx.convert.from_tflite(str(source), opset=int(opset), output_path=str(out_path))
     except Exception as exc:  # noqa: BLE001 - tf2onnx raises many types
         raise ConversionError(short_converter_message(exc)) from exc
+    import onnx
+
+    # an operator tf2onnx cannot map (a custom one, such as MediaPipe's
+    # Convolution2DTransposeBias) is left in the graph as TFL_<name>, which no runtime runs
+    left = sorted(
+        {n.op_type[4:] for n in onnx.load(str(out_path)).graph.node if n.op_type.startswith("TFL_")}
+    )
+    if left:
+        out_path.unlink()
+        raise ConversionError(
+            f"it has TFLite operator(s) with no ONNX equivalent: {', '.join(left)} "
+            "(custom operators of the exporter)"
+        )
     return {"step": "convert", "converter": f"tf2onnx {tf2onnx.__version__}", "opset": int(opset)}
 
 
@@ -170,6 +183,7 @@ def _onnx_to_tflite_here(source: Path, out_path: Path, name: str, dims: str) -> 
                 input_onnx_file_path=str(staged),
                 output_folder_path=str(Path(tmp) / "out"),
                 keep_shape_absolutely_input_names=[name],
+                output_signaturedefs=True,  # AI Edge Quantizer calibrates by signature
                 not_use_onnxsim=True,
                 non_verbose=True,
             )
@@ -178,11 +192,21 @@ def _onnx_to_tflite_here(source: Path, out_path: Path, name: str, dims: str) -> 
         written = Path(tmp) / "out" / "model_float32.tflite"
         if not written.is_file():
             raise ConversionError("onnx2tf wrote no float32 .tflite file")
-        shutil.copyfile(written, out_path)
+        # onnx2tf's own .tflite comes from its Keras model and has no signature, which AI
+        # Edge Quantizer calibrates by; the SavedModel it writes beside it converts with one
+        via = "onnx2tf's SavedModel, TFLiteConverter.from_saved_model"
+        try:
+            tf = import_tensorflow()
+            flatbuffer = tf.lite.TFLiteConverter.from_saved_model(str(Path(tmp) / "out")).convert()
+            out_path.write_bytes(flatbuffer)
+        except Exception:  # noqa: BLE001 - then onnx2tf's file as it is
+            via = "onnx2tf's float32 .tflite (no signature)"
+            shutil.copyfile(written, out_path)
     version = getattr(onnx2tf, "__version__", "?")
     return {
         "step": "convert",
         "converter": f"onnx2tf {version}",
+        "written_by": via,
         "input_shape": list(shape),
         "input_layout": "kept as in the ONNX file",
     }

@@ -32,6 +32,7 @@ from edgebench.artifacts.sources import ModelFile, ModelSource
 from edgebench.artifacts.zoo import Architecture, ZooSpec
 from edgebench.data.contract import InputContract, fit_inputs
 from edgebench.data.datasets import Dataset, random_inputs
+from edgebench.data.lazy import is_lazy
 from edgebench.data.preprocess import adapt_images
 from edgebench.errors import ConversionError, ModelLoadError, UsageError
 from edgebench.formats import formats_written_by
@@ -187,7 +188,12 @@ class ArtifactBuilder:
         x_all = adapt_images(dataset.x_train, zoo.input_shape)
         train, val = split_validation(len(x_all), budget.validation_samples, self.seed)
         test = None
-        if dataset.x_test is not None and dataset.y_test is not None:
+        if (
+            dataset.x_test is not None
+            and dataset.y_test is not None
+            and not is_lazy(dataset.x_test)
+        ):
+            # a set read a batch at a time is scored by the accuracy pass, not held here whole
             test = (adapt_images(dataset.x_test, zoo.input_shape), dataset.y_test)
         run = TrainingRun(
             budget=budget,

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from edgebench.data.inputs import RANDOM_INPUTS, STORED_FLOATS, UNIT_IMAGES, InputSpec
+from edgebench.data.lazy import UnitImages
 from edgebench.errors import DatasetUnavailable, UsageError
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -84,9 +85,13 @@ def fingerprint_arrays(*arrays: np.ndarray | None) -> str:
         if array is None:
             digest.update(b"none")
             continue
-        contiguous = np.ascontiguousarray(array)
-        digest.update(f"{contiguous.dtype.str}{contiguous.shape}".encode())
-        digest.update(contiguous.tobytes())
+        digest.update(f"{np.dtype(array.dtype).str}{tuple(array.shape)}".encode())
+        rows = max(1, (64 << 20) // max(1, array[:1].nbytes)) if len(array.shape) else 1
+        if not len(array.shape):
+            digest.update(np.ascontiguousarray(array).tobytes())
+            continue
+        for start in range(0, len(array), rows):  # 64 MiB at a time: a big set stays on disk
+            digest.update(np.ascontiguousarray(array[start : start + rows]).tobytes())
     return digest.hexdigest()
 
 
@@ -287,7 +292,9 @@ NPZ_LABELS: dict[str, str] = {"y": "classify", "masks": "segment", "boxes": "det
 
 
 def load_npz(path: Path | str) -> Dataset:
-    """A user's arrays from an ``.npz`` file (never unpickled); uint8 images scaled to [0, 1].
+    """A user's arrays from an ``.npz`` file (never unpickled): uint8 images (``(N, H, W,
+    C)``) scaled to [0, 1] and prepared by the model's input contract, float arrays fed as
+    given.
 
     Images are ``x_train``/``x_test``; labels are one of: ``y_train``/``y_test`` (class
     indices, task ``classify``), ``masks_train``/``masks_test`` (``(N, H, W)`` class
@@ -334,7 +341,9 @@ def load_npz(path: Path | str) -> Dataset:
             xs["x_test"],
             loaded["y_test"],
             source=str(path),
-            adapt_to_model=False,
+            # uint8 images go through the model's input contract like every image set;
+            # float arrays are the user's own preparation, fed as given
+            adapt_to_model=not stored and loaded["x_test"].ndim == 4,
         )
     else:
         dataset = _labelled(path.stem, xs, loaded, task, source=str(path))
@@ -569,8 +578,9 @@ def _from_image_files(root: Path, options: dict[str, int], listing: dict[str, An
     check_arrays(
         root.name, {k: v for k, v in arrays.items() if has_train or "test" in k}, "classify"
     )
-    x_test = _images_to_unit(arrays["x_test"])
-    x_train = _images_to_unit(arrays["x_train"]) if has_train else None
+    # pixels stay in the cache's uint8 files, read and scaled a batch at a time
+    x_test = UnitImages(arrays["x_test"])
+    x_train = UnitImages(arrays["x_train"]) if has_train else None
     y_train = np.asarray(arrays["y_train"]) if has_train else None
     y_test = np.asarray(arrays["y_test"])
     return Dataset(

@@ -160,7 +160,8 @@ def decode_into(items: list[tuple[Path, int]], size: int, out: Any) -> None:
 
 
 def cached_arrays(listing: dict[str, Any], size: int, cache_root: Path) -> dict[str, np.ndarray]:
-    """The splits' pixels (uint8, memory-mapped from the cache) and labels, decoded once."""
+    """The splits' pixels (uint8 in the cache, read by rows: ``data.lazy.NpyRows``) and
+    labels, decoded once."""
     from edgebench.artifacts.cache import ArtifactCache, cache_key
 
     key = cache_key(
@@ -186,8 +187,12 @@ def cached_arrays(listing: dict[str, Any], size: int, cache_root: Path) -> dict[
             np.save(folder / f"y_{split}.npy", np.asarray([k for _, k in items], np.int64))
         return {"classes": listing["classes"]}
 
+    from edgebench.data.lazy import NpyRows
+
     entry = ArtifactCache(cache_root).get_or_build(key, build)
     return {
-        name: np.load(entry.file(f"{name}.npy"), mmap_mode="r")
-        for name in ("x_train", "y_train", "x_test", "y_test")
+        "x_train": NpyRows(entry.file("x_train.npy")),
+        "x_test": NpyRows(entry.file("x_test.npy")),
+        "y_train": np.load(entry.file("y_train.npy")),
+        "y_test": np.load(entry.file("y_test.npy")),
     }

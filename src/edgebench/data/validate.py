@@ -149,8 +149,16 @@ def check_arrays(
             continue
         if x is None or y is None:
             raise _fail(name, split, "images without labels, or labels without images")
-        x, y = np.asarray(x), np.asarray(y)
-        check_images(name, split, x)
+        from edgebench.data.lazy import is_lazy
+
+        if is_lazy(x):  # read a batch at a time: uint8 pixels, finite by their type
+            if len(x) == 0:
+                raise _fail(name, split, "no images (an empty split)")
+            check_images(name, split, np.asarray(x[:1]))
+        else:
+            x = np.asarray(x)
+            check_images(name, split, x)
+        y = np.asarray(y)
         if task == "classify" and y.ndim == 2 and y.shape[1] == 1:
             y = y.reshape(-1)
         if task == "classify" and y.ndim != 1:

@@ -66,6 +66,7 @@ class TaskScore:
 def task_metric(context: MeasureContext) -> TaskScore:
     """The task's metrics of the row's artifact over the test split."""
     from edgebench.data.contract import fit_inputs
+    from edgebench.data.lazy import FittedInputs, is_lazy
 
     dataset = context.dataset
     if not dataset.labelled:
@@ -81,14 +82,19 @@ def task_metric(context: MeasureContext) -> TaskScore:
         )
     assert dataset.x_test is not None and dataset.y_test is not None
     session = context.load()
+    model = context.case.variant.source.id
     try:
-        x = fit_inputs(
-            dataset,
-            dataset.x_test,
-            session.input_shape,
-            context.input_contract,
-            context.case.variant.source.id,
-        )
+        if is_lazy(dataset.x_test):  # a big set: prepared a batch at a time, never whole
+            x: Any = FittedInputs(
+                dataset.x_test,
+                lambda rows: fit_inputs(
+                    dataset, rows, session.input_shape, context.input_contract, model
+                ),
+            )
+        else:
+            x = fit_inputs(
+                dataset, dataset.x_test, session.input_shape, context.input_contract, model
+            )
     except ValueError as exc:
         return TaskScore(None, None, f"model input does not fit dataset {dataset.name}: {exc}")
     from edgebench.tasks.adapters import adapted, adapter_spec, model_outputs

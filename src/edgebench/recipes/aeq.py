@@ -77,6 +77,10 @@ class EdgeQuantizer(Step):
         """Quantize the float ``.tflite`` with the scheme's recipe (calibrated for int8)."""
         quantizer, recipes = _quantizer()
         source = context.float_file("tflite")
+        signed = None
+        if self.uses_calibration:
+            signed = with_signature(source, out_path.with_name("signed.tflite"))
+            source = signed or source
         name = SCHEMES[self.scheme][0]
         calibration_count = None
         try:
@@ -102,13 +106,49 @@ class EdgeQuantizer(Step):
             raise ConversionError(
                 f"AI Edge Quantizer refused the model ({self.token}): {short_converter_message(exc)}"
             ) from exc
+        finally:
+            if signed is not None:
+                signed.unlink(missing_ok=True)
         from edgebench.provenance import package_versions
 
         version = package_versions(("ai-edge-quantizer",)).get("ai-edge-quantizer")
-        return {
+        meta: dict[str, Any] = {
             "quantizer": f"ai-edge-quantizer {version}",
             "calibration_samples": calibration_count,
         }
+        if signed is not None:
+            meta["signature"] = "added (serving_default: the subgraph's inputs and outputs)"
+        return meta
+
+
+def with_signature(source: Path, target: Path) -> Path | None:
+    """A copy of a ``.tflite`` that has no signature (MediaPipe's and many vendors' files),
+    with one: ``serving_default`` over its single subgraph's inputs and outputs, the key AI
+    Edge Quantizer calibrates by. ``None`` when the file has a signature already, or more
+    than one subgraph (which then fails in calibration with the quantizer's reason)."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    data = source.read_bytes()
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(data, 0))
+    if model.signatureDefs or len(model.subgraphs or []) != 1:
+        return None
+    graph = model.subgraphs[0]
+
+    def tensor_map(index: int) -> Any:
+        entry = schema.TensorMapT()
+        entry.name, entry.tensorIndex = graph.tensors[index].name, index
+        return entry
+
+    signature = schema.SignatureDefT()
+    signature.signatureKey, signature.subgraphIndex = b"serving_default", 0
+    signature.inputs = [tensor_map(int(i)) for i in graph.inputs]
+    signature.outputs = [tensor_map(int(i)) for i in graph.outputs]
+    model.signatureDefs = [signature]
+    builder = flatbuffers.Builder(len(data) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    target.write_bytes(bytes(builder.Output()))
+    return target
 
 
 def _signature_input(path: Path) -> tuple[str, str, tuple[int | None, ...]]:

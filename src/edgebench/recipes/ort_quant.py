@@ -29,6 +29,13 @@ from edgebench.recipes.core import BuildContext, Stage, Step, StepKind
 CALIBRATION_METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
 
 
+#: operators that only a quantized model holds.
+_QUANTIZED_OPS = frozenset(
+    {"DequantizeLinear", "QuantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger",
+     "MatMulInteger", "DynamicQuantizeLinear"}
+)  # fmt: skip
+
+
 def _preprocess(source: Path, target: Path) -> Path:
     """``quant_pre_process`` (shape inference + graph optimisation); falls back to the source.
 
@@ -41,6 +48,12 @@ def _preprocess(source: Path, target: Path) -> Path:
     from edgebench.artifacts.onnx_graph import constants_to_initializers
 
     model = onnx.load(str(source))
+    quantized = sorted({n.op_type for n in model.graph.node if n.op_type in _QUANTIZED_OPS})
+    if quantized:
+        raise ConversionError(
+            f"the ONNX model is already quantized (it has {', '.join(quantized)} nodes); "
+            "ONNX Runtime's quantizers start from float weights"
+        )
     if constants_to_initializers(model):  # weights as Constant nodes: where quantizers look
         source = target.with_name("initializers.onnx")
         onnx.save(model, str(source))

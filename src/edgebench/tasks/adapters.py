@@ -10,6 +10,8 @@ the measuring controller after the outputs are computed (never inside the timed 
   anchors in PATH (``edgebench.tasks.ssd``);
 - ``yolov8:size=640`` and ``yolov5:size=640``: YOLO heads without post-processing
   (``edgebench.tasks.yolo``), boxes normalised by the input size, per-class NMS;
+- ``blazeface``: MediaPipe's face detectors (short and full range): box regressors and
+  scores over their SSD anchors (``edgebench.tasks.blazeface``), one class;
 - ``sigmoid-mask[:threshold=0.5]``: a one-channel probability map (text, person, matting
   and salient-object segmenters: ``(N, 1, H, W)``, ``(N, H, W, 1)`` or ``(N, H, W)``) as
   two classes, foreground where the probability is above the threshold.
@@ -64,6 +66,11 @@ ADAPTERS: dict[str, AdapterSpec] = {
         "edgebench.tasks.yolo:decode_v5",
         "first",
         "a YOLOv5-style head (N, anchors, 5 + classes) with objectness, size= (640), NMS",
+    ),
+    "blazeface": AdapterSpec(
+        "edgebench.tasks.blazeface:decode",
+        "all",
+        "MediaPipe's BlazeFace face detectors: box regressors and scores over SSD anchors, NMS",
     ),
     "sigmoid-mask": AdapterSpec(
         "edgebench.tasks.adapters:sigmoid_mask",

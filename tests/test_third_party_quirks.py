@@ -1,0 +1,74 @@
+"""What third-party files do that the suite's own models do not, each met with a working
+path or a one-line reason: a ``.tflite`` without a signature (MediaPipe's, fer's) gets one
+before AI Edge Quantizer calibrates it; an ONNX model that is already quantized is refused
+by the ONNX Runtime recipes in one line instead of a quantizer traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgebench.errors import ConversionError
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_tflite_without_a_signature_gets_one_over_its_inputs_and_outputs(tmp_path):
+    flatbuffers = pytest.importorskip("flatbuffers")
+    schema = pytest.importorskip("ai_edge_litert.schema_py_generated")
+    from ai_edge_litert.interpreter import Interpreter
+
+    from edgebench.recipes.aeq import with_signature
+
+    data = (DATA / "digits_mlp.tflite").read_bytes()
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(data, 0))
+    model.signatureDefs = []
+    builder = flatbuffers.Builder(len(data) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    bare = tmp_path / "bare.tflite"
+    bare.write_bytes(bytes(builder.Output()))
+    assert Interpreter(str(bare)).get_signature_list() == {}
+
+    signed = with_signature(bare, tmp_path / "signed.tflite")
+    assert signed is not None
+    interpreter = Interpreter(str(signed))
+    (key, io), = interpreter.get_signature_list().items()  # fmt: skip
+    assert key == "serving_default" and len(io["inputs"]) == 1
+    # the same model: the same outputs for the same input
+    runner = interpreter.get_signature_runner(key)
+    plain = Interpreter(str(bare))
+    plain.allocate_tensors()
+    x = np.random.default_rng(0).random(plain.get_input_details()[0]["shape"], np.float32)
+    plain.set_tensor(plain.get_input_details()[0]["index"], x)
+    plain.invoke()
+    expected = plain.get_tensor(plain.get_output_details()[0]["index"])
+    (got,) = runner(**{io["inputs"][0]: x}).values()
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert with_signature(signed, tmp_path / "again.tflite") is None  # has one already
+
+
+def test_an_already_quantized_onnx_model_is_refused_in_one_line(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    from onnx import TensorProto, helper, numpy_helper
+
+    from edgebench.recipes.ort_quant import _preprocess
+
+    weight = numpy_helper.from_array(np.ones((4, 2), np.int8), "w_q")
+    scale = numpy_helper.from_array(np.array(0.1, np.float32), "w_scale")
+    nodes = [
+        helper.make_node("DequantizeLinear", ["w_q", "w_scale"], ["w"]),
+        helper.make_node("MatMul", ["x", "w"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+        initializer=[weight, scale],
+    )  # fmt: skip
+    path = tmp_path / "quantized.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    with pytest.raises(ConversionError, match="already quantized .*DequantizeLinear"):
+        _preprocess(path, tmp_path / "pre.onnx")
