@@ -74,41 +74,32 @@ class EdgeQuantizer(Step):
     def export(
         self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
     ) -> dict[str, Any]:
-        """Quantize the float ``.tflite`` with the scheme's recipe (calibrated for int8)."""
-        quantizer, recipes = _quantizer()
-        source = context.float_file("tflite")
-        signed = None
-        if self.uses_calibration:
-            signed = with_signature(source, out_path.with_name("signed.tflite"))
-            source = signed or source
-        name = SCHEMES[self.scheme][0]
-        calibration_count = None
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                qt = quantizer.Quantizer(str(source))
-                qt.load_quantization_recipe(getattr(recipes, name)())
-                result = None
-                if self.uses_calibration:
-                    signature, input_name, shape = _signature_input(source)
-                    samples = context.calibration_inputs(context.fixed_input_shape(shape))
-                    calibration_count = len(samples)
-                    data = {signature: [{input_name: s[None].astype("float32")} for s in samples]}
-                    result = qt.calibrate(data, num_threads=1)
-                quantized = qt.quantize(
-                    result, enable_progress_bar=False, enable_progress_report=False
-                )
-                quantized.export_model(str(out_path), overwrite=True)
-        except ConversionError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the quantizer's own reason, reworded
-            from edgebench.artifacts.convert import short_converter_message
+        """Quantize the float ``.tflite`` with the scheme's recipe (calibrated for int8), in
+        a process of its own (the quantizer's native parts stay out of the run's process,
+        and a crash there fails this row with its reason)."""
+        import numpy as np
 
-            raise ConversionError(
-                f"AI Edge Quantizer refused the model ({self.token}): {short_converter_message(exc)}"
-            ) from exc
+        _quantizer()  # installed, or the one-line reason here
+        source = context.float_file("tflite")
+        scratch = out_path.with_name("aeq-scratch")
+        scratch.mkdir(exist_ok=True)
+        signed = None
+        calibration_count = None
+        arguments = [str(source), str(out_path), self.scheme]
+        if self.uses_calibration:
+            signed = with_signature(source, scratch / "signed.tflite")
+            arguments[0] = str(signed or source)
+            signature, input_name, shape = _signature_input(Path(arguments[0]))
+            samples = context.calibration_inputs(context.fixed_input_shape(shape))
+            calibration_count = len(samples)
+            np.save(scratch / "calibration.npy", samples.astype(np.float32), allow_pickle=False)
+            arguments += [str(scratch / "calibration.npy"), signature, input_name]
+        try:
+            _quantize_apart(arguments, self.token)
         finally:
-            if signed is not None:
-                signed.unlink(missing_ok=True)
+            import shutil
+
+            shutil.rmtree(scratch, ignore_errors=True)
         from edgebench.provenance import package_versions
 
         version = package_versions(("ai-edge-quantizer",)).get("ai-edge-quantizer")
@@ -119,6 +110,72 @@ class EdgeQuantizer(Step):
         if signed is not None:
             meta["signature"] = "added (serving_default: the subgraph's inputs and outputs)"
         return meta
+
+
+#: seconds one quantization in its own process may take.
+QUANTIZE_TIMEOUT_S = 900
+
+
+def _quantize_apart(arguments: list[str], token: str) -> None:
+    """``python -m edgebench.recipes.aeq SRC DST SCHEME [CALIBRATION.npy SIGNATURE INPUT]``;
+    ``ConversionError`` with the quantizer's reason (or the signal that ended it)."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "edgebench.recipes.aeq", *arguments],
+            capture_output=True,
+            text=True,
+            timeout=QUANTIZE_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ConversionError(
+            f"AI Edge Quantizer did not finish {token} within {QUANTIZE_TIMEOUT_S} s"
+        ) from exc
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        reason = lines[-1][:600] if lines else f"exit status {done.returncode}"
+        if done.returncode < 0:
+            reason = f"the quantizer crashed (signal {-done.returncode}); {reason}"
+        raise ConversionError(f"AI Edge Quantizer refused the model ({token}): {reason}")
+
+
+def _quantize_here(source: str, target: str, scheme: str, *calibration: str) -> None:
+    """The quantization itself (the child process of :func:`_quantize_apart`)."""
+    import numpy as np
+
+    quantizer, recipes = _quantizer()
+    with contextlib.redirect_stdout(io.StringIO()):
+        qt = quantizer.Quantizer(source)
+        qt.load_quantization_recipe(getattr(recipes, SCHEMES[scheme][0])())
+        result = None
+        if calibration:
+            samples_path, signature, input_name = calibration
+            samples = np.load(samples_path, allow_pickle=False)
+            data = {signature: [{input_name: s[None].astype("float32")} for s in samples]}
+            result = qt.calibrate(data, num_threads=1)
+        quantized = qt.quantize(result, enable_progress_bar=False, enable_progress_report=False)
+        quantized.export_model(target, overwrite=True)
+
+
+def _main(argv: list[str]) -> int:
+    import sys
+
+    if len(argv) not in (3, 6) or argv[2] not in SCHEMES:
+        print(
+            "usage: python -m edgebench.recipes.aeq SRC DST SCHEME [CALIB SIG INPUT]",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        _quantize_here(*argv)
+    except Exception as exc:  # noqa: BLE001 - the quantizer's own reason, reworded
+        from edgebench.artifacts.convert import short_converter_message
+
+        print(short_converter_message(exc), file=sys.stderr)
+        return 2
+    return 0
 
 
 def with_signature(source: Path, target: Path) -> Path | None:
@@ -180,3 +237,9 @@ AEQ_QUANTIZATION = (
         example="aeq-int8",
     ),
 )
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_main(sys.argv[1:]))
