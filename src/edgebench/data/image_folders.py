@@ -12,9 +12,10 @@
 
 Options after ``?``: ``size`` (images resized to size x size, default 128), ``train`` and
 ``test`` (at most that many images, evenly over the classes in name order; default 2000
-and 500). Files are decoded with Pillow in batches straight into uint8 arrays in the cache
-(``np.lib.format.open_memmap``), keyed by the listing (names, sizes, times) and the
-options: a second run reads the arrays back without decoding anything.
+and 500). Files are decoded with Pillow a batch at a time and appended to uint8 ``.npy``
+files in the cache, keyed by the listing (names, sizes, times) and the options: a second
+run reads them back without decoding anything. They are read a batch at a time too
+(``data.lazy``): no step holds a whole split's pixels in memory.
 """
 
 from __future__ import annotations
@@ -145,18 +146,42 @@ def _listing_digest(items: list[tuple[Path, int]]) -> str:
 
 
 def decode_into(items: list[tuple[Path, int]], size: int, out: Any) -> None:
-    """Decode ``items`` (RGB, bilinear to ``size``) into the uint8 array ``out``, a batch
-    at a time; a file Pillow cannot read is a ``DatasetUnavailable`` naming it."""
+    """Decode ``items`` (RGB, bilinear to ``size``) a batch at a time and hand each batch,
+    uint8 ``(n, size, size, 3)``, to ``out(batch)``; a file Pillow cannot read is a
+    ``DatasetUnavailable`` naming it."""
     from PIL import Image, UnidentifiedImageError
 
     for start in range(0, len(items), BATCH):
-        for offset, (path, _) in enumerate(items[start : start + BATCH]):
+        chunk = items[start : start + BATCH]
+        batch = np.empty((len(chunk), size, size, 3), np.uint8)
+        for offset, (path, _) in enumerate(chunk):
             try:
                 with Image.open(path) as image:
                     pixels = image.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
-                    out[start + offset] = np.asarray(pixels, dtype=np.uint8)
+                    batch[offset] = np.asarray(pixels, dtype=np.uint8)
             except (UnidentifiedImageError, OSError, ValueError) as exc:
                 raise DatasetUnavailable(f"{path}: not an image Pillow can read ({exc})") from exc
+        out(batch)
+
+
+def write_rows(path: Path, shape: tuple[int, ...], batches: Any) -> None:
+    """Write a uint8 ``.npy`` of ``shape`` from ``batches(write)``, which calls ``write``
+    with consecutive row blocks: plain file writes, so a set larger than memory is never
+    held (a writable memory map would keep every page it touched resident)."""
+    with path.open("wb") as handle:
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint8)),
+                  "fortran_order": False, "shape": shape}  # fmt: skip
+        np.lib.format.write_array_header_1_0(handle, header)
+        written = 0
+
+        def write(block: np.ndarray) -> None:
+            nonlocal written
+            handle.write(np.ascontiguousarray(block, dtype=np.uint8).tobytes())
+            written += len(block)
+
+        batches(write)
+    if written != shape[0]:
+        raise DatasetUnavailable(f"{path.name}: wrote {written} of {shape[0]} images")
 
 
 def cached_arrays(listing: dict[str, Any], size: int, cache_root: Path) -> dict[str, np.ndarray]:
@@ -175,15 +200,11 @@ def cached_arrays(listing: dict[str, Any], size: int, cache_root: Path) -> dict[
     def build(folder: Path) -> dict[str, Any]:
         for split in ("train", "test"):
             items = listing[split]
-            out = np.lib.format.open_memmap(
+            write_rows(
                 folder / f"x_{split}.npy",
-                mode="w+",
-                dtype=np.uint8,
-                shape=(len(items), size, size, 3),
+                (len(items), size, size, 3),
+                lambda write, items=items: decode_into(items, size, write),
             )
-            decode_into(items, size, out)
-            out.flush()
-            del out
             np.save(folder / f"y_{split}.npy", np.asarray([k for _, k in items], np.int64))
         return {"classes": listing["classes"]}
 
