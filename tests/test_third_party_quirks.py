@@ -72,3 +72,53 @@ def test_an_already_quantized_onnx_model_is_refused_in_one_line(tmp_path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
     with pytest.raises(ConversionError, match="already quantized .*DequantizeLinear"):
         _preprocess(path, tmp_path / "pre.onnx")
+
+
+def test_per_channel_qdq_on_an_opset_12_model_raises_the_opset_and_loads(tmp_path):
+    """Paddle's exporter writes opset 11-12; per-channel QDQ puts ``axis`` on
+    DequantizeLinear, which needs opset 13: the model is converted up first, and the
+    quantized file loads in ONNX Runtime and computes what the float one does."""
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from onnx import TensorProto, helper, numpy_helper
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantize_static
+
+    from edgebench.recipes.ort_quant import PER_CHANNEL_OPSET, _preprocess
+
+    rng = np.random.default_rng(0)
+    weight = numpy_helper.from_array(rng.normal(0, 0.3, (4, 3, 3, 3)).astype(np.float32), "w")
+    nodes = [
+        helper.make_node("Constant", [], ["w"], value=weight),  # as Paddle stores weights
+        helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 12)])
+    model.ir_version = 7
+    source = tmp_path / "opset12.onnx"
+    onnx.save(model, str(source))
+
+    ready = _preprocess(source, tmp_path / "pre.onnx", PER_CHANNEL_OPSET)
+    loaded = onnx.load(str(ready))
+    assert max(o.version for o in loaded.opset_import if o.domain in ("", "ai.onnx")) >= 13
+    samples = rng.random((8, 1, 3, 8, 8), np.float32)
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.items = iter({"x": s} for s in samples)
+
+        def get_next(self):
+            return next(self.items, None)
+
+    out = tmp_path / "pc.onnx"
+    quantize_static(str(ready), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True)
+    quantized = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    float_model = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"])
+    x = samples[0]
+    got = quantized.run(None, {"x": x})[0]
+    expected = float_model.run(None, {"x": x})[0]
+    assert np.abs(got - expected).max() < 0.05 * np.abs(expected).max()

@@ -36,8 +36,19 @@ _QUANTIZED_OPS = frozenset(
 )  # fmt: skip
 
 
-def _preprocess(source: Path, target: Path) -> Path:
+#: the opset per-channel QDQ needs (DequantizeLinear's ``axis`` came with opset 13).
+PER_CHANNEL_OPSET = 13
+
+
+def _default_opset(model: Any) -> int:
+    return max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
+
+
+def _preprocess(source: Path, target: Path, min_opset: int = 0) -> Path:
     """``quant_pre_process`` (shape inference + graph optimisation); falls back to the source.
+    Weights stored as ``Constant`` nodes become initializers first, and a model below
+    ``min_opset`` is converted up to it (``onnx.version_converter``; per-channel QDQ on
+    an opset-12 model otherwise builds a file ONNX Runtime refuses).
 
     It runs with the working folder set to ``target``'s (a temporary folder): when its
     symbolic shape inference is incomplete, ONNX Runtime saves ``sym_shape_infer_temp.onnx``
@@ -54,7 +65,19 @@ def _preprocess(source: Path, target: Path) -> Path:
             f"the ONNX model is already quantized (it has {', '.join(quantized)} nodes); "
             "ONNX Runtime's quantizers start from float weights"
         )
-    if constants_to_initializers(model):  # weights as Constant nodes: where quantizers look
+    changed = constants_to_initializers(model)  # weights as Constant nodes: where quantizers look
+    if _default_opset(model) < min_opset:
+        from onnx import version_converter
+
+        try:
+            model = version_converter.convert_version(model, min_opset)
+        except Exception as exc:  # noqa: BLE001 - the converter's reason, in one line
+            raise ConversionError(
+                f"the model is opset {_default_opset(model)}, and raising it to {min_opset} "
+                f"(which per-channel quantization needs) failed: {str(exc)[:300]}"
+            ) from exc
+        changed = True
+    if changed:
         source = target.with_name("initializers.onnx")
         onnx.save(model, str(source))
     try:
@@ -194,7 +217,9 @@ class OrtStatic(Step):
         shape = context.fixed_input_shape(dynamic)
         samples = context.calibration_inputs(shape)
         with tempfile.TemporaryDirectory() as tmp:
-            source = _preprocess(float_onnx, Path(tmp) / "pre.onnx")
+            source = _preprocess(
+                float_onnx, Path(tmp) / "pre.onnx", PER_CHANNEL_OPSET if self.per_channel else 0
+            )
             context.log(f"ONNX Runtime static quantization {self.token} on {len(samples)} samples")
             try:
                 quantize_static(
