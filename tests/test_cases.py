@@ -41,14 +41,16 @@ def test_threads_above_cores_are_skipped_with_reason():
     assert matrix.latency_cases[0].id == "m-x-fp32-litert-t1"
 
 
-def test_converted_files_run_on_their_own_runtime_only():
+def test_converted_files_reach_the_other_runtime_unless_told_not_to():
     onnx_file = ModelFile(Path("m.onnx"), "onnx")
     assert exclusion_reason(onnx_file, FP32, "onnxruntime") is None
-    assert "run on onnxruntime only" in exclusion_reason(onnx_file, FP32, "litert")
+    assert exclusion_reason(onnx_file, FP32, "litert") is None  # onnx2tf converts it
+    assert "own runtimes only (--convert false)" in exclusion_reason(
+        onnx_file, FP32, "litert", convert=False
+    )
     matrix = build_matrix(
         [onnx_file], ["digits"], [FP32], ["litert", "onnxruntime"], "host", (1,), 2
     )
-    assert [v.runtime for v in matrix.variants] == ["onnxruntime"]
-    assert matrix.excluded[0][0] == "m.onnx-digits-fp32-litert"
+    assert sorted(v.runtime for v in matrix.variants) == ["litert", "onnxruntime"]
     keras_file = ModelFile(Path("m.keras"), "keras")
     assert exclusion_reason(keras_file, FP32, "litert") is None

@@ -82,7 +82,8 @@ def test_an_onnx_file_gets_litert_rows_and_their_quantizations(pytester, monkeyp
     nchw_wrapper(pytester.path / "models" / "dynamic_nchw.onnx", None, None)
     pytester.makeini("[pytest]\n")
     monkeypatch.setenv("EDGEBENCH_CACHE", str(pytester.path / "cache"))
-    result = pytester.runpytest(
+    # in a process of its own, as a user's run is (onnx2tf and TensorFlow stay out of this one)
+    result = pytester.runpytest_subprocess(
         "bench/test_accuracy.py", "--model", "models/dynamic_nchw.onnx:layout=NCHW:size=8x8",
         "--dataset", "digits", "--variants", "fp32,ort-dyn,aeq-dyn8,aeq-int8",
         "--runtimes", "litert,onnxruntime", "--edgebench-json", "run.json",

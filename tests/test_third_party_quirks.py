@@ -35,17 +35,21 @@ def test_a_tflite_without_a_signature_gets_one_over_its_inputs_and_outputs(tmp_p
     assert signed is not None
     interpreter = Interpreter(str(signed))
     (key, io), = interpreter.get_signature_list().items()  # fmt: skip
-    assert key == "serving_default" and len(io["inputs"]) == 1
-    # the same model: the same outputs for the same input
-    runner = interpreter.get_signature_runner(key)
-    plain = Interpreter(str(bare))
-    plain.allocate_tensors()
-    x = np.random.default_rng(0).random(plain.get_input_details()[0]["shape"], np.float32)
-    plain.set_tensor(plain.get_input_details()[0]["index"], x)
-    plain.invoke()
-    expected = plain.get_tensor(plain.get_output_details()[0]["index"])
-    (got,) = runner(**{io["inputs"][0]: x}).values()
-    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert key == "serving_default" and len(io["inputs"]) == 1 and len(io["outputs"]) == 1
+    # the same model: the same outputs for the same input (no signature runner: freed by the
+    # garbage collector after its interpreter, one crashes the process)
+    outputs = []
+    for path in (bare, signed):
+        model = Interpreter(str(path))
+        model.allocate_tensors()
+        if not outputs:
+            x = np.random.default_rng(0).random(model.get_input_details()[0]["shape"], np.float32)
+        model.set_tensor(model.get_input_details()[0]["index"], x)
+        model.invoke()
+        outputs.append(model.get_tensor(model.get_output_details()[0]["index"]).copy())
+        del model
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+    del interpreter
     assert with_signature(signed, tmp_path / "again.tflite") is None  # has one already
 
 
@@ -81,9 +85,8 @@ def test_per_channel_qdq_on_an_opset_12_model_raises_the_opset_and_loads(tmp_pat
     onnx = pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
     from onnx import TensorProto, helper, numpy_helper
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantize_static
 
-    from edgebench.recipes.ort_quant import PER_CHANNEL_OPSET, _preprocess
+    from edgebench.recipes.ort_quant import PER_CHANNEL_OPSET, _preprocess, _quantize_apart
 
     rng = np.random.default_rng(0)
     weight = numpy_helper.from_array(rng.normal(0, 0.3, (4, 3, 3, 3)).astype(np.float32), "w")
@@ -105,20 +108,27 @@ def test_per_channel_qdq_on_an_opset_12_model_raises_the_opset_and_loads(tmp_pat
     ready = _preprocess(source, tmp_path / "pre.onnx", PER_CHANNEL_OPSET)
     loaded = onnx.load(str(ready))
     assert max(o.version for o in loaded.opset_import if o.domain in ("", "ai.onnx")) >= 13
-    samples = rng.random((8, 1, 3, 8, 8), np.float32)
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.items = iter({"x": s} for s in samples)
-
-        def get_next(self):
-            return next(self.items, None)
-
+    samples = rng.random((8, 3, 8, 8), np.float32)
+    np.save(tmp_path / "samples.npy", samples)
     out = tmp_path / "pc.onnx"
-    quantize_static(str(ready), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True)
+    # the recipe's own path: ort-qdq-pc's quantizer, in its process of its own
+    _quantize_apart(
+        [
+            "static",
+            str(source),
+            str(out),
+            "x",
+            str(tmp_path / "samples.npy"),
+            "qdq",
+            "minmax",
+            "1",
+            "0",
+        ],
+        "quantize_static",
+    )
     quantized = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     float_model = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"])
-    x = samples[0]
+    x = samples[:1]
     got = quantized.run(None, {"x": x})[0]
     expected = float_model.run(None, {"x": x})[0]
     assert np.abs(got - expected).max() < 0.05 * np.abs(expected).max()

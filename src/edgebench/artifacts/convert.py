@@ -68,36 +68,48 @@ def keras_to_onnx(model: Any, out_path: Path, opset: int = ONNX_OPSET) -> None:
         raise ConversionError(f"tf2onnx refused the model: {short_converter_message(exc)}") from exc
 
 
-def _convert_apart(
-    command: str, source: Path, out_path: Path, tool: str, *args: str
-) -> dict[str, Any]:
-    """Run ``python -m edgebench.artifacts.convert COMMAND SRC DST ARGS...`` in a process of
-    its own: a file that crashes a converter (a corrupt or hostile one) fails its rows with
-    the reason instead of taking the run down. The converter's refusal is a
-    ``ConversionError`` with its reason; what ran is the JSON the child printed."""
-    import json
+def run_apart(
+    module: str, args: list[str], refused: str, timeout: float = CONVERT_TIMEOUT_S
+) -> str:
+    """Run ``python -m MODULE ARGS...`` in a process of its own and return what it printed:
+    a file that crashes a converter or quantizer (a corrupt or hostile one, or a tool's
+    own bug) fails its rows with the reason instead of taking the run down. A non-zero exit
+    is a ``ConversionError`` ``"<refused>: <the child's last stderr line>"`` (the signal
+    when it crashed); running past ``timeout`` seconds is one too."""
     import subprocess
     import sys
 
-    argv = [sys.executable, "-m", "edgebench.artifacts.convert", command]
     try:
         done = subprocess.run(
-            [*argv, str(source), str(out_path), *args],
+            [sys.executable, "-m", module, *args],
             capture_output=True,
             text=True,
-            timeout=CONVERT_TIMEOUT_S,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired as exc:
-        raise ConversionError(
-            f"{tool} did not convert {source.name} within {CONVERT_TIMEOUT_S} s"
-        ) from exc
+        raise ConversionError(f"{refused}: it did not finish within {timeout:g} s") from exc
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         reason = lines[-1][:600] if lines else f"exit status {done.returncode}"
         if done.returncode < 0:
-            reason = f"the converter crashed (signal {-done.returncode}); {reason}"
-        raise ConversionError(f"{tool} refused {source.name}: {reason}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+            reason = f"it crashed (signal {-done.returncode}); {reason}"
+        raise ConversionError(f"{refused}: {reason}")
+    return done.stdout
+
+
+def _convert_apart(
+    command: str, source: Path, out_path: Path, tool: str, *args: str
+) -> dict[str, Any]:
+    """``python -m edgebench.artifacts.convert COMMAND SRC DST ARGS...`` through
+    :func:`run_apart`; what ran is the JSON the child printed."""
+    import json
+
+    printed = run_apart(
+        "edgebench.artifacts.convert",
+        [command, str(source), str(out_path), *args],
+        f"{tool} refused {source.name}",
+    )
+    return dict(json.loads(printed.strip().splitlines()[-1]))
 
 
 def tflite_to_onnx(

@@ -112,33 +112,12 @@ class EdgeQuantizer(Step):
         return meta
 
 
-#: seconds one quantization in its own process may take.
-QUANTIZE_TIMEOUT_S = 900
-
-
 def _quantize_apart(arguments: list[str], token: str) -> None:
-    """``python -m edgebench.recipes.aeq SRC DST SCHEME [CALIBRATION.npy SIGNATURE INPUT]``;
-    ``ConversionError`` with the quantizer's reason (or the signal that ended it)."""
-    import subprocess
-    import sys
+    """``python -m edgebench.recipes.aeq SRC DST SCHEME [CALIBRATION.npy SIGNATURE INPUT]``
+    (``artifacts.convert.run_apart``); ``ConversionError`` with the quantizer's reason."""
+    from edgebench.artifacts.convert import run_apart
 
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "edgebench.recipes.aeq", *arguments],
-            capture_output=True,
-            text=True,
-            timeout=QUANTIZE_TIMEOUT_S,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ConversionError(
-            f"AI Edge Quantizer did not finish {token} within {QUANTIZE_TIMEOUT_S} s"
-        ) from exc
-    if done.returncode != 0:
-        lines = [line for line in done.stderr.splitlines() if line.strip()]
-        reason = lines[-1][:600] if lines else f"exit status {done.returncode}"
-        if done.returncode < 0:
-            reason = f"the quantizer crashed (signal {-done.returncode}); {reason}"
-        raise ConversionError(f"AI Edge Quantizer refused the model ({token}): {reason}")
+    run_apart("edgebench.recipes.aeq", arguments, f"AI Edge Quantizer refused the model ({token})")
 
 
 def _quantize_here(source: str, target: str, scheme: str, *calibration: str) -> None:
@@ -222,9 +201,11 @@ def _signature_input(path: Path) -> tuple[str, str, tuple[int | None, ...]]:
     inputs = signatures[key]["inputs"]
     if len(inputs) != 1:
         raise ConversionError(f"calibration needs a model with one input, found {len(inputs)}")
-    runner = interpreter.get_signature_runner(key)
-    details = runner.get_input_details()[inputs[0]]
+    # the model has one input: its details without a signature runner (a runner that the
+    # garbage collector frees after its interpreter crashes the process)
+    details = interpreter.get_input_details()[0]
     dims = tuple(int(d) if d > 0 else None for d in details["shape_signature"][1:])
+    del interpreter
     return key, inputs[0], dims
 
 

@@ -139,21 +139,12 @@ class OrtDynamic(Step):
     def export(
         self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
     ) -> dict[str, Any]:
-        """Dynamic quantization of the float ONNX model."""
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        weight_type = QuantType.QInt8 if self.weight_type == "s8" else QuantType.QUInt8
-        with tempfile.TemporaryDirectory() as tmp:
-            source = _preprocess(context.float_onnx(), Path(tmp) / "pre.onnx")
-            context.log(f"ONNX Runtime dynamic quantization ({self.weight_type} weights)")
-            try:
-                quantize_dynamic(str(source), str(out_path), weight_type=weight_type)
-            except Exception as exc:  # noqa: BLE001
-                from edgebench.artifacts.convert import short_converter_message
-
-                raise ConversionError(
-                    f"quantize_dynamic failed: {short_converter_message(exc)}"
-                ) from exc
+        """Dynamic quantization of the float ONNX model (in a process of its own)."""
+        context.log(f"ONNX Runtime dynamic quantization ({self.weight_type} weights)")
+        _quantize_apart(
+            ["dynamic", str(context.float_onnx()), str(out_path), self.weight_type],
+            "quantize_dynamic",
+        )
         return {}
 
 
@@ -204,46 +195,101 @@ class OrtStatic(Step):
     def export(
         self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
     ) -> dict[str, Any]:
-        """Static quantization of the float ONNX model, calibrated on training samples."""
-        from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static
-
-        methods = {
-            "minmax": CalibrationMethod.MinMax,
-            "entropy": CalibrationMethod.Entropy,
-            "percentile": CalibrationMethod.Percentile,
-        }
+        """Static quantization of the float ONNX model, calibrated on training samples (in a
+        process of its own; the samples are handed over as an ``.npy``)."""
         float_onnx = context.float_onnx()
         name, dynamic = onnx_input(float_onnx)
         shape = context.fixed_input_shape(dynamic)
         samples = context.calibration_inputs(shape)
+        context.log(f"ONNX Runtime static quantization {self.token} on {len(samples)} samples")
         with tempfile.TemporaryDirectory() as tmp:
-            source = _preprocess(
-                float_onnx, Path(tmp) / "pre.onnx", PER_CHANNEL_OPSET if self.per_channel else 0
-            )
-            context.log(f"ONNX Runtime static quantization {self.token} on {len(samples)} samples")
-            try:
-                quantize_static(
-                    str(source),
-                    str(out_path),
-                    _Reader(name, samples),
-                    quant_format=QuantFormat.QDQ
-                    if self.quant_format == "qdq"
-                    else QuantFormat.QOperator,
-                    per_channel=self.per_channel,
-                    reduce_range=self.reduce_range,
-                    calibrate_method=methods[self.method],
-                )
-            except Exception as exc:  # noqa: BLE001
-                from edgebench.artifacts.convert import short_converter_message
-
-                raise ConversionError(
-                    f"quantize_static failed: {short_converter_message(exc)}"
-                ) from exc
+            calibration = Path(tmp) / "calibration.npy"
+            np.save(calibration, np.asarray(samples, np.float32), allow_pickle=False)
+            _quantize_apart(
+                ["static", str(float_onnx), str(out_path), name, str(calibration),
+                 self.quant_format, self.method, str(int(self.per_channel)),
+                 str(int(self.reduce_range))],
+                "quantize_static",
+            )  # fmt: skip
         return {
             "calibration_samples": len(samples),
             "activation_type": "int8",
             "weight_type": "int8",
         }
+
+
+def _quantize_apart(arguments: list[str], tool: str) -> None:
+    """``python -m edgebench.recipes.ort_quant ...`` (``artifacts.convert.run_apart``): ONNX
+    Runtime's quantizers, its shape inference and onnx's version converter run in a process
+    of their own (in the run's process, with TensorFlow and LiteRT beside them, they left
+    objects that crashed the garbage collector later); their refusal is one line."""
+    from edgebench.artifacts.convert import run_apart
+
+    run_apart("edgebench.recipes.ort_quant", arguments, f"{tool} failed")
+
+
+def quantize_here(arguments: list[str]) -> None:
+    """The quantization itself (the child process of :func:`_quantize_apart`):
+    ``dynamic SRC DST WEIGHT_TYPE`` or ``static SRC DST INPUT SAMPLES.npy FORMAT METHOD
+    PER_CHANNEL REDUCE_RANGE``."""
+    from onnxruntime.quantization import (
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
+
+    kind, source, target = arguments[:3]
+    with tempfile.TemporaryDirectory() as tmp:
+        if kind == "dynamic":
+            ready = _preprocess(Path(source), Path(tmp) / "pre.onnx")
+            weight = QuantType.QInt8 if arguments[3] == "s8" else QuantType.QUInt8
+            quantize_dynamic(str(ready), target, weight_type=weight)
+            return
+        name, samples_path, quant_format, method, per_channel, reduce_range = arguments[3:]
+        methods = {
+            "minmax": CalibrationMethod.MinMax,
+            "entropy": CalibrationMethod.Entropy,
+            "percentile": CalibrationMethod.Percentile,
+        }
+        channels = per_channel == "1"
+        ready = _preprocess(
+            Path(source), Path(tmp) / "pre.onnx", PER_CHANNEL_OPSET if channels else 0
+        )
+        quantize_static(
+            str(ready),
+            target,
+            _Reader(name, np.load(samples_path, allow_pickle=False)),
+            quant_format=QuantFormat.QDQ if quant_format == "qdq" else QuantFormat.QOperator,
+            per_channel=channels,
+            reduce_range=reduce_range == "1",
+            calibrate_method=methods[method],
+        )
+
+
+def _main(argv: list[str]) -> int:
+    import sys
+
+    if (
+        not argv
+        or argv[0] not in ("dynamic", "static")
+        or len(argv) != (4 if argv[0] == "dynamic" else 9)
+    ):
+        print(
+            "usage: python -m edgebench.recipes.ort_quant dynamic|static SRC DST ...",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        quantize_here(argv)
+    except Exception as exc:  # noqa: BLE001 - the quantizer's own reason, in one line
+        from edgebench.artifacts.convert import short_converter_message
+
+        message = str(exc) if isinstance(exc, ConversionError) else short_converter_message(exc)
+        print(message.replace("\n", " "), file=sys.stderr)
+        return 2
+    return 0
 
 
 ORT_QUANTIZATION: tuple[StepKind, ...] = (
@@ -262,3 +308,9 @@ ORT_QUANTIZATION: tuple[StepKind, ...] = (
         example="ort-qdq-entropy-pc",
     ),
 )
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_main(sys.argv[1:]))
