@@ -34,7 +34,7 @@ from edgebench.data.contract import InputContract, fit_inputs
 from edgebench.data.datasets import Dataset, random_inputs
 from edgebench.data.lazy import is_lazy
 from edgebench.data.preprocess import adapt_images
-from edgebench.errors import ConversionError, ModelLoadError, UsageError
+from edgebench.errors import ConversionError, EdgebenchError, ModelLoadError, UsageError
 from edgebench.formats import formats_written_by
 from edgebench.frameworks.base import TrainingRun, ZooModel
 from edgebench.frameworks.registry import framework, framework_of_file
@@ -108,6 +108,9 @@ class ArtifactBuilder:
         self.verbose = verbose
         self.calibration_samples = calibration_samples
         self.tool_versions = package_versions(BUILD_TOOLS)
+        #: builds that failed in this session, by cache key: asked again (another recipe
+        #: that starts from the same converted file), they fail at once with the same reason.
+        self._failed: dict[str, EdgebenchError] = {}
 
     def _log(self, message: str) -> None:
         if self.verbose:
@@ -377,7 +380,13 @@ class ArtifactBuilder:
                 "steps": steps,
             }
 
-        entry = self.cache.get_or_build(key, build)
+        if key in self._failed:
+            raise self._failed[key]
+        try:
+            entry = self.cache.get_or_build(key, build)
+        except EdgebenchError as exc:  # a refusal: not cached, and not tried twice in a run
+            self._failed[key] = exc
+            raise
         artifact = describe_artifact(
             entry.file(filename),
             artifact_format,
