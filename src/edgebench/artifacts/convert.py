@@ -165,10 +165,8 @@ def onnx_to_tflite(source: Path, out_path: Path, context: Any) -> dict[str, Any]
     from edgebench.artifacts.onnx_graph import onnx_input
 
     name, sample = onnx_input(source)
-    shape = (1, *context.fixed_input_shape(sample)) if context is not None else (1, *sample)
-    if None in shape:
-        raise ConversionError(f"{source.name}: its input {shape} has unknown dimensions")
-    dims = ",".join(str(d) for d in shape)
+    # fixed_input_shape settles every dynamic dimension, or says what to declare
+    dims = ",".join(str(d) for d in (1, *context.fixed_input_shape(sample)))
     return _convert_apart("onnx-to-tflite", source, out_path, "onnx2tf", name, dims)
 
 
@@ -227,30 +225,42 @@ def _onnx_to_tflite_here(source: Path, out_path: Path, name: str, dims: str) -> 
 _HERE = {"tflite-to-onnx": (_tflite_to_onnx_here, 1), "onnx-to-tflite": (_onnx_to_tflite_here, 2)}
 
 
-def _main(argv: list[str]) -> int:
-    """``python -m edgebench.artifacts.convert COMMAND SRC DST ARGS...``: one conversion;
-    what ran as JSON on stdout, or the reason on stderr (exit 2)."""
+def child_main(arguments_fit: bool, usage: str, run: Any) -> int:
+    """What the child process of :func:`run_apart` does: ``run()`` with its stdout kept
+    apart, what it returns printed as JSON (when it returns something), or the reason on
+    stderr in one line with exit status 2 (the usage when ``arguments_fit`` is false)."""
     import contextlib
     import io
     import json
     import sys
 
-    known = _HERE.get(argv[0]) if argv else None
-    if known is None or len(argv) != 3 + known[1]:
-        print(
-            "usage: python -m edgebench.artifacts.convert tflite-to-onnx SRC DST OPSET | "
-            "onnx-to-tflite SRC DST INPUT_NAME DIMS",
-            file=sys.stderr,
-        )
+    if not arguments_fit:
+        print(f"usage: {usage}", file=sys.stderr)
         return 2
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            meta = known[0](Path(argv[1]), Path(argv[2]), *argv[3:])
+            result = run()
     except ConversionError as exc:
-        print(str(exc), file=sys.stderr)
+        print(str(exc).replace("\n", " "), file=sys.stderr)
         return 2
-    print(json.dumps(meta))
+    except Exception as exc:  # noqa: BLE001 - the tool's own reason, in one line
+        print(short_converter_message(exc), file=sys.stderr)
+        return 2
+    if result is not None:
+        print(json.dumps(result))
     return 0
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m edgebench.artifacts.convert COMMAND SRC DST ARGS...``: one conversion;
+    what ran as JSON on stdout, or the reason on stderr (exit 2)."""
+    known = _HERE.get(argv[0]) if argv else None
+    return child_main(
+        known is not None and len(argv) == 3 + known[1],
+        "python -m edgebench.artifacts.convert tflite-to-onnx SRC DST OPSET | "
+        "onnx-to-tflite SRC DST INPUT_NAME DIMS",
+        lambda: known[0](Path(argv[1]), Path(argv[2]), *argv[3:]),  # type: ignore[index]
+    )
 
 
 def export_float(model: Any, artifact_format: str, out_path: Path) -> None:

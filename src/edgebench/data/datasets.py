@@ -86,10 +86,10 @@ def fingerprint_arrays(*arrays: np.ndarray | None) -> str:
             digest.update(b"none")
             continue
         digest.update(f"{np.dtype(array.dtype).str}{tuple(array.shape)}".encode())
-        rows = max(1, (64 << 20) // max(1, array[:1].nbytes)) if len(array.shape) else 1
         if not len(array.shape):
             digest.update(np.ascontiguousarray(array).tobytes())
             continue
+        rows = max(1, (64 << 20) // max(1, array[:1].nbytes))
         for start in range(0, len(array), rows):  # 64 MiB at a time: a big set stays on disk
             digest.update(np.ascontiguousarray(array[start : start + rows]).tobytes())
     return digest.hexdigest()

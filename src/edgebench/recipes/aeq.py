@@ -10,8 +10,6 @@ the same schemes for every other source (it starts from the float ``.tflite`` ex
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,40 +119,31 @@ def _quantize_apart(arguments: list[str], token: str) -> None:
 
 
 def _quantize_here(source: str, target: str, scheme: str, *calibration: str) -> None:
-    """The quantization itself (the child process of :func:`_quantize_apart`)."""
+    """The quantization itself (the child process of :func:`_quantize_apart`; its stdout
+    is kept apart by ``child_main``)."""
     import numpy as np
 
     quantizer, recipes = _quantizer()
-    with contextlib.redirect_stdout(io.StringIO()):
-        qt = quantizer.Quantizer(source)
-        qt.load_quantization_recipe(getattr(recipes, SCHEMES[scheme][0])())
-        result = None
-        if calibration:
-            samples_path, signature, input_name = calibration
-            samples = np.load(samples_path, allow_pickle=False)
-            data = {signature: [{input_name: s[None].astype("float32")} for s in samples]}
-            result = qt.calibrate(data, num_threads=1)
-        quantized = qt.quantize(result, enable_progress_bar=False, enable_progress_report=False)
-        quantized.export_model(target, overwrite=True)
+    qt = quantizer.Quantizer(source)
+    qt.load_quantization_recipe(getattr(recipes, SCHEMES[scheme][0])())
+    result = None
+    if calibration:
+        samples_path, signature, input_name = calibration
+        samples = np.load(samples_path, allow_pickle=False)
+        data = {signature: [{input_name: s[None].astype("float32")} for s in samples]}
+        result = qt.calibrate(data, num_threads=1)
+    quantized = qt.quantize(result, enable_progress_bar=False, enable_progress_report=False)
+    quantized.export_model(target, overwrite=True)
 
 
 def _main(argv: list[str]) -> int:
-    import sys
+    from edgebench.artifacts.convert import child_main
 
-    if len(argv) not in (3, 6) or argv[2] not in SCHEMES:
-        print(
-            "usage: python -m edgebench.recipes.aeq SRC DST SCHEME [CALIB SIG INPUT]",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        _quantize_here(*argv)
-    except Exception as exc:  # noqa: BLE001 - the quantizer's own reason, reworded
-        from edgebench.artifacts.convert import short_converter_message
-
-        print(short_converter_message(exc), file=sys.stderr)
-        return 2
-    return 0
+    return child_main(
+        len(argv) in (3, 6) and argv[2] in SCHEMES,
+        "python -m edgebench.recipes.aeq SRC DST SCHEME [CALIB SIG INPUT]",
+        lambda: _quantize_here(*argv),
+    )
 
 
 def with_signature(source: Path, target: Path) -> Path | None:

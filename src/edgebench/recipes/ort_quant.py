@@ -269,27 +269,14 @@ def quantize_here(arguments: list[str]) -> None:
 
 
 def _main(argv: list[str]) -> int:
-    import sys
+    from edgebench.artifacts.convert import child_main
 
-    if (
-        not argv
-        or argv[0] not in ("dynamic", "static")
-        or len(argv) != (4 if argv[0] == "dynamic" else 9)
-    ):
-        print(
-            "usage: python -m edgebench.recipes.ort_quant dynamic|static SRC DST ...",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        quantize_here(argv)
-    except Exception as exc:  # noqa: BLE001 - the quantizer's own reason, in one line
-        from edgebench.artifacts.convert import short_converter_message
-
-        message = str(exc) if isinstance(exc, ConversionError) else short_converter_message(exc)
-        print(message.replace("\n", " "), file=sys.stderr)
-        return 2
-    return 0
+    kind = argv[0] if argv else None
+    return child_main(
+        kind in ("dynamic", "static") and len(argv) == (4 if kind == "dynamic" else 9),
+        "python -m edgebench.recipes.ort_quant dynamic|static SRC DST ...",
+        lambda: quantize_here(argv),
+    )
 
 
 ORT_QUANTIZATION: tuple[StepKind, ...] = (
