@@ -9,7 +9,10 @@ here against LiteRT directly (not through edgebench's sessions); 32 seeded rando
 go through both and the outputs must be equal; then the two are timed in interleaved
 blocks of 100 single invokes (set/write the input, invoke, read the output), so machine
 drift falls on both alike: once the run alone (input written once; Interpreter.invoke vs
-CompiledModel.run_by_index), which must agree within the tolerance, and once with the
+CompiledModel.run_by_index), which must agree within the tolerance or within --slack-ms
+(CompiledModel's Python call costs a few microseconds more, which is more than 10% of an
+int8 MobileNet's 40 us on a fast CPU; a pair outside both is timed once more, since the
+machine is shared, and fails only if the second timing is outside too), and once with the
 input and output copies of a measured inference (set_tensor/invoke/get_tensor vs
 TensorBuffer write/run/read), printed beside: the Python buffer glue of CompiledModel
 costs a few microseconds more per call. Where the run also timed both runtimes, their
@@ -105,6 +108,7 @@ def main() -> int:
     parser.add_argument("run", type=Path)
     parser.add_argument("--rounds", type=int, default=3000)
     parser.add_argument("--tolerance", type=float, default=0.03)
+    parser.add_argument("--slack-ms", type=float, default=0.01)
     args = parser.parse_args()
     records = json.loads(args.run.read_text())["records"]
     recorded: dict[tuple[str, str], float] = {}
@@ -127,10 +131,18 @@ def main() -> int:
             for x in xs
         )
         x = xs[0]
+
+        def agree(a: float, b: float) -> bool:
+            return abs(b / a - 1) <= args.tolerance or abs(b - a) <= args.slack_ms
+
         p50_a, p50_b = interleaved_p50(bare_a(x), bare_b(x), args.rounds)
+        timed = 1
+        if not agree(p50_a, p50_b):
+            p50_a, p50_b = interleaved_p50(bare_a(x), bare_b(x), args.rounds)
+            timed = 2
         io_a, io_b = interleaved_p50(partial(run_a, x), partial(run_b, x), args.rounds)
         ratio = p50_b / p50_a
-        ok = diff == 0.0 and abs(ratio - 1) <= args.tolerance
+        ok = diff == 0.0 and agree(p50_a, p50_b)
         failed |= not ok
         ran = [recorded.get((path, rt)) for rt in ("litert", "litert-compiled")]
         beside = f"; the run's own p50s {ran[0]:.4f} / {ran[1]:.4f} ms" if None not in ran else ""
@@ -138,7 +150,8 @@ def main() -> int:
             f"{'ok' if ok else 'MISMATCH'} {label}: outputs max |diff| {diff:g} over 32 inputs; "
             f"run alone p50 Interpreter {p50_a:.4f} ms, CompiledModel {p50_b:.4f} ms "
             f"(ratio {ratio:.3f}); with input/output copies {io_a:.4f} / {io_b:.4f} ms "
-            f"(ratio {io_b / io_a:.3f}); {args.rounds} interleaved rounds each{beside}"
+            f"(ratio {io_b / io_a:.3f}); {args.rounds} interleaved rounds each"
+            f"{'' if timed == 1 else ' (run alone timed twice: the first was outside)'}{beside}"
         )
     return 1 if failed else 0
 
