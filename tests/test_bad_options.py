@@ -34,7 +34,7 @@ def _check(tmp_path: Path, **given: str) -> None:
         ("rounds", "2.5", "must be an integer"),
         ("warmup", "1e9", "must be an integer"),
         ("energy_seconds", "nan", "finite"),
-        ("worker_timeout", "1e300", "--worker-timeout must be between 1 and 86,400"),
+        ("stall_timeout", "1e300", "--stall-timeout must be between 1 and 86,400"),
         ("threshold", "fp32=nan", "threshold fp32='nan' must be a number of points"),
         ("threshold", "int8=inf", "must be a number of points from 0 to 100"),
         ("max_slowdown", "p50:nan%", "must be finite"),

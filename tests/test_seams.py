@@ -239,5 +239,5 @@ def test_a_device_naming_an_unknown_target_is_a_usage_error(toy_project):
     result = run(toy_project, "--device", "lab")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["*unknown target 'carrier-pigeon'; known: worker, ssh, inprocess, journal*"]
+        ["*unknown target 'carrier-pigeon'; known: worker, ssh, labgrid, inprocess, journal*"]
     )

@@ -403,11 +403,79 @@ def test_a_refused_key_and_a_hanging_worker_fail_their_rows_with_the_cause(lab, 
     refused.stdout.fnmatch_lines(
         ["*nobody@127.0.0.1:*: cannot reach the board over ssh (*Permission denied*"]
     )
-    lab.makeini("[pytest]\nedgebench_devices =\n" + lab.profile())
+
+
+def test_a_worker_stuck_on_the_board_is_stopped_by_its_silence(lab):
+    """A worker that stops reporting (SIGSTOP: alive, silent, as one stuck in a driver) is
+    stopped after --stall-timeout seconds without progress; its row fails naming the last
+    progress, the next row runs."""
+    stopped: list[int] = []
+
+    def stop_it(procs: list[psutil.Process]) -> list[psutil.Process]:
+        chosen = [
+            p
+            for p in board_workers(procs, older_than_s=2.5)
+            if str(lab.cache) in p.environ().get("PYTHONPATH", "")
+        ]
+        for process in chosen:
+            process.suspend()
+            stopped.append(process.pid)
+        return []  # nothing to kill
+
+    watch = kill_when(lambda procs: [] if stopped else stop_it(procs), [])
     hang = lab.runpytest_subprocess(
-        "bench", "--model", "models/digits_mlp.tflite", "--device", "lab", "-k", "latency",
-        "--worker-timeout", "2", "--rounds", "10000000", "--warmup", "0", "--threads", "1",
-        "-p", "no:cacheprovider",
+        "bench", "--model", "models/digits_mlp.tflite", "--device", "lab", "-k", "latency or memory",
+        "--stall-timeout", "3", "--rounds", "10000000", "--warmup", "0", "--threads", "1",
+        "--meter", "none", "-p", "no:cacheprovider",
     )  # fmt: skip
-    hang.assert_outcomes(failed=1)
-    hang.stdout.fnmatch_lines(["*edgebench-device: measurement worker timed out after 2 s*"])
+    watch.join(5)
+    assert stopped
+    hang.assert_outcomes(passed=1, failed=1)
+    hang.stdout.fnmatch_lines(
+        [
+            "*edgebench-device: measurement worker: no progress for 3 s after * s (last: rounds */10000000): stopped as hung*"
+        ]
+    )
+
+
+def test_two_controllers_never_measure_on_one_board_at_once(lab, tmp_path):
+    """Two sessions, with caches of their own on the board and on this machine (nothing
+    shared but the board), started together: the board's lock serialises their jobs, so
+    their timed windows (the board's clock, in the records) never overlap, and the one
+    that waited says for whom."""
+    import concurrent.futures
+
+    def session(name: str) -> pytest.RunResult:
+        folder = lab.path / name
+        env = dict(
+            os.environ,
+            EDGEBENCH_CACHE=str(folder / "cache"),
+            EDGEBENCH_LOCK_DIR=str(folder / "locks"),
+        )
+        profile = (
+            lab.profile().strip().replace(f"cache={lab.cache}", f"cache={folder / 'board-cache'}")
+        )
+        folder.mkdir()
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "bench", "-o", f"edgebench_devices={profile}",
+             "--device", "lab", "-k", "latency", "--rounds", "200000", "--warmup", "0", "--threads", "1", "--meter", "none",
+             "--edgebench-json", str(folder / "run.json"), "-p", "no:cacheprovider"],
+            cwd=lab.path, env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+        return json.loads((folder / "run.json").read_text())["records"]
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(session, ["first", "second"]))
+    windows = []
+    for rows in runs:
+        for row in rows:
+            assert row["timed_window_start_unix_s"] < row["timed_window_end_unix_s"]
+            windows.append((row["timed_window_start_unix_s"], row["timed_window_end_unix_s"], row))
+    assert len(windows) == 4  # 2 sessions x 2 models (one per runtime)
+    windows.sort(key=lambda w: w[0])
+    for (_, end, _), (start, _, _) in zip(windows, windows[1:], strict=False):
+        assert end <= start, "two timed windows overlap on one board"
+    waited = [w[2] for w in windows if w[2]["board_lock_waited_for"]]
+    assert waited, "neither session ever waited: the test did not make them contend"
+    assert all(r["board_lock_wait_s"] > 0 and " pid " in r["board_lock_waited_for"] for r in waited)

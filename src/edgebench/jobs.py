@@ -166,6 +166,9 @@ class MeasureResult(_Result):
     temperature_before_c: float | None = None
     temperature_after_c: float | None = None
     samples_s: list[float] | None = None
+    #: the timed loop's start and end on the measuring machine's clock (Unix seconds).
+    window_start_unix_s: float | None = None
+    window_end_unix_s: float | None = None
 
 
 @dataclass(frozen=True)

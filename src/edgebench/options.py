@@ -167,10 +167,12 @@ OPTIONS: tuple[Option, ...] = (
         "figures; the report gets an operator table per model and runtime",
     ),
     Option(
-        "--worker-timeout",
-        "edgebench_worker_timeout",
+        "--stall-timeout",
+        "edgebench_stall_timeout",
         "120",
-        "seconds a measurement worker may run before it is stopped and its test fails",
+        "seconds a measurement job may go without reporting progress (rounds timed, images "
+        "scored, a board lock waited for) before it is stopped as hung and its test fails; a "
+        "long job that keeps reporting runs as long as it needs",
     ),
     Option(
         "--meter",
@@ -263,7 +265,7 @@ NUMBERS: tuple[tuple[str, type, float, float], ...] = (
     ("edgebench_seed", int, 0, 2**32 - 1),
     ("edgebench_calibration_samples", int, 1, 1_000_000),
     ("edgebench_gate_retries", int, 0, 100),
-    ("edgebench_worker_timeout", float, 1.0, 86_400.0),
+    ("edgebench_stall_timeout", float, 1.0, 86_400.0),
 )
 
 
@@ -453,7 +455,7 @@ def resolve_settings(
         max_slowdown=_tolerances(get("edgebench_max_slowdown")),
         gate_retries=number("edgebench_gate_retries"),
         expect_speedup=_speedups(get("edgebench_expect_speedup")),
-        worker_timeout_s=number("edgebench_worker_timeout"),
+        stall_timeout_s=number("edgebench_stall_timeout"),
         thresholds=thresholds,
         task=task,
         devices=devices,

@@ -8,6 +8,9 @@ shows nothing. Bars are tqdm's.
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Callable
 from typing import Any, Protocol, TextIO
 
 
@@ -99,3 +102,27 @@ class TerminalProgress:
     def line(self, text: str) -> None:
         self.stream.write(f"[edgebench] {text}\n")
         self.stream.flush()
+
+
+def at_most_every(seconds: float, show: Callable[[str], None]) -> Callable[[str], None]:
+    """``show`` for at most one line every ``seconds`` of each kind of line (its text
+    before the first digit: ``rounds 300/1000`` and ``rounds 900/1000`` are one kind), the
+    first of a kind always: a board job reports about once a second, the terminal needs
+    far fewer, and a one-off line (a place acquired) is never swallowed.
+
+    >>> lines = []
+    >>> say = at_most_every(60, lines.append)
+    >>> say("rounds 1/9"); say("rounds 2/9"); say("place acquired")
+    >>> lines
+    ['rounds 1/9', 'place acquired']
+    """
+    last: dict[str, float] = {}
+
+    def throttled(text: str) -> None:
+        kind = re.split(r"\d", text, maxsplit=1)[0]
+        now = time.monotonic()
+        if now - last.get(kind, float("-inf")) >= seconds:
+            last[kind] = now
+            show(text)
+
+    return throttled

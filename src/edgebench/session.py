@@ -35,6 +35,8 @@ from edgebench.tasks import Task, make_task
 from edgebench.thresholds import Threshold, threshold_for
 
 T = TypeVar("T")
+#: seconds between two progress lines of a long job on a target (a board reports each second).
+PROGRESS_EVERY_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class EdgebenchSession:
     ) -> None:
         self.settings = settings
         self.registry = registry
+        self.progress = progress
         self.builder = ArtifactBuilder(
             cache,
             architectures,
@@ -254,12 +257,20 @@ class EdgebenchSession:
         profile = self.settings.device(device)
 
         def make() -> CheckedTarget:
-            return make_target(
+            from edgebench.progress import at_most_every
+
+            target = make_target(
                 profile.target_name,
-                timeout_s=self.settings.worker_timeout_s,
+                timeout_s=self.settings.stall_timeout_s,
                 **profile.target_options(self.builder.cache.root),
                 **self._target_option_values(profile.target_name),
             )
+            target.show_progress(
+                at_most_every(
+                    PROGRESS_EVERY_S, lambda text: self.progress.line(f"{device}: {text}")
+                )
+            )
+            return target
 
         return self._once(("target", device), make)
 

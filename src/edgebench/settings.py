@@ -52,7 +52,7 @@ class Settings:
     options: dict[str, Any] = field(default_factory=dict)
     #: ``--profile-ops``: a per-operator profile of every row
     profile_ops: bool = False
-    worker_timeout_s: float = 120.0
+    stall_timeout_s: float = 120.0
     meter: str = "auto"
     meter_command: str = ""
     baseline: tuple[Path, ...] = ()
@@ -114,7 +114,7 @@ class Settings:
             "max_slowdown": dict(self.max_slowdown),
             "gate_retries": self.gate_retries,
             "expect_speedup": dict(self.expect_speedup),
-            "worker_timeout_s": self.worker_timeout_s,
+            "stall_timeout_s": self.stall_timeout_s,
             "calibration_samples": self.calibration_samples,
             "train_epochs": self.train_epochs,
             "fine_tune_epochs": self.fine_tune_epochs,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from edgebench.device_facts import temperature_c
 from edgebench.errors import RuntimeUnavailable, UsageError
 from edgebench.instruments.memory import peak_kib, read_status_kib, reset_peak
 from edgebench.instruments.timing import time_directly
+from edgebench.instruments.watched_process import beat
 from edgebench.jobs import (
     EnergyJob,
     FactsJob,
@@ -100,13 +102,23 @@ def predict(job: PredictJob) -> dict[str, Any]:
     x = np.load(job.inputs, allow_pickle=False)
     batch = max(1, job.batch_size)
     starts = range(0, len(x), batch)
+
+    def scored(i: int) -> None:
+        beat(f"images {min(i + batch, len(x))}/{len(x)}")
+
     if job.all_outputs:
-        parts = [session.run_outputs(x[i : i + batch]) for i in starts]
+        parts = []
+        for i in starts:
+            parts.append(session.run_outputs(x[i : i + batch]))
+            scored(i)
         columns = [np.concatenate(list(column)) for column in zip(*parts, strict=True)]
         with open(job.outputs, "wb") as handle:
             np.savez(handle, **{f"output_{k}": c for k, c in enumerate(columns)})
         return PredictResult(job.outputs, len(x), len(columns)).to_json()
-    outputs = [np.asarray(session.run(x[i : i + batch])) for i in starts]
+    outputs = []
+    for i in starts:
+        outputs.append(np.asarray(session.run(x[i : i + batch])))
+        scored(i)
     np.save(job.outputs, np.concatenate(outputs), allow_pickle=False)
     return PredictResult(job.outputs, len(x)).to_json()
 
@@ -179,7 +191,9 @@ def measure(job: MeasureJob) -> dict[str, Any]:
     if can_reset:
         reset_peak()
     before = temperature_c()
+    window_start = time.time()
     samples = time_directly(invoke, job.rounds, job.warmup)
+    window_end = time.time()
     after = temperature_c()
     inference_peak, _ = peak_kib()
     return MeasureResult(
@@ -193,6 +207,8 @@ def measure(job: MeasureJob) -> dict[str, Any]:
         temperature_before_c=before,
         temperature_after_c=after,
         samples_s=samples,
+        window_start_unix_s=window_start,
+        window_end_unix_s=window_end,
     ).to_json()
 
 

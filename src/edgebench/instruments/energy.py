@@ -140,12 +140,17 @@ def run_for(seconds: float, invoke: Callable[[], object] | None) -> tuple[int, f
     start = time.monotonic()
     deadline = start + seconds
     count = 0
+    from edgebench.instruments.watched_process import beat
+
     if invoke is None:
-        time.sleep(seconds)
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 1.0))
+            beat(f"idle {time.monotonic() - start:.0f}/{seconds:g} s")
     else:
         while time.monotonic() < deadline:
             invoke()
             count += 1
+            beat(f"steady inference {count} images, {time.monotonic() - start:.0f}/{seconds:g} s")
     return count, start, time.monotonic()
 
 

@@ -5,16 +5,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from edgebench.instruments.watched_process import BEAT_EVERY_S, beat
+
 
 def time_directly(invoke_once: Callable[[], object], rounds: int, warmup: int) -> list[float]:
     """``warmup`` untimed calls, then ``rounds`` calls timed one by one with
     ``time.perf_counter``; the samples in seconds (the rules pytest-benchmark's
-    ``pedantic`` follows with ``iterations=1``)."""
-    for _ in range(warmup):
+    ``pedantic`` follows with ``iterations=1``). A worker reports its progress about once
+    a second, between rounds (outside the timed calls)."""
+    next_beat = time.perf_counter() + BEAT_EVERY_S
+    for done in range(warmup):
         invoke_once()
+        if time.perf_counter() >= next_beat:
+            beat(f"warm-up {done + 1}/{warmup}")
+            next_beat = time.perf_counter() + BEAT_EVERY_S
     samples = []
-    for _ in range(rounds):
+    for done in range(rounds):
         start = time.perf_counter()
         invoke_once()
-        samples.append(time.perf_counter() - start)
+        end = time.perf_counter()
+        samples.append(end - start)
+        if end >= next_beat:
+            beat(f"rounds {done + 1}/{rounds}")
+            next_beat = time.perf_counter() + BEAT_EVERY_S
     return samples

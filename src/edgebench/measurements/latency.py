@@ -46,6 +46,14 @@ class LatencyRecord:
     temperature_before_c: float | None = None
     temperature_after_c: float | None = None
     latency_timer: str | None = None
+    #: the timed loop (warm-up included) on the measuring machine's clock, Unix seconds:
+    #: two runs that shared a board show windows that never overlap.
+    timed_window_start_unix_s: float | None = None
+    timed_window_end_unix_s: float | None = None
+    #: how long the job waited for the board's lock (another controller measuring there),
+    #: and who held it (``None``: it was free).
+    board_lock_wait_s: float | None = None
+    board_lock_waited_for: str | None = None
 
 
 FIELDS: tuple[str, ...] = (
@@ -78,6 +86,10 @@ def isolated_latency(context: MeasureContext) -> tuple[dict[str, Any], dict[str,
         temperatures(result.get("temperature_before_c"), result.get("temperature_after_c"))
     )
     values["warmup_rounds"] = context.settings.warmup
+    values["timed_window_start_unix_s"] = result.get("window_start_unix_s")
+    values["timed_window_end_unix_s"] = result.get("window_end_unix_s")
+    values["board_lock_wait_s"] = result.get("board_lock_wait_s")
+    values["board_lock_waited_for"] = result.get("board_lock_waited_for")
     where = f" on {result['host']}" if result.get("host") else ""
     values["latency_timer"] = (
         f"isolated worker{where} (edgebench.worker), 1 invoke per round, batch 1"

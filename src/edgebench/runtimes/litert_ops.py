@@ -139,7 +139,11 @@ def profile_isolated(
     whole.allocate_tensors()
     run_us = time_invokes(whole, rounds, warmup)
     nodes, skipped = [], []
-    for node, kind, content, why in one_operator_models(path):
+    from edgebench.instruments.watched_process import beat
+
+    cut = one_operator_models(path)
+    for index, (node, kind, content, why) in enumerate(cut):
+        beat(f"operators {index}/{len(cut)}")
         if content is None:
             skipped.append(f"{node} {kind}: {why}")
             continue

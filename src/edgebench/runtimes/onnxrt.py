@@ -158,8 +158,11 @@ class OnnxRuntime:
         with tempfile.TemporaryDirectory(prefix="edgebench-ort-profile-") as folder:
             session = self.load(path, threads, profile_prefix=str(Path(folder) / "profile"))
             invoke = session.bind(make_sample(session))
-            for _ in range(warmup + rounds):
+            from edgebench.instruments.watched_process import beat
+
+            for done in range(warmup + rounds):
                 invoke()
+                beat(f"profiled rounds {done + 1}/{warmup + rounds}")
             written = Path(session._session.end_profiling())
             profile = json.loads(written.read_text())
         times = operator_times(profile, warmup)

@@ -9,6 +9,7 @@ protocol grew the defaults, so nothing else in edgebench asks ``getattr(target, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from edgebench.errors import JobNotSupported
@@ -87,6 +88,9 @@ class TargetBase:
     fresh_process = True
     remote = False
     kinds: frozenset[str] = JOB_KINDS
+    #: where a long job's progress goes (a line per report; set by the session, ``None``:
+    #: nowhere).
+    progress: Callable[[str], None] | None = None
 
     @property
     def label(self) -> str:
@@ -144,6 +148,12 @@ class CheckedTarget:
                 f"{', '.join(sorted(self.kinds))})"
             )
         return self.target.run(job)
+
+    def show_progress(self, show: Callable[[str], None]) -> None:
+        """Hand a target that reports progress (one with a ``progress`` attribute, as
+        :class:`TargetBase` has) where its lines go."""
+        if hasattr(self.target, "progress"):
+            self.target.progress = show
 
     def transfers(self) -> dict[str, Any] | None:
         """The target's ``transfers()``; ``None`` for a target without it."""

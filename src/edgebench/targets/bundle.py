@@ -24,6 +24,7 @@ RUNNER_MODULES: tuple[str, ...] = (
     "instruments/memory.py",
     "instruments/timing.py",
     "instruments/energy.py",
+    "instruments/watched_process.py",
     "meters/__init__.py",
     "meters/base.py",
     "meters/registry.py",

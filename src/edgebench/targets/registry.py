@@ -45,6 +45,30 @@ class TargetSpec:
         return import_path(self.factory, f"target {self.name!r}")
 
 
+#: how long a job waits for a board that another controller measures on.
+BOARD_WAIT = Option(
+    "--board-wait",
+    "edgebench_board_wait",
+    "900",
+    "seconds a job waits for a board that another controller is measuring on (the board's "
+    "own lock), with a line naming the holder every few seconds, before its row fails",
+    kind="float",
+    minimum=0.0,
+    maximum=86_400.0,
+)
+
+#: how long to wait for a labgrid place that someone else holds.
+LAB_WAIT = Option(
+    "--lab-wait",
+    "edgebench_lab_wait",
+    "900",
+    "seconds to wait for a labgrid place (or a free place of a pool) that someone else "
+    "holds, with a line naming the holder every few seconds, before the device's rows fail",
+    kind="float",
+    minimum=0.0,
+    maximum=86_400.0,
+)
+
 BUILTIN_TARGETS: tuple[TargetSpec, ...] = (
     TargetSpec(
         "worker",
@@ -59,6 +83,19 @@ BUILTIN_TARGETS: tuple[TargetSpec, ...] = (
         check_field="edgebench.targets.hosts:check_profile_field",
         board_locks=True,
         remote=True,
+        options=(BOARD_WAIT,),
+    ),
+    TargetSpec(
+        "labgrid",
+        "edgebench.targets.lab_place:LabgridTarget",
+        "a board of a labgrid place, acquired for the session and reached over SSH: place= "
+        "or tags= (a pool), coordinator=, python=, ssh_config=, cache= from the profile "
+        "(pip install 'edgebench[labgrid]')",
+        profile_fields=("place", "tags", "coordinator", "python", "ssh_config", "cache"),
+        check_field="edgebench.targets.lab_place:check_profile_field",
+        board_locks=True,
+        remote=True,
+        options=(BOARD_WAIT, LAB_WAIT),
     ),
     TargetSpec(
         "inprocess",

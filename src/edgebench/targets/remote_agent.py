@@ -14,19 +14,36 @@ Messages (tuples over the channel), each answered with ``("ok", value)`` or
   (answer ``True``/``False``); with sources, installs it.
 - ``("has", sha, suffix)``: the path of a cached file, or ``None``.
 - ``("put", sha, suffix, bytes)``: store a file (checked against its sha256).
-- ``("job", job, timeout_s)``: run a worker job; a ``predict`` job's outputs come back
-  as ``{"result": ..., "outputs_bytes": bytes}``.
+- ``("job", job, stall_s, holder, wait_s)``: run a worker job under the board's lock;
+  the answer is ``{"result": ..., "board_lock": {...}}`` (a ``predict`` job's outputs
+  as ``outputs_bytes`` beside). While it runs the agent sends ``("progress", text)``:
+  the worker's own beats (rounds timed, images scored) and, while another controller
+  holds the board, who holds it. A worker that reports nothing for ``stall_s`` seconds
+  is stopped as hung.
 - ``("close",)``: end.
+
+**The board's lock.** Every job but ``facts`` runs while the agent holds an exclusive
+``flock`` on ``/run/lock/edgebench-board.lock`` (``/tmp`` where ``/run/lock`` is not
+writable), shared with the worker it starts (so the lock lasts as long as either of
+them), whatever controller started it, whoever it logs in as and whatever cache folder
+it names: two controllers never measure on one board at once. The holder writes who it
+is into the lock file (the controller's host, user and pid, the device's name, since
+when on the board's clock); a second job waits up to ``wait_s`` seconds, reporting the
+holder every few seconds, then fails in one line naming it.
 """
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
+import time
+
+#: seconds between two lines about a board held by someone else.
+WAITING_EVERY_S = 5.0
 
 
 def _machine_id():
@@ -79,22 +96,88 @@ def _put(root, sha, suffix, data):
     return path
 
 
-def _run_job(root, runner, job, timeout_s):
+def _lock_path():
+    """The board's one lock, whoever logs in and whatever cache folder they name:
+    ``/run/lock`` (a tmpfs every user may write on Debian and Raspberry Pi OS), else
+    ``/tmp``."""
+    folder = "/run/lock" if os.access("/run/lock", os.W_OK) else "/tmp"
+    return os.path.join(folder, "edgebench-board.lock")
+
+
+def _holder_text(fd):
+    """Who holds the board's lock, as its holder wrote into it (one line)."""
+    try:
+        who = json.loads(os.pread(fd, 4096, 0).decode())
+    except (OSError, ValueError):
+        return "another controller (it did not say who yet)"
+    since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(who.get("since", 0)))
+    return (
+        f"{who.get('user', '?')}@{who.get('controller', '?')} pid {who.get('pid', '?')} "
+        f"({who.get('device', '?')}, a {who.get('kind', '?')} job) since {since}"
+    )
+
+
+def _take_board(holder, wait_s, say):
+    """The board's lock, taken (``(fd, waited_s, holder seen or None)``), or ``(None,
+    waited_s, holder)`` when it stayed taken for ``wait_s`` seconds. The holder's facts are
+    written into the lock file itself (any user may write it: mode 0666)."""
+    path = _lock_path()
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    with contextlib.suppress(OSError):  # another user's file: already 0666
+        os.fchmod(fd, 0o666)
+    started = time.monotonic()
+    seen = None
+    next_say = started
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            waited = time.monotonic() - started
+            seen = _holder_text(fd)
+            if waited >= wait_s:
+                os.close(fd)
+                return None, waited, seen
+            if time.monotonic() >= next_say:
+                say(f"waiting for the board, measured by {seen} ({waited:.0f}/{wait_s:g} s)")
+                next_say = time.monotonic() + WAITING_EVERY_S
+            time.sleep(0.2)
+    record = dict(holder or {}, since=time.time(), agent_pid=os.getpid())
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(record).encode(), 0)
+    return fd, time.monotonic() - started, seen
+
+
+def _run_job(root, runner, job, stall_s, holder, wait_s, say):
+    if runner not in sys.path:
+        sys.path.insert(0, runner)
+    from edgebench.instruments.watched_process import Stalled, run_watched
+
     env = dict(os.environ, PYTHONPATH=runner, TF_CPP_MIN_LOG_LEVEL="3")
+    lock = None
+    board_lock = {"held": False, "waited_s": 0.0, "waited_for": None}
+    if job.get("kind") != "facts":
+        lock, waited, seen = _take_board(dict(holder or {}, kind=job.get("kind")), wait_s, say)
+        board_lock = {"held": lock is not None, "waited_s": round(waited, 3), "waited_for": seen}
+        if lock is None:
+            return (
+                "board-busy",
+                f"the board stayed busy for {wait_s:g} s: measured by {seen} (--board-wait)",
+            )
     outputs = None
     if job.get("kind") == "predict":
         fd, outputs = tempfile.mkstemp(dir=os.path.join(root, "files"), suffix=".npy")
         os.close(fd)
         job = dict(job, outputs=outputs)
     try:
-        done = subprocess.run(
+        done = run_watched(
             [sys.executable, "-m", "edgebench.worker"],
-            input=json.dumps(job),
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
+            json.dumps(job),
+            stall_s=stall_s,
             env=env,
             cwd=root,
+            on_progress=say,
+            pass_fds=(lock,) if lock is not None else (),
         )
         if done.returncode != 0:
             tail = " | ".join(done.stderr.strip().splitlines()[-3:]) or "no stderr"
@@ -102,14 +185,16 @@ def _run_job(root, runner, job, timeout_s):
         lines = done.stdout.strip().splitlines()
         if not lines:
             return ("worker-failed", "worker printed no result")
-        result = json.loads(lines[-1])
-        if outputs is None:
-            return ("ok", {"result": result})
-        with open(outputs, "rb") as handle:
-            return ("ok", {"result": result, "outputs_bytes": handle.read()})
-    except subprocess.TimeoutExpired:
-        return ("worker-failed", f"worker timed out after {timeout_s:g} s")
+        answer = {"result": json.loads(lines[-1]), "board_lock": board_lock}
+        if outputs is not None:
+            with open(outputs, "rb") as handle:
+                answer["outputs_bytes"] = handle.read()
+        return ("ok", answer)
+    except Stalled as exc:
+        return ("worker-failed", f"worker: {exc}")
     finally:
+        if lock is not None:
+            os.close(lock)
         if outputs is not None and os.path.exists(outputs):
             os.remove(outputs)
 
@@ -135,6 +220,7 @@ def serve(channel):
                             "node": platform.node(),
                             "machine_id": _machine_id(),
                             "cache": root,
+                            "board_lock": _lock_path(),
                         },
                     )
                 )
@@ -153,7 +239,9 @@ def serve(channel):
             elif kind == "put":
                 channel.send(("ok", _put(root, message[1], message[2], message[3])))
             elif kind == "job":
-                channel.send(_run_job(root, runner, message[1], message[2]))
+                _, job, stall_s, holder, wait_s = message
+                say = lambda text: channel.send(("progress", text))  # noqa: E731
+                channel.send(_run_job(root, runner, job, stall_s, holder, wait_s, say))
             else:
                 channel.send(("error", f"unknown message {kind!r}"))
         except Exception as exc:  # reported to the controller with the board's reason

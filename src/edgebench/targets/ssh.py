@@ -28,8 +28,11 @@ from edgebench.targets.hosts import SSHHost, check_remote_path, check_ssh_config
 
 #: seconds ssh may take to connect before the board counts as unreachable.
 CONNECT_TIMEOUT_S = 15
-#: how long to wait for a job's answer beyond the worker's own timeout on the board.
+#: how long the agent may stay silent during a job beyond the worker's own stall limit
+#: (it reports the worker's progress, and every few seconds while it waits for the board).
 ANSWER_GRACE_S = 30
+#: seconds a job waits for a board another controller measures on (``--board-wait``).
+DEFAULT_BOARD_WAIT_S = 900.0
 _RUNTIME_HINTS = {
     "onnxruntime": "pip install onnxruntime",
     "litert": "pip install ai-edge-litert (or tflite-runtime)",
@@ -51,6 +54,7 @@ class SSHTarget(TargetBase):
         ssh_config: str | None = None,
         cache: str | None = None,
         lock_dir: str | None = None,
+        board_wait: float = DEFAULT_BOARD_WAIT_S,
     ) -> None:
         if not hosts:
             raise DeviceUnreachable("the ssh target needs hosts= in the device profile")
@@ -59,6 +63,7 @@ class SSHTarget(TargetBase):
         self.cache = check_remote_path(cache, "cache") if cache else None
         self.ssh_config = check_ssh_config(ssh_config, "ssh_config") if ssh_config else None
         self.timeout_s = timeout_s
+        self.board_wait_s = float(board_wait)
         self.lock_dir = pool_lock_dir(lock_dir)
         #: files sent to the board by this process, once each (content-addressed).
         self.sync = FileSync(
@@ -118,6 +123,41 @@ class SSHTarget(TargetBase):
         try:
             self._channel.send(message)
             answer = self._channel.receive(timeout)
+        except Exception as exc:  # execnet raises its own types for a dropped link
+            self._drop()
+            raise DeviceUnreachable(
+                f"{self.label}: the link dropped ({type(exc).__name__}: {exc})"
+            ) from exc
+        status, value = answer[0], answer[1]
+        if status == "ok":
+            return value
+        if status == "worker-failed":
+            raise _worker_error(self.label, value)
+        raise InferenceError(f"{self.label}: {value}")
+
+    def _call_job(self, job: dict[str, Any]) -> Any:
+        """Send ``job`` to the agent and wait for its answer, passing the progress it
+        reports on to ``progress``; the link counts as dropped only when the agent stays
+        silent past the worker's stall limit (the agent itself stops a quiet worker)."""
+        import getpass
+        import os
+        import socket
+
+        holder = {
+            "controller": socket.gethostname(),
+            "user": getpass.getuser(),
+            "pid": os.getpid(),
+            "device": self.label,
+        }
+        silent_s = self.timeout_s + ANSWER_GRACE_S
+        try:
+            self._channel.send(("job", job, self.timeout_s, holder, self.board_wait_s))
+            while True:
+                answer = self._channel.receive(silent_s)
+                if answer[0] != "progress":
+                    break
+                if self.progress is not None:
+                    self.progress(str(answer[1]))
         except Exception as exc:  # execnet raises its own types for a dropped link
             self._drop()
             raise DeviceUnreachable(
@@ -256,10 +296,12 @@ class SSHTarget(TargetBase):
                 if remote.get(key):
                     remote[key] = self.sync.remote_path(Path(remote[key]))
             local_outputs = remote.pop("outputs", None)
-            answer = self._call(
-                "job", remote, self.timeout_s, timeout=self.timeout_s + ANSWER_GRACE_S
-            )
+            answer = self._call_job(remote)
         result = dict(answer["result"])
+        held = answer.get("board_lock") or {}
+        if held.get("held"):
+            result["board_lock_wait_s"] = held.get("waited_s")
+            result["board_lock_waited_for"] = held.get("waited_for")
         if job.get("kind") == "facts":
             seen = {"node": result.get("hostname"), "machine_id": result.get("machine_id")}
             mismatch = identity_mismatch(self.hello, seen)
