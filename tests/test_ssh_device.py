@@ -147,6 +147,9 @@ def test_the_quick_bench_on_a_board_over_ssh(lab):
         assert board["accuracy"] == here["accuracy"] and board["eval_samples"] == 360
         assert board["latency_p50_ms"] > 0 and len(board["latency_samples_ms"]) == 20
         assert "on edgebench-device" in board["latency_timer"]
+        # the board's state just before the window, read there
+        assert board["board_state"]["cores"] and len(board["board_state"]["load_average"]) == 3
+        assert isinstance(board["board_flags"], list) and board["timed_window_start_unix_s"]
         assert board["memory_over_baseline_mb"] > 0 and board["peak_memory_mb"] > 0
         assert board["device_facts"]["python_executable"].endswith("device-venv/bin/python")
         assert board["device_facts"]["onnxruntime"] and board["energy_per_image_mj"] is None

@@ -13,7 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SYS = Path("/sys")
+
+def sysfs() -> Path:
+    """``/sys``, or ``sys`` under ``$EDGEBENCH_SYSFS_ROOT`` (a fake tree for tests: a
+    Raspberry Pi's thermal zones, cpufreq and firmware flags on any machine)."""
+    return Path(os.environ.get("EDGEBENCH_SYSFS_ROOT", "/")) / "sys"
+
+
 PROC = Path("/proc")
 
 
@@ -44,19 +50,19 @@ def board_model() -> str | None:
 
 def governor() -> str | None:
     """The cpufreq governor of cpu0."""
-    return _read(SYS / "devices/system/cpu/cpu0/cpufreq/scaling_governor")
+    return _read(sysfs() / "devices/system/cpu/cpu0/cpufreq/scaling_governor")
 
 
 def frequency_mhz() -> float | None:
     """The current frequency of cpu0 in MHz."""
-    value = _read(SYS / "devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")
+    value = _read(sysfs() / "devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")
     return int(value) / 1000 if value and value.isdigit() else None
 
 
 def temperature_c() -> float | None:
     """The highest thermal-zone temperature in degrees Celsius."""
     readings = []
-    for zone in sorted((SYS / "class/thermal").glob("thermal_zone*")):
+    for zone in sorted((sysfs() / "class/thermal").glob("thermal_zone*")):
         value = _read(zone / "temp")
         if value and value.lstrip("-").isdigit():
             readings.append(int(value) / 1000)

@@ -54,6 +54,10 @@ class MeasureJob(TimedJob):
     """Peak memory and the timing loop of ``rounds`` invokes after ``warmup``."""
 
     kind: ClassVar[str] = "measure"
+    #: the rules of the timed window (``board_state.apply_rules``: ``cores``,
+    #: ``require_governor``, ``cooldown_c``, ``cooldown_max_s``); ``None`` (a memory
+    #: job): none, and the machine's state is not read.
+    board_rules: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,8 @@ class MeasureResult(_Result):
     #: the timed loop's start and end on the measuring machine's clock (Unix seconds).
     window_start_unix_s: float | None = None
     window_end_unix_s: float | None = None
+    #: the machine's state before the window and what the rules did (``board_state``).
+    board: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -158,16 +158,9 @@ class RunReporter:
                     f"{profile.description or profile.name}"
                 )
         self.store.header["device_transfers"] = transfers
-        throttled = [
-            r
-            for r in records
-            if ((r.device_facts or {}).get("throttled") or {}).get("throttled_now")
-        ]
-        if throttled:
-            lines.append(
-                "throttled while measured (vcgencmd get_throttled): "
-                + ", ".join(f"{r.device}/{r.recipe}/{r.runtime}/t{r.threads}" for r in throttled)
-            )
+        from edgebench.report.tables import throttled_notes
+
+        lines.extend(throttled_notes(records))
         if lines:
             _say(terminalreporter, "")
             for line in lines:

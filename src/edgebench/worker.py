@@ -179,11 +179,18 @@ def profile(job: ProfileJob) -> dict[str, Any]:
 
 
 def measure(job: MeasureJob) -> dict[str, Any]:
-    """Peak memory and the timing loop of one artifact (or the idle runtime)."""
+    """Peak memory and the timing loop of one artifact (or the idle runtime). A latency
+    job's window rules apply first (cores pinned, governor checked, cooled down, the
+    state read), before the runtime's import is measured."""
+    board = None
+    if job.board_rules is not None:
+        from edgebench.instruments.board_state import apply_rules
+
+        board = apply_rules(**job.board_rules, say=beat)
     runtime = _runtime(job)
     import_peak, source = peak_kib()
     if not job.artifact:
-        return MeasureResult(import_peak, source, peak_kib=import_peak).to_json()
+        return MeasureResult(import_peak, source, peak_kib=import_peak, board=board).to_json()
     can_reset = reset_peak()
     session = _load(runtime, job)
     invoke = session.bind(input_sample(session))
@@ -209,6 +216,7 @@ def measure(job: MeasureJob) -> dict[str, Any]:
         samples_s=samples,
         window_start_unix_s=window_start,
         window_end_unix_s=window_end,
+        board=board,
     ).to_json()
 
 

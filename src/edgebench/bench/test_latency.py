@@ -10,13 +10,22 @@ is slower: a slow phase of a shared machine ends, a slower model stays slower.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from edgebench.device_facts import temperature_c
 from edgebench.gates import gate_with_retries, latency_gate, retry_pauses
+from edgebench.instruments.board_state import window_rules
 from edgebench.instruments.latency import time_directly, time_invoke
 from edgebench.measurements import LATENCY
-from edgebench.measurements.latency import end_to_end_latency, temperatures
+from edgebench.measurements.latency import (
+    LOCK_FIELDS,
+    NO_BOARD_LOCK,
+    board_values,
+    end_to_end_latency,
+    temperatures,
+)
 from edgebench.tasks.adapters import model_outputs
 
 
@@ -35,16 +44,26 @@ def test_latency(edgebench, edgebench_case, edgebench_record, benchmark, timing)
         def timed(first: bool) -> list[float] | None:
             """One attempt: the samples in ms."""
             if through_target:
-                values, _ = LATENCY.measure(edgebench.context(edgebench_case))
+                values, reasons = LATENCY.measure(edgebench.context(edgebench_case))
                 if first:
                     row.values.update(values)
+                    row.null_reasons.update(reasons)
                 return values["latency_samples_ms"]
             if first:
-                before = temperature_c()
-                values, reasons = time_invoke(
-                    benchmark, invoke, timing.rounds, timing.warmup, LATENCY.fields
-                )
-                values.update(temperatures(before, temperature_c()))
+                rules = edgebench.context(edgebench_case).board_rules()
+                with window_rules(rules) as board:
+                    before, start = temperature_c(), time.time()
+                    values, reasons = time_invoke(
+                        benchmark, invoke, timing.rounds, timing.warmup, LATENCY.fields
+                    )
+                    values.update(temperatures(before, temperature_c()))
+                    values.update(
+                        timed_window_start_unix_s=start, timed_window_end_unix_s=time.time()
+                    )
+                reasons.update(dict.fromkeys(LOCK_FIELDS, NO_BOARD_LOCK))
+                board_fields, board_reasons = board_values(board)
+                values.update(board_fields)
+                reasons.update(board_reasons)
                 row.values.update(values)
                 row.null_reasons.update(reasons)
                 return values.get("latency_samples_ms")

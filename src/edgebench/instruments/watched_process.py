@@ -10,16 +10,15 @@ seconds, and only when the process that started it asked for beats
 prints nothing.
 
 Stdlib only: it runs in the board's agent (shipped in the runner bundle) as well as on
-this machine.
+this machine. The worker imports it in every job, so ``subprocess`` and ``threading`` are
+imported by :func:`run_watched` only, never in a memory measurement's window.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,6 +84,9 @@ def run_watched(
     >>> run_watched([sys.executable, "-c", "print(input())"], "hi", stall_s=30).stdout
     'hi\\n'
     """
+    import subprocess
+    import threading
+
     started = time.monotonic()
     state = {"last": started, "text": None, "beats": 0}
     other: list[str] = []

@@ -93,15 +93,22 @@ class MeasureContext:
             "runtime_options": dict(self.settings.runtime_options),
             "artifact": None,
         }
+        names = {f.name for f in declared(job_type)}
         if not idle:
             values.update(artifact=str(self.artifact.path), threads=self.threads)
-            names = {f.name for f in declared(job_type)}
             if "rounds" in names:
                 values.update(
                     rounds=self.settings.rounds if rounds is None else rounds,
                     warmup=self.settings.warmup,
                 )
         return job_type(**values, **fields)
+
+    def board_rules(self) -> dict[str, Any]:
+        """The rules of a timed window from the options (``--pin-cores``,
+        ``--require-governor``, ``--cooldown``), as ``board_state.apply_rules`` takes them."""
+        from edgebench.measurements.latency import board_rules
+
+        return board_rules(self.settings)
 
     def load(self) -> InferenceSession:
         """The artifact loaded in this process with the row's thread count."""

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from edgebench.measurements.base import MeasureColumn, MeasureContext, Measurement
+from edgebench.option_decl import Option
 
 
 @dataclass
@@ -54,6 +55,14 @@ class LatencyRecord:
     #: and who held it (``None``: it was free).
     board_lock_wait_s: float | None = None
     board_lock_waited_for: str | None = None
+    #: the measuring machine just before the window (``instruments.board_state``): per
+    #: core governor and frequencies, temperature, throttling, load.
+    board_state: dict[str, Any] | None = None
+    #: what makes the row suspect: throttled now, hot, under load (empty: nothing).
+    board_flags: list[str] | None = None
+    #: ``--pin-cores``: the cores the row ran on; ``--cooldown``: how long it waited.
+    pinned_cores: list[int] | None = None
+    cooldown_waited_s: float | None = None
 
 
 FIELDS: tuple[str, ...] = (
@@ -80,7 +89,7 @@ def isolated_latency(context: MeasureContext) -> tuple[dict[str, Any], dict[str,
     """Latency timed by the target's worker: the same warm-up and rounds, raw samples back."""
     from edgebench.instruments.latency import latency_values
 
-    result = context.target.run(context.job())
+    result = context.target.run(context.job(board_rules=context.board_rules()))
     values = latency_values(result["samples_s"])
     values.update(
         temperatures(result.get("temperature_before_c"), result.get("temperature_after_c"))
@@ -90,11 +99,100 @@ def isolated_latency(context: MeasureContext) -> tuple[dict[str, Any], dict[str,
     values["timed_window_end_unix_s"] = result.get("window_end_unix_s")
     values["board_lock_wait_s"] = result.get("board_lock_wait_s")
     values["board_lock_waited_for"] = result.get("board_lock_waited_for")
+    board, reasons = board_values(result.get("board"))
+    values.update(board)
+    if result.get("board_lock_wait_s") is None:
+        reasons.update(dict.fromkeys(LOCK_FIELDS, NO_BOARD_LOCK))
+    elif result.get("board_lock_waited_for") is None:
+        reasons["board_lock_waited_for"] = "the board was free: the job did not wait"
     where = f" on {result['host']}" if result.get("host") else ""
     values["latency_timer"] = (
         f"isolated worker{where} (edgebench.worker), 1 invoke per round, batch 1"
     )
-    return values, {}
+    return values, reasons
+
+
+#: the record fields of the window's rules and the machine's state.
+BOARD_FIELDS: tuple[str, ...] = ("board_state", "board_flags", "pinned_cores", "cooldown_waited_s")
+
+
+#: the fields of the board's lock (a board's agent takes it: ``targets.remote_agent``).
+LOCK_FIELDS: tuple[str, ...] = ("board_lock_wait_s", "board_lock_waited_for")
+NO_BOARD_LOCK = "measured on this machine: only a board's agent takes the board's lock"
+
+#: why a board field is null when its rule was not asked for.
+BOARD_NULL_REASONS: dict[str, str] = {
+    "pinned_cores": "no --pin-cores: the row ran on every core in board_state.affinity",
+    "cooldown_waited_s": "no --cooldown: the row did not wait for the board to cool",
+    "board_state": "the target's worker did not read the machine's state",
+    "board_flags": "the target's worker did not read the machine's state",
+}
+
+
+def board_values(board: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The record's board fields from what ``board_state.apply_rules`` returned, and the
+    reasons for those left null."""
+    board = board or {}
+    values = {name: board.get(name) for name in BOARD_FIELDS}
+    return values, {k: BOARD_NULL_REASONS[k] for k, v in values.items() if v is None}
+
+
+def board_rules(settings: Any) -> dict[str, Any]:
+    """``board_state.apply_rules``'s keywords from the options (empty ones: no rule)."""
+    from edgebench.errors import UsageError
+    from edgebench.instruments.board_state import parse_cores
+
+    pin = settings.option("pin_cores")
+    try:
+        cores = parse_cores(pin) if pin else None
+    except ValueError as exc:
+        raise UsageError(f"--pin-cores: {exc}") from exc
+    return {
+        "cores": cores,
+        "require_governor": settings.option("require_governor") or None,
+        "cooldown_c": settings.option("cooldown"),
+        "cooldown_max_s": settings.option("cooldown_max"),
+    }
+
+
+#: the options of the timed window's rules.
+WINDOW_OPTIONS = (
+    Option(
+        "--cooldown",
+        "edgebench_cooldown",
+        "",
+        "before each timed window, wait until the measuring machine's hottest thermal zone "
+        "is below this many degrees C (at most --cooldown-max seconds; a row that did not "
+        "cool down is flagged); a machine without a thermal zone fails the row",
+        kind="float",
+        minimum=0.0,
+        maximum=150.0,
+        optional=True,
+    ),
+    Option(
+        "--cooldown-max",
+        "edgebench_cooldown_max",
+        "300",
+        "the longest --cooldown waits before a row, in seconds",
+        kind="float",
+        minimum=0.0,
+        maximum=86_400.0,
+    ),
+    Option(
+        "--require-governor",
+        "edgebench_require_governor",
+        "",
+        "the cpufreq governor every core of the row must run (e.g. performance); otherwise "
+        "the row fails in one line naming the cores and the command that sets it",
+    ),
+    Option(
+        "--pin-cores",
+        "edgebench_pin_cores",
+        "",
+        "run each measurement on these cores only, e.g. 4-7 (the big cores of a big.LITTLE "
+        "board) or 2,3; recorded in pinned_cores",
+    ),
+)
 
 
 #: the end-to-end latency fields (invoke + the task's post-processing).
@@ -133,4 +231,5 @@ LATENCY = Measurement(
     isolated_latency,
     FIELDS,
     "the latency test of this row did not run in this session",
+    options=WINDOW_OPTIONS,
 )

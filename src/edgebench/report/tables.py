@@ -389,15 +389,24 @@ def comparison_table(a: Sequence[Record], b: Sequence[Record], name_a: str, name
 
 
 def throttled_notes(records: Sequence[Record]) -> list[str]:
-    """A line per row measured while its board reported throttling (``vcgencmd
-    get_throttled``): its figures are not the board's normal speed."""
-    return [
-        f"throttled while measured: {r.model} {r.recipe} on {r.runtime}, {r.device}"
-        f"{' (' + r.device_host + ')' if r.device_host else ''}, t{r.threads} "
-        f"(flags {(r.device_facts or {})['throttled']['flags']})"
-        for r in records
-        if ((r.device_facts or {}).get("throttled") or {}).get("throttled_now")
-    ]
+    """A line per row measured throttled, hot or under load (``board_flags``, read right
+    before its timed window), or while its board reported throttling when its facts were
+    read (``vcgencmd get_throttled``): its figures are not the board's normal speed."""
+    notes = []
+    for r in records:
+        where = (
+            f"{r.model} {r.recipe} on {r.runtime}, {r.device}"
+            f"{' (' + r.device_host + ')' if r.device_host else ''}, t{r.threads}"
+        )
+        flags = [str(f) for f in (r.board_flags or []) if isinstance(f, str)]
+        if flags:
+            notes.append(f"measured {'; '.join(flags)}: {where}")
+        elif ((r.device_facts or {}).get("throttled") or {}).get("throttled_now"):
+            notes.append(
+                f"throttled while measured: {where} "
+                f"(flags {(r.device_facts or {})['throttled']['flags']})"
+            )
+    return notes
 
 
 def finding_notes(header: dict[str, Any]) -> list[str]:

@@ -25,6 +25,7 @@ RUNNER_MODULES: tuple[str, ...] = (
     "instruments/timing.py",
     "instruments/energy.py",
     "instruments/watched_process.py",
+    "instruments/board_state.py",
     "meters/__init__.py",
     "meters/base.py",
     "meters/registry.py",
