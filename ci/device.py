@@ -50,7 +50,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_sshd(folder: Path) -> tuple[subprocess.Popen, Path, int]:
+def start_sshd(folder: Path, port: int | None = None) -> tuple[subprocess.Popen, Path, int]:
     """An sshd on 127.0.0.1 (a free port) that accepts one throwaway key for this user;
     returns the process, an ssh_config naming the host ``edgebench-device`` and the port.
     Raises ``RuntimeError`` with the reason when sshd cannot start here."""
@@ -65,7 +65,7 @@ def start_sshd(folder: Path) -> tuple[subprocess.Popen, Path, int]:
             )
     shutil.copy(folder / "client_key.pub", folder / "authorized_keys")
     os.chmod(folder / "authorized_keys", 0o600)
-    port = free_port()
+    port = port or free_port()
     config = folder / "sshd_config"
     config.write_text(
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {folder / 'host_key'}\n"

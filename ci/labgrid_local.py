@@ -47,7 +47,15 @@ def listening(address: str) -> bool:
 class Lab:
     """A running coordinator and exporter; ``places`` name places over the sshd."""
 
-    def __init__(self, folder: Path, ssh_port: int, places: dict[str, str]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        ssh_port: int,
+        places: dict[str, str],
+        power: dict[str, str] | None = None,
+    ) -> None:
+        """``places``: name -> tags (``pool=ci``); ``power``: name -> the URL of a
+        ``simplerest`` power port (``http://127.0.0.1:PORT/relay/{index}/{value}``)."""
         folder.mkdir(parents=True, exist_ok=True)
         self.coordinator = f"127.0.0.1:{free_port()}"
         self.processes: list[subprocess.Popen] = []
@@ -60,10 +68,17 @@ class Lab:
             )
         )
         exported = folder / "exporter.yaml"
+        power = power or {}
         exported.write_text(
             "".join(
                 f"{group}:\n  NetworkService:\n    address: 127.0.0.1\n"
                 f"    username: {getpass.getuser()}\n    port: {ssh_port}\n"
+                + (
+                    f"  NetworkPowerPort:\n    model: simplerest\n    host: '{power[group]}'\n"
+                    "    index: 0\n"
+                    if group in power
+                    else ""
+                )
                 for group in places
             )
         )
@@ -77,13 +92,12 @@ class Lab:
                 stderr=subprocess.STDOUT,
             )
         )  # fmt: skip
+        wanted = [f"ci/{g}/NetworkService" for g in places] + [
+            f"ci/{g}/NetworkPowerPort" for g in power
+        ]
         self._wait(
             lambda: (
-                all(
-                    f"ci/{g}/NetworkService" in client(self.coordinator, "resources", check=False)
-                    for g in places
-                )
-                or None
+                all(w in client(self.coordinator, "resources", check=False) for w in wanted) or None
             )
         )
         for group, tags in places.items():

@@ -194,6 +194,41 @@ def test_rows_measured_while_throttled_are_named_in_the_report():
     ]
 
 
+def test_rows_flagged_hot_throttled_or_under_load_and_boards_off_in_a_pool_are_named():
+    flagged = rec(
+        "int8",
+        4,
+        device_host="pi@rpi4-b",
+        board_flags=["hot: 83.0 C", "under load: 40% of the CPU busy just before"],
+    )
+    assert t.throttled_notes([flagged, rec("fp32", 1, board_flags=[])]) == [
+        "measured hot: 83.0 C; under load: 40% of the CPU busy just before: m int8 on litert, host (pi@rpi4-b), t4"
+    ]
+    check = {
+        "boards": {
+            "pi@a": {"p50_ms": 2.0, "ratio": 1.0},
+            "pi@b": {"p50_ms": 2.6, "ratio": 1.3, "low": 1.25, "high": 1.36, "flagged": True},
+        },
+        "flags": [
+            "pi@b: fp32 p50 1.30x the p50 on pi@a (95% interval 1.25-1.36), beyond 3% and the noise"
+        ],
+    }
+    row = rec("fp32", 1, pool_check=check)
+    (table,) = t.pool_tables([row, rec("int8", 1)])
+    assert table.title == "Boards of the pool host compared (fp32 on every board)"
+    assert table.rows == [
+        ["m", "litert", "1", "pi@a", "2.000", "1.000", "(the row's own board)", ""],
+        ["m", "litert", "1", "pi@b", "2.600", "1.300", "1.25-1.36", "OFF"],
+    ]
+    assert t.pool_notes([row]) == [
+        "pool host, m on litert t1: pi@b: fp32 p50 1.30x the p50 on pi@a (95% interval 1.25-1.36), beyond 3% and the noise"
+    ]
+    assert (
+        t.pool_tables([rec("fp32", 1)]) == []
+        and t.pool_notes([rec("fp32", 1, pool_check="junk")]) == []
+    )
+
+
 def test_milestone_tables_head_the_metric_of_the_task():
     from edgebench.report.tables import milestone_tables
     from edgebench.results import Record

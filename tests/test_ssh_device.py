@@ -327,6 +327,34 @@ def test_a_fleet_spreads_rows_over_its_boards_under_xdist(lab, sshd):
     assert all(r["device_host"] for r in rows)
 
 
+def test_a_pool_deals_its_rows_out_by_seed_and_times_fp32_on_every_board(lab, sshd):
+    """Two hosts (two names of the local sshd): every job of a row on the board the seed
+    deals it to; the fp32 rows are timed on both boards and compared; the pool's seed and
+    what each board received are in the run file."""
+    from edgebench.targets.host_pool import place_row
+
+    _, port = sshd
+    second = f"ssh://{os.environ.get('USER', 'root')}@127.0.0.1:{port}"
+    lab.makeini("[pytest]\nedgebench_devices =\n" + lab.profile(hosts=f"edgebench-device,{second}"))
+    result = lab.runpytest_subprocess(
+        "bench", "--device", "lab", "--pool-seed", "s1", "-k", "latency or accuracy",
+        "--edgebench-json", "run.json", *QUICK,
+    )  # fmt: skip
+    result.assert_outcomes(passed=4)
+    run = run_json(lab, "run.json")
+    hosts = ["edgebench-device", second]
+    labels = {"edgebench-device": "edgebench-device", second: second.removeprefix("ssh://")}
+    for row in run["records"]:
+        row_id = f"{row['model']}-{row['dataset']}-{row['recipe']}-{row['runtime']}"
+        assert row["device_host"] == labels[place_row(row_id, hosts, "s1")]
+        check = row["pool_check"]
+        assert set(check["boards"]) == set(labels.values())
+        other = next(b for b in check["boards"] if b != row["device_host"])
+        assert check["boards"][other]["p50_ms"] > 0 and check["boards"][other]["low"] > 0
+    sent = run["device_transfers"]["lab"]
+    assert sent["pool_seed"] == "s1" and set(sent["boards"]) == set(hosts)
+
+
 def test_the_board_reads_its_own_meter(lab):
     """A command meter runs on the board (here: a command that prints 3.5 W), idle and
     during inference, and the energy fields come back from there."""

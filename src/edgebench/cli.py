@@ -157,6 +157,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 *t.milestone_tables(records, columns),
                 *t.thread_scaling_tables(records),
                 *t.device_tables(records),
+                *t.pool_tables(records),
                 *t.quantization_tables(records),
                 *t.tensor_tables(records),
                 *t.operator_tables(records),
@@ -169,6 +170,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 images += pictures
             notes = [
                 *t.throttled_notes(records),
+                *t.pool_notes(records),
                 *t.recommendations(records),
                 *t.finding_notes(header),
                 *picture_notes,

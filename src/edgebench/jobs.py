@@ -31,6 +31,9 @@ class Job:
     runtime_options: dict[str, Any] = field(default_factory=dict)
     artifact: str | None = None
     threads: int = 1
+    #: the row it measures (the variant's id): a pool of boards runs every job of a row on
+    #: one board (``targets.fleet``); empty for jobs of no row (facts).
+    row: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The wire form: ``kind`` plus every field."""

@@ -218,7 +218,7 @@ class EdgebenchSession:
             "gzip_bytes": artifact.gzip_bytes,
             "lzma_bytes": artifact.lzma_bytes,
             "recipe_spec": variant.recipe.describe(),
-            **self.device_facts(variant.device),
+            **self.device_facts(variant.device, variant.id),
             "compression": artifact.steps,
             "weight_tensors": artifact.weight_tensors,
             "training": artifact.training,
@@ -303,16 +303,19 @@ class EdgebenchSession:
         """``device_host``: the board of the pool that this process measures on (a row's
         field: under xdist, rows of one variant may run on different boards)."""
         target = self.target_for(variant.device)
-        return {"device_host": target.label} if target.remote else {}
+        return {"device_host": target.label_for(variant.id)} if target.remote else {}
 
     def is_remote(self, variant: Variant) -> bool:
         """Whether ``variant`` is measured on a board rather than on this machine."""
         return self.target_for(variant.device).remote
 
-    def device_facts(self, device: str) -> dict[str, Any]:
-        """Facts of the machine that measures ``device``'s rows, read there (once)."""
+    def device_facts(self, device: str, row: str = "") -> dict[str, Any]:
+        """Facts of the machine that measures ``device``'s row ``row`` (in a pool of boards,
+        that row's board), read there (once per machine)."""
+        target = self.target_for(device)
         return self._once(
-            ("device-facts", device), lambda: {"device_facts": self.target_for(device).facts()}
+            ("device-facts", device, target.label_for(row)),
+            lambda: {"device_facts": target.facts_for(row)},
         )
 
     def context(self, case: LatencyCase) -> MeasureContext:

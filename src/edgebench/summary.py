@@ -158,9 +158,10 @@ class RunReporter:
                     f"{profile.description or profile.name}"
                 )
         self.store.header["device_transfers"] = transfers
-        from edgebench.report.tables import throttled_notes
+        from edgebench.report.tables import pool_notes, throttled_notes
 
         lines.extend(throttled_notes(records))
+        lines.extend(pool_notes(records))
         if lines:
             _say(terminalreporter, "")
             for line in lines:

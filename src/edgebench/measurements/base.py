@@ -92,6 +92,7 @@ class MeasureContext:
             },
             "runtime_options": dict(self.settings.runtime_options),
             "artifact": None,
+            "row": self.case.variant.id,
         }
         names = {f.name for f in declared(job_type)}
         if not idle:

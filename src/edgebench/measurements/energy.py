@@ -68,8 +68,8 @@ def _on_the_board(context: MeasureContext) -> tuple[dict[str, Any], dict[str, st
         "meter_command": settings.meter_command,
         "seconds": float(settings.option("energy_seconds")),
     }
-    idle = context.once(
-        ("idle-power", device),
+    idle = context.once(  # per board: in a pool each row's board has its own idle power
+        ("idle-power", device, context.target.label_for(context.case.variant.id)),
         lambda: context.target.run(context.job(idle=True, kind=EnergyJob, **meter)),
     )
     result = idle

@@ -63,6 +63,9 @@ class LatencyRecord:
     #: ``--pin-cores``: the cores the row ran on; ``--cooldown``: how long it waited.
     pinned_cores: list[int] | None = None
     cooldown_waited_s: float | None = None
+    #: in a pool of boards, an fp32 row timed on every board: per board the p50 and its
+    #: ratio to the row's own board, and the boards flagged as off (``pool_check``).
+    pool_check: dict[str, Any] | None = None
 
 
 FIELDS: tuple[str, ...] = (
@@ -89,7 +92,8 @@ def isolated_latency(context: MeasureContext) -> tuple[dict[str, Any], dict[str,
     """Latency timed by the target's worker: the same warm-up and rounds, raw samples back."""
     from edgebench.instruments.latency import latency_values
 
-    result = context.target.run(context.job(board_rules=context.board_rules()))
+    job = context.job(board_rules=context.board_rules())
+    result = context.target.run(job)
     values = latency_values(result["samples_s"])
     values.update(
         temperatures(result.get("temperature_before_c"), result.get("temperature_after_c"))
@@ -109,7 +113,27 @@ def isolated_latency(context: MeasureContext) -> tuple[dict[str, Any], dict[str,
     values["latency_timer"] = (
         f"isolated worker{where} (edgebench.worker), 1 invoke per round, batch 1"
     )
+    values["pool_check"] = pool_check(context, job, result)
+    if values["pool_check"] is None:
+        reasons["pool_check"] = "not an fp32 row of a pool of boards"
     return values, reasons
+
+
+def pool_check(context: MeasureContext, job: Any, result: dict[str, Any]) -> dict[str, Any] | None:
+    """An fp32 row of a pool timed on every other board too, compared with its own
+    board's (``instruments.pool_check``); ``None`` for any other row."""
+    boards = context.target.pool()
+    if len(boards) < 2 or context.case.variant.recipe.id != "fp32":
+        return None
+    from edgebench.instruments.pool_check import compare_boards
+
+    own = context.target.label_for(context.case.variant.id)
+    others = {
+        board: [s * 1e3 for s in context.target.run_on(board, job)["samples_s"]]
+        for board in boards
+        if board != own
+    }
+    return compare_boards(own, [s * 1e3 for s in result["samples_s"]], others)
 
 
 #: the record fields of the window's rules and the machine's state.

@@ -409,6 +409,49 @@ def throttled_notes(records: Sequence[Record]) -> list[str]:
     return notes
 
 
+def pool_tables(records: Sequence[Record]) -> list[Table]:
+    """Per device with a pool of boards: every fp32 row timed on each board, its p50 and
+    the ratio to the row's own board with the 95% interval, boards off flagged."""
+    by_device: dict[str, list[list[str]]] = defaultdict(list)
+    for r in records:
+        check = r.pool_check if isinstance(r.pool_check, dict) else None
+        for board, found in sorted((check or {}).get("boards", {}).items()):
+            if not isinstance(found, dict) or not isinstance(found.get("p50_ms"), int | float):
+                continue
+            interval = (
+                f"{found['low']:.2f}-{found['high']:.2f}"
+                if isinstance(found.get("low"), int | float)
+                else "(the row's own board)"
+            )
+            by_device[r.device].append(
+                [
+                    r.model,
+                    r.runtime,
+                    str(r.threads),
+                    board,
+                    f"{found['p50_ms']:.3f}",
+                    f"{found.get('ratio', 1.0):.3f}",
+                    interval,
+                    "OFF" if found.get("flagged") else "",
+                ]
+            )
+    headers = ["Model", "Runtime", "Threads", "Board", "fp32 p50 [ms]", "Ratio", "95% interval", ""]
+    return [
+        Table(f"Boards of the pool {device} compared (fp32 on every board)", headers, rows)
+        for device, rows in sorted(by_device.items())
+    ]
+
+
+def pool_notes(records: Sequence[Record]) -> list[str]:
+    """A line per board of a pool whose fp32 p50 differs beyond the noise."""
+    notes = []
+    for r in records:
+        check = r.pool_check if isinstance(r.pool_check, dict) else {}
+        for line in check.get("flags", []) if isinstance(check.get("flags"), list) else []:
+            notes.append(f"pool {r.device}, {r.model} on {r.runtime} t{r.threads}: {line}")
+    return notes
+
+
 def finding_notes(header: dict[str, Any]) -> list[str]:
     """The run's slower-than-fp32 findings (with their causes, the operator profile's
     among them) as report notes."""

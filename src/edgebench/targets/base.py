@@ -149,6 +149,29 @@ class CheckedTarget:
             )
         return self.target.run(job)
 
+    def label_for(self, row: str) -> str:
+        """The machine that measures ``row`` (a pool's board for it: the target's
+        ``label_for``), else the target's label."""
+        method = getattr(self.target, "label_for", None)
+        return str(method(row)) if callable(method) else self.label
+
+    def facts_for(self, row: str) -> dict[str, Any]:
+        """The facts of the machine that measures ``row`` (a pool's board for it: the
+        target's ``facts_for``), else :meth:`facts`."""
+        method = getattr(self.target, "facts_for", None)
+        return dict(method(row)) if callable(method) else self.facts()
+
+    def pool(self) -> tuple[str, ...]:
+        """The boards of a pool (the target's ``pool()``), empty for one machine."""
+        method = getattr(self.target, "pool", None)
+        return tuple(method()) if callable(method) else ()
+
+    def run_on(self, board: str, job: Any) -> dict[str, Any]:
+        """Run ``job`` on the pool's board ``board`` (the target's ``run_on``)."""
+        if hasattr(job, "to_json"):
+            job = job.to_json()
+        return dict(self.target.run_on(board, job))
+
     def show_progress(self, show: Callable[[str], None]) -> None:
         """Hand a target that reports progress (one with a ``progress`` attribute, as
         :class:`TargetBase` has) where its lines go."""

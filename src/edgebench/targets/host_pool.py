@@ -1,9 +1,9 @@
-"""A pool of identical boards: which one this process measures on, and the lock that
-keeps two measurements off one board at once.
+"""A pool of identical boards: which board measures a row (:func:`place_row`), and the
+lock on this machine that keeps the processes of one controller off one board at once
+(the board's own lock, ``targets.remote_agent``, does the same for every controller).
 
-Each process takes one host (an xdist worker ``gwN`` takes host ``N mod len(hosts)``);
-a lock file per host, in this machine's cache, serialises the jobs of every process that
-took the same board. Independent of how jobs reach the board (``ssh``, a lab's
+A lock file per host, in this machine's cache, serialises the jobs of every process that
+uses the same board. Independent of how jobs reach the board (``ssh``, a lab's
 coordinator).
 """
 
@@ -14,29 +14,9 @@ import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TypeVar
 
 #: the folder of the boards' locks inside a cache (``$EDGEBENCH_LOCK_DIR`` overrides it).
 LOCK_FOLDER = "board-locks"
-
-H = TypeVar("H")
-
-
-def worker_index() -> int:
-    """This pytest-xdist worker's number (``gw3``: 3), 0 without xdist."""
-    match = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
-    return int(match[1]) if match else 0
-
-
-def pick_host(pool: Sequence[H]) -> H:
-    """The host of ``pool`` this process measures on.
-
-    >>> pick_host(["a", "b"]) in ("a", "b")
-    True
-    """
-    if not pool:
-        raise ValueError("an empty pool of hosts")
-    return pool[worker_index() % len(pool)]
 
 
 def lock_dir(given: str | None) -> Path:
@@ -59,3 +39,19 @@ def board_lock(folder: Path, label: str) -> AbstractContextManager[object]:
     folder.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", label) + ".lock"
     return FileLock(str(folder / name))
+
+
+def place_row(row: str, hosts: Sequence[str], seed: str) -> str:
+    """The board of ``hosts`` that measures ``row``: the one whose hash with the seed and
+    the row is smallest (rendezvous hashing), so rows spread evenly, every job of a row
+    lands on one board, and another seed deals the rows out afresh (a slow board does not
+    always take the same rows).
+
+    >>> place_row("m-int8-litert", ["a", "b"], "1") == place_row("m-int8-litert", ["b", "a"], "1")
+    True
+    """
+    import hashlib
+
+    if not hosts:
+        raise ValueError("an empty pool of hosts")
+    return min(hosts, key=lambda h: hashlib.sha256(f"{seed}\0{row}\0{h}".encode()).digest())

@@ -130,10 +130,14 @@ class LabgridTarget(TargetBase):
             "board_wait": board_wait,
         }
         self.place: str | None = None
+        #: the board's SSH address from the place's NetworkService (``ssh://user@address:port``).
+        self.host: str | None = None
         self.token: str | None = None
         self.ssh: SSHTarget | None = None
         self.acquire_s: float | None = None
         self.resources: list[str] = []
+        #: the power cycles of a hung board: when, why, how long until SSH answered.
+        self.power_cycles: list[dict[str, Any]] = []
         self._failure: str | None = None
         self._released = False
 
@@ -268,6 +272,7 @@ class LabgridTarget(TargetBase):
             if service.get("username"):
                 host = f"{service['username']}@{host}"
             host = f"ssh://{host}:{int(service.get('port') or 22)}"
+            self.host = host
             self.ssh = SSHTarget(hosts=(host,), **self.ssh_options)
             self.ssh.progress = self.progress
         except DeviceUnreachable as exc:
@@ -295,11 +300,63 @@ class LabgridTarget(TargetBase):
         """Acquire the place and reach its board."""
         self.connect().check()
 
+    @property
+    def has_power(self) -> bool:
+        """Whether the place has a power resource labgrid's power driver can switch."""
+        return any("Power" in name for name in self.resources)
+
     def run(self, job: dict[str, Any]) -> dict[str, Any]:
-        """Run ``job`` on the place's board."""
-        result = self.connect().run(job)
+        """Run ``job`` on the place's board. A board that stops answering (the link drops,
+        or the agent stays silent past the stall limit) on a place with a power resource
+        is power-cycled and waited for until SSH answers; the row fails saying so, and the
+        next rows go on."""
+        ssh = self.connect()
+        try:
+            result = ssh.run(job)
+        except DeviceUnreachable as exc:
+            if not self.has_power or job.get("kind") == "facts":
+                raise
+            raise DeviceUnreachable(f"{exc}; {self.power_cycle(str(exc))}") from exc
         result["host"] = self.label
         return result
+
+    def power_cycle(self, why: str) -> str:
+        """Switch the board off and on through the place's power port (``labgrid-client
+        power cycle``), wait (at most ``lab_wait`` seconds) until its SSH answers and the
+        agent starts, and note it; one line saying what happened."""
+        assert self.place is not None and self.ssh is not None
+        started = time.monotonic()
+        self._say(f"labgrid place {self.place}: the board stopped answering; power-cycling it")
+        self.ssh.close()
+        done = self._client("-p", self.place, "power", "cycle", timeout=120)
+        cycle = {
+            "at_unix_s": time.time(),
+            "why": why,
+            "power": "cycled" if done.returncode == 0 else f"failed: {self._said(done)}",
+            "ssh_back_after_s": None,
+        }
+        self.power_cycles.append(cycle)
+        if done.returncode != 0:
+            return f"power-cycling place {self.place} failed ({self._said(done)})"
+        while time.monotonic() - started < self.lab_wait_s:
+            fresh = SSHTarget(hosts=(self.host,), **self.ssh_options)
+            fresh.progress = self.progress
+            try:
+                fresh.check()
+            except DeviceUnreachable:
+                time.sleep(RETRY_EVERY_S)
+                continue
+            self.ssh = fresh
+            cycle["ssh_back_after_s"] = round(time.monotonic() - started, 1)
+            return (
+                f"the board was power-cycled through labgrid place {self.place} and answered "
+                f"SSH again after {cycle['ssh_back_after_s']:.0f} s"
+            )
+        self._failure = (
+            f"labgrid place {self.place}: power-cycled, but SSH did not answer within "
+            f"{self.lab_wait_s:g} s"
+        )
+        return self._failure
 
     def facts(self) -> dict[str, Any]:
         """The board's facts, read there, with the place."""
@@ -319,6 +376,7 @@ class LabgridTarget(TargetBase):
             "reservation": self.token,
             "acquire_s": self.acquire_s,
             "resources": self.resources,
+            "power_cycles": self.power_cycles,
         }
         return sent
 

@@ -57,6 +57,16 @@ BOARD_WAIT = Option(
     maximum=86_400.0,
 )
 
+#: how the rows of a pool of boards are dealt out.
+POOL_SEED = Option(
+    "--pool-seed",
+    "edgebench_pool_seed",
+    "",
+    "the seed that deals a pool's rows out over its boards (every job of a row on one "
+    "board); empty: a fresh one each run, recorded in the run file, so a slow board does "
+    "not always take the same rows",
+)
+
 #: how long to wait for a labgrid place that someone else holds.
 LAB_WAIT = Option(
     "--lab-wait",
@@ -77,13 +87,14 @@ BUILTIN_TARGETS: tuple[TargetSpec, ...] = (
     ),
     TargetSpec(
         "ssh",
-        "edgebench.targets.ssh:SSHTarget",
-        "a board over SSH (execnet): hosts=, python=, ssh_config=, cache= from the profile",
+        "edgebench.targets.fleet:ssh_target",
+        "a board over SSH (execnet): hosts=, python=, ssh_config=, cache= from the profile; "
+        "several hosts are a pool whose rows are dealt out over the boards (--pool-seed)",
         profile_fields=("hosts", "python", "ssh_config", "cache"),
         check_field="edgebench.targets.hosts:check_profile_field",
         board_locks=True,
         remote=True,
-        options=(BOARD_WAIT,),
+        options=(BOARD_WAIT, POOL_SEED),
     ),
     TargetSpec(
         "labgrid",

@@ -7,9 +7,9 @@ the board and runs every job in a fresh ``python -m edgebench.worker`` there, fr
 runner bundle (:mod:`edgebench.targets.bundle`). Files (artifacts, test inputs) go over
 once, keyed by sha256; timing happens on the board, never across the link.
 
-A profile with several hosts is a pool of identical boards (``host_pool``: each process
-takes one, a lock per host keeps two measurements off one board); files go over once by
-content (``file_sync``). This module is the transport only.
+This is one board; a profile with several hosts is a pool of identical boards whose rows
+are dealt out over them (``targets.fleet``). Files go over once by content
+(``file_sync``). This module is the transport only.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 from edgebench.errors import DeviceUnreachable, InferenceError, RuntimeUnavailable
 from edgebench.targets.base import TargetBase
 from edgebench.targets.file_sync import FileSync
-from edgebench.targets.host_pool import board_lock, pick_host
+from edgebench.targets.host_pool import board_lock
 from edgebench.targets.host_pool import lock_dir as pool_lock_dir
 from edgebench.targets.hosts import SSHHost, check_remote_path, check_ssh_config, parse_host
 
@@ -58,7 +58,9 @@ class SSHTarget(TargetBase):
     ) -> None:
         if not hosts:
             raise DeviceUnreachable("the ssh target needs hosts= in the device profile")
-        self.host: SSHHost = pick_host([parse_host(h) for h in hosts])
+        if len(hosts) > 1:
+            raise DeviceUnreachable("one SSHTarget is one board; a pool is targets.fleet")
+        self.host: SSHHost = parse_host(hosts[0])
         self.python = check_remote_path(python, "python")
         self.cache = check_remote_path(cache, "cache") if cache else None
         self.ssh_config = check_ssh_config(ssh_config, "ssh_config") if ssh_config else None
