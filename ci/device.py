@@ -44,6 +44,36 @@ def device_venv(without: tuple[str, ...] = ()) -> Path:
     return python
 
 
+def one_thread_rows(run: Path) -> list[dict]:
+    """The fp32 and int8 rows at 1 thread of a run file that name their artifact (what the
+    agreement benchmarks time on two paths)."""
+    import json
+
+    return [
+        r
+        for r in json.loads(run.read_text())["records"]
+        if r.get("threads") == 1 and r["recipe"] in ("fp32", "int8") and r.get("artifact_path")
+    ]
+
+
+def timing_job(row: dict, rounds: int) -> dict:
+    """A worker's measure job for ``row``'s artifact at 1 thread (20 warm-up rounds)."""
+    return {
+        "runtime": row["runtime"],
+        "artifact": row["artifact_path"],
+        "threads": 1,
+        "rounds": rounds,
+        "warmup": 20,
+    }
+
+
+def p50_ms(result: dict) -> float:
+    """The median of a measure job's samples, in ms."""
+    import statistics
+
+    return statistics.median(result["samples_s"]) * 1e3
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -21,7 +21,6 @@ run here (no sshd, no rows).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -38,21 +37,13 @@ from edgebench.targets.lab_place import LabgridTarget  # noqa: E402
 from edgebench.targets.ssh import SSHTarget  # noqa: E402
 
 
-def p50_ms(result: dict) -> float:
-    return statistics.median(result["samples_s"]) * 1e3
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path)
     parser.add_argument("--blocks", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=300)
     args = parser.parse_args()
-    rows = [
-        r
-        for r in json.loads(args.run.read_text())["records"]
-        if r.get("threads") == 1 and r["recipe"] in ("fp32", "int8") and r.get("artifact_path")
-    ]
+    rows = local_device.one_thread_rows(args.run)
     if not rows:
         print(f"labgrid_lab: no fp32/int8 rows at 1 thread in {args.run}")
         return 2
@@ -93,17 +84,11 @@ def main() -> int:
         ratios = []
         try:
             for r in rows:
-                job = {
-                    "runtime": r["runtime"],
-                    "artifact": r["artifact_path"],
-                    "threads": 1,
-                    "rounds": args.rounds,
-                    "warmup": 20,
-                }
+                job = local_device.timing_job(r, args.rounds)
                 via_ssh, via_lab = [], []
                 for _ in range(args.blocks):
-                    via_ssh.append(p50_ms(direct.run(job)))
-                    via_lab.append(p50_ms(placed.run(job)))
+                    via_ssh.append(local_device.p50_ms(direct.run(job)))
+                    via_lab.append(local_device.p50_ms(placed.run(job)))
                 ratio = statistics.median(via_lab) / statistics.median(via_ssh)
                 ratios.append(ratio)
                 print(
@@ -121,16 +106,7 @@ def main() -> int:
             f"place released at the end: {'acquired: None' in held or 'acquired:' not in held}"
         )
         # 3. two controllers on one board
-        jobs = [
-            {
-                "runtime": r["runtime"],
-                "artifact": r["artifact_path"],
-                "threads": 1,
-                "rounds": args.rounds * 10,
-                "warmup": 20,
-            }
-            for r in rows
-        ]
+        jobs = [local_device.timing_job(r, args.rounds * 10) for r in rows]
 
         def controller(name: str, out: list) -> None:
             target = SSHTarget(

@@ -13,7 +13,6 @@ Not a gate: it prints the figures docs/devices.md quotes (and exits 1 only when 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -26,21 +25,13 @@ from edgebench.targets.local_worker import LocalWorkerTarget  # noqa: E402
 from edgebench.targets.ssh import SSHTarget  # noqa: E402
 
 
-def p50_ms(result: dict) -> float:
-    return statistics.median(result["samples_s"]) * 1e3
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path)
     parser.add_argument("--blocks", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=300)
     args = parser.parse_args()
-    rows = [
-        r
-        for r in json.loads(args.run.read_text())["records"]
-        if r.get("threads") == 1 and r["recipe"] in ("fp32", "int8") and r.get("artifact_path")
-    ]
+    rows = local_device.one_thread_rows(args.run)
     if not rows:
         print(f"ssh_agreement: no fp32/int8 rows at 1 thread in {args.run}")
         return 1
@@ -60,17 +51,11 @@ def main() -> int:
     ratios = []
     try:
         for r in rows:
-            job = {
-                "runtime": r["runtime"],
-                "artifact": r["artifact_path"],
-                "threads": 1,
-                "rounds": args.rounds,
-                "warmup": 20,
-            }
+            job = local_device.timing_job(r, args.rounds)
             here, there = [], []
             for _ in range(args.blocks):
-                here.append(p50_ms(local.run(job)))
-                there.append(p50_ms(ssh.run(job)))
+                here.append(local_device.p50_ms(local.run(job)))
+                there.append(local_device.p50_ms(ssh.run(job)))
             ratio = statistics.median(there) / statistics.median(here)
             ratios.append(ratio)
             print(

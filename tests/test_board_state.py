@@ -213,3 +213,15 @@ def test_the_rules_act_on_the_board_state_and_flagged_rows_are_named(
         assert [c["governor"] for c in state["cores"]] == ["ondemand"] * 4
         assert state["throttling"]["since_boot"] == ["under-voltage", "throttled"]
         assert state["affinity"] == [0] and len(state["load_average"]) == 3
+
+
+def test_the_device_facts_read_throttling_from_the_firmware_file(tmp_path, monkeypatch):
+    from edgebench import device_facts
+
+    monkeypatch.setenv("EDGEBENCH_SYSFS_ROOT", str(fake_raspberry_pi(tmp_path)))
+    assert device_facts.throttled() == {
+        "flags": "0x50005",
+        "throttled_now": True,
+        "throttled_since_boot": True,
+    }
+    assert device_facts.temperature_c() == 82.0

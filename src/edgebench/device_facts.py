@@ -70,24 +70,19 @@ def temperature_c() -> float | None:
 
 
 def throttled() -> dict[str, Any] | None:
-    """``vcgencmd get_throttled`` on a Raspberry Pi: the raw flags and whether the board is
-    throttled or capped now (bits 1, 2) or was since boot (bits 17, 18)."""
-    import shutil
-    import subprocess
+    """A Raspberry Pi's throttling (``instruments.board_state.throttling``: the firmware's
+    sysfs file, else ``vcgencmd get_throttled``): the raw flags and whether the board is
+    frequency capped or throttled now (bits 1, 2) or was since boot (bits 17, 18)."""
+    from edgebench.instruments.board_state import throttling
 
-    if shutil.which("vcgencmd") is None:
+    found = throttling()
+    if found is None:
         return None
-    try:
-        out = subprocess.run(
-            ["vcgencmd", "get_throttled"], capture_output=True, text=True, timeout=5
-        ).stdout
-        flags = int(out.strip().split("=", 1)[1], 16)
-    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
-        return None
+    slowed = {"frequency capped", "throttled"}
     return {
-        "flags": hex(flags),
-        "throttled_now": bool(flags & 0b110),
-        "throttled_since_boot": bool(flags & (0b110 << 16)),
+        "flags": found["flags"],
+        "throttled_now": bool(slowed & set(found["now"])),
+        "throttled_since_boot": bool(slowed & set(found["since_boot"])),
     }
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -121,10 +122,22 @@ class SSHTarget(TargetBase):
             raise DeviceUnreachable(f"{self.label}: refusing the transport spec {spec!r}")
         return spec
 
-    def _call(self, *message: Any, timeout: float = 60.0) -> Any:
+    def _call(
+        self,
+        *message: Any,
+        timeout: float = 60.0,
+        on_progress: Callable[[str], None] | None = None,
+    ) -> Any:
+        """Send ``message`` to the agent and return its answer; the ``("progress", text)``
+        messages a job sends meanwhile go to ``on_progress`` and each restarts the
+        ``timeout`` (the link counts as dropped only when the agent stays silent)."""
         try:
             self._channel.send(message)
             answer = self._channel.receive(timeout)
+            while answer[0] == "progress":
+                if on_progress is not None:
+                    on_progress(str(answer[1]))
+                answer = self._channel.receive(timeout)
         except Exception as exc:  # execnet raises its own types for a dropped link
             self._drop()
             raise DeviceUnreachable(
@@ -138,9 +151,9 @@ class SSHTarget(TargetBase):
         raise InferenceError(f"{self.label}: {value}")
 
     def _call_job(self, job: dict[str, Any]) -> Any:
-        """Send ``job`` to the agent and wait for its answer, passing the progress it
-        reports on to ``progress``; the link counts as dropped only when the agent stays
-        silent past the worker's stall limit (the agent itself stops a quiet worker)."""
+        """Run ``job`` through the agent, saying who asks (the board's lock names the
+        holder); the agent itself stops a worker that reports no progress for
+        ``timeout_s``, so the link is given up only after that and a grace."""
         import getpass
         import os
         import socket
@@ -151,26 +164,15 @@ class SSHTarget(TargetBase):
             "pid": os.getpid(),
             "device": self.label,
         }
-        silent_s = self.timeout_s + ANSWER_GRACE_S
-        try:
-            self._channel.send(("job", job, self.timeout_s, holder, self.board_wait_s))
-            while True:
-                answer = self._channel.receive(silent_s)
-                if answer[0] != "progress":
-                    break
-                if self.progress is not None:
-                    self.progress(str(answer[1]))
-        except Exception as exc:  # execnet raises its own types for a dropped link
-            self._drop()
-            raise DeviceUnreachable(
-                f"{self.label}: the link dropped ({type(exc).__name__}: {exc})"
-            ) from exc
-        status, value = answer[0], answer[1]
-        if status == "ok":
-            return value
-        if status == "worker-failed":
-            raise _worker_error(self.label, value)
-        raise InferenceError(f"{self.label}: {value}")
+        return self._call(
+            "job",
+            job,
+            self.timeout_s,
+            holder,
+            self.board_wait_s,
+            timeout=self.timeout_s + ANSWER_GRACE_S,
+            on_progress=self.progress,
+        )
 
     def _drop(self) -> None:
         gateway, self._gateway, self._channel = self._gateway, None, None
