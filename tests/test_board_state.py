@@ -10,15 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from edgebench import device_facts
+from edgebench.device_facts import decode_throttled, throttling
 from edgebench.instruments import board_state
 from edgebench.instruments.board_state import (
     RuleBroken,
     apply_rules,
     cores_state,
-    decode_throttled,
     flags,
     parse_cores,
-    throttling,
 )
 
 NO_RULES = {"cores": None, "require_governor": None, "cooldown_c": None, "cooldown_max_s": 0}
@@ -77,7 +77,7 @@ def test_raspberry_pi_throttling_flags_from_the_firmware_file(tmp_path):
 @given(st.integers(min_value=0, max_value=2**20 - 1))
 def test_throttling_bits_decode_back_to_the_value(value):
     found = decode_throttled(value)
-    names = {name: bit for bit, name in board_state.THROTTLE_BITS.items()}
+    names = {name: bit for bit, name in device_facts.THROTTLE_BITS.items()}
     rebuilt = sum(1 << names[n] for n in found["now"]) + sum(
         1 << (names[n] + 16) for n in found["since_boot"]
     )
@@ -168,7 +168,7 @@ def fake_raspberry_pi(root: Path) -> Path:
     zone = root / "sys" / "class" / "thermal" / "thermal_zone0"
     zone.mkdir(parents=True)
     (zone / "temp").write_text("82000\n")
-    firmware = root / "sys" / board_state.FIRMWARE
+    firmware = root / "sys" / device_facts.FIRMWARE
     firmware.parent.mkdir(parents=True)
     firmware.write_text("50005\n")
     return root
@@ -216,8 +216,6 @@ def test_the_rules_act_on_the_board_state_and_flagged_rows_are_named(
 
 
 def test_the_device_facts_read_throttling_from_the_firmware_file(tmp_path, monkeypatch):
-    from edgebench import device_facts
-
     monkeypatch.setenv("EDGEBENCH_SYSFS_ROOT", str(fake_raspberry_pi(tmp_path)))
     assert device_facts.throttled() == {
         "flags": "0x50005",

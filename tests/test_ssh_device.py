@@ -510,3 +510,42 @@ def test_two_controllers_never_measure_on_one_board_at_once(lab, tmp_path):
     waited = [w[2] for w in windows if w[2]["board_lock_waited_for"]]
     assert waited, "neither session ever waited: the test did not make them contend"
     assert all(r["board_lock_wait_s"] > 0 and " pid " in r["board_lock_waited_for"] for r in waited)
+
+
+def test_a_board_held_past_board_wait_fails_the_row_naming_the_holder(lab):
+    """Someone holds the board's lock (here this test, as a controller that says who it
+    is): the row waits --board-wait seconds with progress lines, then fails in one line
+    naming the holder; nothing is measured meanwhile."""
+    import fcntl
+
+    path = (
+        "/run/lock/edgebench-board.lock"
+        if os.access("/run/lock", os.W_OK)
+        else "/tmp/edgebench-board.lock"
+    )
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        holder = {
+            "controller": "ci-7",
+            "user": "nightly",
+            "pid": 4242,
+            "device": "rpi4",
+            "kind": "measure",
+            "since": 0,
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        result = lab.runpytest_subprocess(
+            "bench", "--model", "models/digits_mlp.tflite", "--device", "lab", "-k", "latency",
+            "--board-wait", "3", *QUICK,
+        )  # fmt: skip
+    finally:
+        os.close(fd)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*waiting for the board, measured by nightly@ci-7 pid 4242 (rpi4, a measure job) since 1970-01-01 00:00:00 UTC*",
+            "*edgebench-device: the board stayed busy for 3 s: measured by nightly@ci-7 pid 4242 (rpi4, a measure job)*(--board-wait)*",
+        ]
+    )

@@ -1,6 +1,7 @@
 """Hung jobs are found by the lack of progress, not by a wall-clock limit: a worker that
 keeps reporting runs as long as it needs, one that goes quiet is stopped."""
 
+import contextlib
 import os
 import signal
 import sys
@@ -65,12 +66,12 @@ def stop_the_worker(stopped: list[int]):
     def on_progress(text: str) -> None:
         if stopped:
             return
-        mine = [
-            child
-            for child in psutil.Process().children(recursive=False)
-            if "edgebench.worker" in child.cmdline()
-        ]
-        newest = max(mine, key=lambda child: child.create_time())
+        mine = []
+        for child in psutil.Process().children(recursive=False):
+            with contextlib.suppress(psutil.Error):  # a zombie of an earlier test
+                if "edgebench.worker" in child.cmdline():
+                    mine.append((child.create_time(), child))
+        _, newest = max(mine, key=lambda found: found[0])
         os.kill(newest.pid, signal.SIGSTOP)
         stopped.append(newest.pid)
 

@@ -69,12 +69,60 @@ def temperature_c() -> float | None:
     return max(readings) if readings else None
 
 
+#: the bits of the Raspberry Pi firmware's ``get_throttled``.
+THROTTLE_BITS: dict[int, str] = {
+    0: "under-voltage",
+    1: "frequency capped",
+    2: "throttled",
+    3: "soft temperature limit",
+}
+#: under the sysfs root (``device_facts.sysfs``): the cores, and a Raspberry Pi's flags.
+#: a Raspberry Pi's throttling flags, under the sysfs root.
+FIRMWARE = "devices/platform/soc/soc:firmware/get_throttled"
+
+
+def decode_throttled(value: int) -> dict[str, Any]:
+    """The firmware's throttling flags, by name, now and since boot.
+
+    >>> decode_throttled(0x50005)["now"], decode_throttled(0x50005)["since_boot"]
+    (['under-voltage', 'throttled'], ['under-voltage', 'throttled'])
+    """
+    return {
+        "flags": hex(value),
+        "now": [name for bit, name in THROTTLE_BITS.items() if value & (1 << bit)],
+        "since_boot": [name for bit, name in THROTTLE_BITS.items() if value & (1 << (bit + 16))],
+    }
+
+
+def throttling(firmware: Path | None = None) -> dict[str, Any] | None:
+    """A Raspberry Pi's throttling flags (sysfs, else ``vcgencmd get_throttled``)."""
+    firmware = firmware or sysfs() / FIRMWARE
+    raw = _read(firmware)
+    source = str(firmware)
+    if raw is None:
+        import shutil
+        import subprocess
+
+        if shutil.which("vcgencmd") is None:
+            return None
+        try:
+            out = subprocess.run(
+                ["vcgencmd", "get_throttled"], capture_output=True, text=True, timeout=5
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        raw, source = out.strip().partition("=")[2], "vcgencmd get_throttled"
+    try:
+        value = int(raw, 16)
+    except ValueError:
+        return None
+    return dict(decode_throttled(value), source=source)
+
+
 def throttled() -> dict[str, Any] | None:
-    """A Raspberry Pi's throttling (``instruments.board_state.throttling``: the firmware's
+    """A Raspberry Pi's throttling (:func:`throttling`: the firmware's
     sysfs file, else ``vcgencmd get_throttled``): the raw flags and whether the board is
     frequency capped or throttled now (bits 1, 2) or was since boot (bits 17, 18)."""
-    from edgebench.instruments.board_state import throttling
-
     found = throttling()
     if found is None:
         return None

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from edgebench.device_facts import sysfs, throttling
 from edgebench.errors import EdgebenchError
 
 #: a row measured at or above this temperature (degrees C) is flagged hot: the
@@ -32,21 +33,10 @@ HOT_C = 80.0
 #: a row measured after a half second in which at least this share of all cores was busy
 #: (other processes) is flagged under load.
 BUSY_SHARE = 0.25
-#: the bits of the Raspberry Pi firmware's ``get_throttled``.
-THROTTLE_BITS: dict[int, str] = {
-    0: "under-voltage",
-    1: "frequency capped",
-    2: "throttled",
-    3: "soft temperature limit",
-}
-#: under the sysfs root (``device_facts.sysfs``): the cores, and a Raspberry Pi's flags.
 CPU = "devices/system/cpu"
-FIRMWARE = "devices/platform/soc/soc:firmware/get_throttled"
 
 
 def _sys(relative: str) -> Path:
-    from edgebench.device_facts import sysfs
-
     return sysfs() / relative
 
 
@@ -80,44 +70,6 @@ def cores_state(root: Path | None = None) -> list[dict[str, Any]]:
             }
         )
     return found
-
-
-def decode_throttled(value: int) -> dict[str, Any]:
-    """The firmware's throttling flags, by name, now and since boot.
-
-    >>> decode_throttled(0x50005)["now"], decode_throttled(0x50005)["since_boot"]
-    (['under-voltage', 'throttled'], ['under-voltage', 'throttled'])
-    """
-    return {
-        "flags": hex(value),
-        "now": [name for bit, name in THROTTLE_BITS.items() if value & (1 << bit)],
-        "since_boot": [name for bit, name in THROTTLE_BITS.items() if value & (1 << (bit + 16))],
-    }
-
-
-def throttling(firmware: Path | None = None) -> dict[str, Any] | None:
-    """A Raspberry Pi's throttling flags (sysfs, else ``vcgencmd get_throttled``)."""
-    firmware = firmware or _sys(FIRMWARE)
-    raw = _read(firmware)
-    source = str(firmware)
-    if raw is None:
-        import shutil
-        import subprocess
-
-        if shutil.which("vcgencmd") is None:
-            return None
-        try:
-            out = subprocess.run(
-                ["vcgencmd", "get_throttled"], capture_output=True, text=True, timeout=5
-            ).stdout
-        except (OSError, subprocess.SubprocessError):
-            return None
-        raw, source = out.strip().partition("=")[2], "vcgencmd get_throttled"
-    try:
-        value = int(raw, 16)
-    except ValueError:
-        return None
-    return dict(decode_throttled(value), source=source)
 
 
 def _cpu_times(stat: Path) -> tuple[int, int] | None:
@@ -196,6 +148,25 @@ def parse_cores(text: str) -> list[int]:
     if not cores:
         raise ValueError(f"{text!r} names no core")
     return sorted(cores)
+
+
+def rules_from(option: Any) -> dict[str, Any]:
+    """:func:`apply_rules`'s keywords from the options (``option(key)``: the settings'
+    checked values of ``--pin-cores``, ``--require-governor``, ``--cooldown`` and
+    ``--cooldown-max``; empty ones: no rule)."""
+    from edgebench.errors import UsageError
+
+    pin = option("pin_cores")
+    try:
+        cores = parse_cores(pin) if pin else None
+    except ValueError as exc:
+        raise UsageError(f"--pin-cores: {exc}") from exc
+    return {
+        "cores": cores,
+        "require_governor": option("require_governor") or None,
+        "cooldown_c": option("cooldown"),
+        "cooldown_max_s": option("cooldown_max"),
+    }
 
 
 class RuleBroken(EdgebenchError):

@@ -107,9 +107,9 @@ class MeasureContext:
     def board_rules(self) -> dict[str, Any]:
         """The rules of a timed window from the options (``--pin-cores``,
         ``--require-governor``, ``--cooldown``), as ``board_state.apply_rules`` takes them."""
-        from edgebench.measurements.latency import board_rules
+        from edgebench.instruments.board_state import rules_from
 
-        return board_rules(self.settings)
+        return rules_from(self.settings.option)
 
     def load(self) -> InferenceSession:
         """The artifact loaded in this process with the row's thread count."""

@@ -161,24 +161,6 @@ def board_values(board: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str
     return values, {k: BOARD_NULL_REASONS[k] for k, v in values.items() if v is None}
 
 
-def board_rules(settings: Any) -> dict[str, Any]:
-    """``board_state.apply_rules``'s keywords from the options (empty ones: no rule)."""
-    from edgebench.errors import UsageError
-    from edgebench.instruments.board_state import parse_cores
-
-    pin = settings.option("pin_cores")
-    try:
-        cores = parse_cores(pin) if pin else None
-    except ValueError as exc:
-        raise UsageError(f"--pin-cores: {exc}") from exc
-    return {
-        "cores": cores,
-        "require_governor": settings.option("require_governor") or None,
-        "cooldown_c": settings.option("cooldown"),
-        "cooldown_max_s": settings.option("cooldown_max"),
-    }
-
-
 #: the options of the timed window's rules.
 WINDOW_OPTIONS = (
     Option(
