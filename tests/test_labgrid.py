@@ -209,3 +209,23 @@ def test_a_hung_board_is_power_cycled_through_the_place_and_the_next_rows_go_on(
     (cycle,) = lab_run["power_cycles"]
     assert cycle["power"] == "cycled" and cycle["ssh_back_after_s"] > 0
     assert "NetworkPowerPort" in lab_run["resources"]
+
+
+def test_devices_check_reaches_the_board_of_a_labgrid_place_and_releases_it(
+    lab, labgrid_lab, tmp_path
+):
+    import subprocess
+
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nedgebench_devices =\n    " + profile(lab, labgrid_lab, "place=board-a") + "\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "edgebench", "devices", "--check", "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("lg board-a")]
+    assert line.startswith("lg board-a (") and ": ok; Python " in line, done.stdout
+    assert "acquired: None" in acquired(labgrid_lab) or "acquired:" not in acquired(labgrid_lab)

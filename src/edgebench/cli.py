@@ -58,42 +58,52 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def check_hosts(profiles: Any) -> int:
-    """One line per host of every profile with hosts: reachable, Python, numpy, runtimes and
-    versions, CPU, cores, governor, temperature (read on the board); 1 if any failed."""
+    """One line per board of every remote profile (each host of an ``ssh`` profile, the
+    place of a ``labgrid`` one, acquired and released): reachable, Python, numpy, runtimes
+    and versions, CPU, cores, governor, temperature (read on the board); 1 if any failed."""
+    failed = 0
+    for profile in profiles:
+        if profile.hosts:
+            for host in profile.hosts:
+                options = {**profile.target_options(), "hosts": (host,)}
+                failed += not _check_board(profile, host, options)
+        elif profile.remote:
+            failed += not _check_board(profile, "", profile.target_options())
+    return 1 if failed else 0
+
+
+def _check_board(profile: Any, host: str, options: dict[str, Any]) -> bool:
+    """Reach one board of ``profile`` and print its line; whether it answered."""
     from edgebench.errors import EdgebenchError
     from edgebench.targets import make_target
 
-    failed = 0
-    for profile in profiles:
-        for host in profile.hosts:
-            options = {**profile.target_options(), "hosts": (host,)}
-            try:
-                target = make_target(profile.target_name, timeout_s=60, **options)
-            except EdgebenchError as exc:
-                failed += 1
-                print(f"{profile.name} {host}: FAILED {exc}")
-                continue
-            try:
-                target.check()
-                facts = target.facts()
-            except EdgebenchError as exc:
-                failed += 1
-                print(f"{profile.name} {host}: FAILED {exc}")
-                continue
-            finally:
-                target.close()
-            runtimes = ", ".join(
-                f"{name} {facts[name]}"
-                for name in ("ai-edge-litert", "tflite-runtime", "onnxruntime")
-                if facts.get(name)
-            )
-            print(
-                f"{profile.name} {host}: ok; Python {facts['python']}, numpy {facts['numpy']}, "
-                f"{runtimes or 'no runtime installed'}; {facts['board'] or facts['cpu']} "
-                f"({facts['machine']}, {facts['cores']} cores); governor {facts['governor']}, "
-                f"{facts['temperature_c']} C, throttled {facts['throttled']}"
-            )
-    return 1 if failed else 0
+    name = f"{profile.name} {host}" if host else profile.name
+    try:
+        target = make_target(profile.target_name, timeout_s=60, **options)
+    except EdgebenchError as exc:
+        print(f"{name}: FAILED {exc}")
+        return False
+    try:
+        target.check()
+        facts = target.facts()
+        name = name if host else f"{profile.name} {target.label}"
+    except EdgebenchError as exc:
+        print(f"{name}: FAILED {exc}")
+        return False
+    finally:
+        target.close()
+    runtimes = ", ".join(
+        f"{runtime} {facts[runtime]}"
+        for runtime in ("ai-edge-litert", "tflite-runtime", "onnxruntime")
+        if facts.get(runtime)
+    )
+    print(
+        f"{name}: ok; Python {facts['python']}, numpy {facts['numpy']}, "
+        f"{runtimes or 'no runtime installed'}; {facts['board'] or facts['cpu']} "
+        f"({facts['machine']}, {facts['cores']} cores); governor {facts['governor']}, "
+        f"{facts['temperature_c']} C, throttled {facts['throttled']}"
+    )
+    return True
 
 
 def cmd_meters(args: argparse.Namespace) -> int:
