@@ -57,3 +57,41 @@ def test_a_crashing_worker_reports_status_and_stderr(tmp_path):
         match=r"exited with status 2: edgebench worker: ONNX Runtime cannot load bad.onnx",
     ):
         run_worker({"runtime": "onnxruntime", "artifact": str(tmp_path / "bad.onnx"), "threads": 1})
+
+
+def test_a_big_split_goes_to_the_target_in_parts_with_the_same_outputs(data_dir, monkeypatch):
+    """A board's accuracy pass sends the prepared split in parts of bounded size (a 6 GB
+    split at 224x224 is never written whole); the outputs are those of one whole pass."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from edgebench.jobs import PredictJob
+    from edgebench.measurements import accuracy
+    from edgebench.targets.base import CheckedTarget
+    from edgebench.targets.local_worker import LocalWorkerTarget
+
+    sent: list[int] = []
+    worker = CheckedTarget(LocalWorkerTarget())
+
+    def run(job):
+        sent.append(len(np.load(job.inputs)))
+        return worker.run(job)
+
+    context = SimpleNamespace(
+        job=lambda **fields: PredictJob(
+            runtime="litert",
+            artifact=str(data_dir / "digits_mlp.tflite"),
+            **{k: v for k, v in fields.items() if k != "kind"},
+        ),
+        target=SimpleNamespace(run=run),
+    )
+    x = np.random.default_rng(0).random((50, 8, 8, 1), dtype=np.float32)
+    whole = accuracy.remote_outputs(context, x, 4)
+    monkeypatch.setattr(accuracy, "REMOTE_PART_BYTES", 64 * 4 * 18)  # 18 rows: 16, 4 batches
+    parts = accuracy.remote_outputs(context, x, 4)
+    assert sent == [50, 16, 16, 16, 2]
+    np.testing.assert_array_equal(parts, whole)
+    assert whole.shape[0] == 50
+    (every,) = accuracy.remote_outputs(context, x, 4, every=True)  # each output, in parts
+    np.testing.assert_array_equal(every, whole)

@@ -138,34 +138,64 @@ def task_metric(context: MeasureContext) -> TaskScore:
     return TaskScore(value, len(x), None, dict(metrics), sample, contract=described)
 
 
+#: the most input bytes one ``predict`` job carries to a board: a big test split (10,000
+#: images at 224x224 are 6 GB as float32) goes over in parts of about this size, prepared
+#: one part at a time here, never whole.
+REMOTE_PART_BYTES = 64 * 2**20
+
+
+def remote_parts(rows: int, row_bytes: int, batch_size: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of the parts a split of ``rows`` rows of ``row_bytes`` each goes
+    over in: at most :data:`REMOTE_PART_BYTES` each (at least one row), a whole number of
+    batches.
+
+    >>> remote_parts(10, 2**25, 1)
+    [(0, 2), (2, 4), (4, 6), (6, 8), (8, 10)]
+    >>> remote_parts(5, 4, 2)
+    [(0, 5)]
+    """
+    per = max(1, REMOTE_PART_BYTES // max(1, row_bytes))
+    per = max(batch_size, per - per % batch_size)
+    return [(start, min(rows, start + per)) for start in range(0, rows, per)]
+
+
 def remote_outputs(
-    context: MeasureContext, x: np.ndarray, batch_size: int, every: bool = False
+    context: MeasureContext, x: Any, batch_size: int, every: bool = False
 ) -> np.ndarray | list[np.ndarray]:
-    """The model's outputs for ``x``, computed by a ``predict`` job on the row's target (the
-    inputs go over once, keyed by their sha256): the first output, or with ``every`` the
-    list of all of them (for adapters that read them all)."""
+    """The model's outputs for ``x``, computed by ``predict`` jobs on the row's target,
+    in parts of at most :data:`REMOTE_PART_BYTES` of inputs (each part goes over once,
+    keyed by its sha256): the first output, or with ``every`` the list of all of them
+    (for adapters that read them all)."""
     import tempfile
     from pathlib import Path
 
+    from edgebench.jobs import PredictJob
+
+    row_bytes = int(np.prod(x.shape[1:])) * np.dtype(x.dtype).itemsize
+    parts: list[Any] = []
     with tempfile.TemporaryDirectory(prefix="edgebench-predict-") as name:
         folder = Path(name)
-        inputs = folder / "inputs.npy"
-        np.save(inputs, np.ascontiguousarray(x), allow_pickle=False)
-        from edgebench.jobs import PredictJob
-
-        job = context.job(
-            kind=PredictJob,
-            inputs=str(inputs),
-            outputs=str(folder / "outputs.npy"),
-            batch_size=batch_size,
-            all_outputs=every,
-        )
-        result = context.target.run(job)
-        loaded = np.load(result["outputs"], allow_pickle=False)
-        if not every:
-            return loaded
-        with loaded as archive:  # an .npz: output_0, output_1, ... in the model's order
-            return [archive[f"output_{k}"] for k in range(len(archive.files))]
+        for k, (start, stop) in enumerate(remote_parts(len(x), row_bytes, batch_size)):
+            inputs = folder / f"inputs-{k}.npy"
+            np.save(inputs, np.ascontiguousarray(x[start:stop]), allow_pickle=False)
+            job = context.job(
+                kind=PredictJob,
+                inputs=str(inputs),
+                outputs=str(folder / f"outputs-{k}.npy"),
+                batch_size=batch_size,
+                all_outputs=every,
+            )
+            result = context.target.run(job)
+            inputs.unlink()
+            loaded = np.load(result["outputs"], allow_pickle=False)
+            if every:
+                with loaded as archive:  # an .npz: output_0, output_1, ... in the model's order
+                    parts.append([archive[f"output_{i}"] for i in range(len(archive.files))])
+            else:
+                parts.append(loaded)
+    if not every:
+        return np.concatenate(parts)
+    return [np.concatenate(column) for column in zip(*parts, strict=True)]
 
 
 def precomputed(outputs: np.ndarray | list[np.ndarray]) -> Callable[[np.ndarray], Any]:
