@@ -50,6 +50,7 @@ def summarize_profile(
         "runs": runs,
         "operators_ms": total,
         "run_p50_ms": median,
+        "run_mean_ms": sum(run_ms) / len(run_ms) if run_ms else None,
         "by_type": ordered,
         "top": [
             {
