@@ -40,7 +40,6 @@ class SSHFleet(TargetBase):
         self.boards = {h: SSHTarget(hosts=(h,), **options) for h in dict.fromkeys(hosts)}
         # xdist's processes of one run share its testrunuid: they deal the rows alike
         self.seed = pool_seed or os.environ.get("PYTEST_XDIST_TESTRUNUID") or secrets.token_hex(4)
-        self.lock_dir = next(iter(self.boards.values())).lock_dir
 
     def board_for(self, row: str) -> SSHTarget:
         """The board that measures ``row``."""
