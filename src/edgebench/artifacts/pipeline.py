@@ -524,6 +524,10 @@ class _Context:
             raise UsageError(f"{self._dataset.name} has no image shape (samples of {shape})")
         return (int(shape[0]), int(shape[1]), int(shape[2]))
 
+    def teacher(self) -> Any:
+        """The float model of the source (trained zoo model or the user's file), loaded afresh."""
+        return self._builder.float_model(self._source, self._dataset).load()
+
     def float_file(self, artifact_format: str) -> Path:
         """The float ``artifact_format`` file of the model after the recipe's model steps."""
         prefix = Recipe(self._recipe.model_steps)

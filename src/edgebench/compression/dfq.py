@@ -113,6 +113,19 @@ def quantize_weights(
     return QuantizedTensor(restored, scales.astype(np.float64), zero_points, bits, scheme)
 
 
+def is_power_of_two(values: np.ndarray, tolerance: float = 0.0) -> np.ndarray:
+    """Whether each value is zero or a signed power of two (``2^k``, integer ``k``),
+    within ``tolerance`` in log2 (float32 holds every ``2^k`` it can reach exactly).
+
+    >>> is_power_of_two(np.array([0.0, -0.25, 3.0, 1.0, 2.0**-20])).tolist()
+    [True, True, False, True, True]
+    """
+    magnitude = np.abs(np.asarray(values, dtype=np.float64))
+    with np.errstate(divide="ignore"):
+        exponent = np.log2(np.where(magnitude > 0, magnitude, 1.0))
+    return (magnitude == 0) | (np.abs(exponent - np.round(exponent)) <= tolerance)
+
+
 def packed_bits(
     quantized_params: int, ranges: int, bits: int, scheme: str, float_params: int
 ) -> int:

@@ -20,7 +20,10 @@ from edgebench.recipes.core import (
     split_variants,
 )
 from edgebench.recipes.dfq import DFQ
+from edgebench.recipes.distillation import DISTILLATION
+from edgebench.recipes.lowrank import LOW_RANK
 from edgebench.recipes.ort_quant import ORT_QUANTIZATION
+from edgebench.recipes.po2_training import PO2_TRAINING
 from edgebench.recipes.tflite_quant import TFLITE_QUANTIZATION
 from edgebench.recipes.training_steps import TRAINING_STEPS
 
@@ -31,6 +34,9 @@ BUILTIN_STEP_KINDS: tuple[StepKind, ...] = (
     *AEQ_QUANTIZATION,
     DFQ,
     *TRAINING_STEPS,
+    DISTILLATION,
+    LOW_RANK,
+    PO2_TRAINING,
 )
 
 

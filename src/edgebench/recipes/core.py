@@ -89,6 +89,11 @@ class BuildContext(Protocol):
         """The model's input (H, W, C) for this dataset (PyTorch steps build examples)."""
         ...
 
+    def teacher(self) -> Any:
+        """The float model at the root of the recipe (the ``fp32`` row's model), loaded
+        afresh by its framework: what a distilling step learns from."""
+        ...
+
     def log(self, message: str) -> None:
         """Progress output (shown with ``pytest -s``)."""
         ...
@@ -351,7 +356,7 @@ class Recipe:
             if not step.supports_torch():
                 return (
                     f"step {step.token} has no PyTorch implementation (PyTorch models take "
-                    "sprune, prune, ft, the ONNX Runtime quantizers and int8io)"
+                    "sprune, prune, ft, kd, lowrank, the ONNX Runtime quantizers and int8io)"
                 )
         export = self.export_step
         if (

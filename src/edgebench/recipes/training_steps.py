@@ -37,15 +37,17 @@ DEFAULT_FINE_TUNE_EPOCHS = 2
 FINE_TUNE_LR_FRACTION = 0.5
 
 
-def _fit(
+def fit_model(
     model: Any,
     context: BuildContext,
     epochs: int,
     chosen_by: str,
     callbacks: list[Any] | None = None,
+    goal: Any = None,
 ) -> dict[str, Any]:
     """Fine-tune ``model`` on the training split (seeded) within a step-bounded budget
-    (``artifacts.budget.plan_fine_tuning``); return what happened."""
+    (``artifacts.budget.plan_fine_tuning``); return what happened. ``goal`` (an
+    ``Objective``) replaces the task's loss (distillation's)."""
     from edgebench.artifacts.budget import plan_fine_tuning
     from edgebench.frameworks.keras.training import (
         compile_for_training,
@@ -68,7 +70,7 @@ def _fit(
     )
     configure_tensorflow_threads()
     seed_everything(context.seed)
-    goal = context.objective(model)
+    goal = goal or context.objective(model)
     compile_for_training(model, goal.loss, budget, goal.metrics)
     context.log(f"fine-tuning: {budget.as_record()}")
     title = f"fine-tuning {context.title}"
@@ -99,18 +101,7 @@ class FineTune(Step):
 
     def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
         """Fine-tune, keeping exact zeros at zero (so a pruned model stays pruned)."""
-        from edgebench.frameworks.keras.tfcompat import import_keras
-
-        keras = import_keras()
-        masks = [(w, (w.numpy() != 0).astype(w.dtype.as_numpy_dtype)) for w in _kernels(model)]
-        masks = [(w, m) for w, m in masks if not m.all()]
-
-        class KeepZeros(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-                for variable, mask in masks:
-                    variable.assign(variable * mask)
-
-        meta = _fit(model, context, self.epochs, "recipe", [KeepZeros()] if masks else [])
+        meta = fit_model(model, context, self.epochs, "recipe", keep_zeros_callback(model))
         return model, meta
 
     def supports_torch(self) -> bool:
@@ -129,6 +120,25 @@ class FineTune(Step):
             lr_fraction=FINE_TUNE_LR_FRACTION,
             after_step=keep_zeros(module),
         )
+
+
+def keep_zeros_callback(model: Any) -> list[Any]:
+    """A Keras callback that sets the kernels' exact zeros back to zero after every batch
+    (none when no kernel has a zero): fine-tuning keeps a pruned model pruned."""
+    from edgebench.frameworks.keras.tfcompat import import_keras
+
+    keras = import_keras()
+    masks = [(w, (w.numpy() != 0).astype(w.dtype.as_numpy_dtype)) for w in _kernels(model)]
+    masks = [(w, m) for w, m in masks if not m.all()]
+    if not masks:
+        return []
+
+    class KeepZeros(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            for variable, mask in masks:
+                variable.assign(variable * mask)
+
+    return [KeepZeros()]
 
 
 def _kernels(model: Any) -> list[Any]:
@@ -251,7 +261,7 @@ class Prune(WrappedTraining):
         else:
             schedule = sparsity.ConstantSparsity(self.sparsity, begin_step=0, frequency=1)
         wrapped = _prune_wrapped(model, schedule)
-        meta = _fit(wrapped, context, epochs, chosen_by, [sparsity.UpdatePruningStep()])
+        meta = fit_model(wrapped, context, epochs, chosen_by, [sparsity.UpdatePruningStep()])
         stripped = sparsity.strip_pruning(wrapped)
         meta["kernel_sparsity"] = _kernel_sparsity(stripped)
         return stripped, meta
@@ -341,7 +351,7 @@ class Cluster(WrappedTraining):
         wrapped = clustering.cluster_weights(
             folded, number_of_clusters=self.clusters, cluster_centroids_init=inits[self.init]
         )
-        meta = _fit(wrapped, context, epochs, chosen_by) if epochs else {"fine_tune_epochs": 0}
+        meta = fit_model(wrapped, context, epochs, chosen_by) if epochs else {"fine_tune_epochs": 0}
         stripped = clustering.strip_clustering(wrapped)
         meta["distinct_values"] = {
             k.name: int(np.unique(k.numpy()).size) for k in _kernels(stripped)
@@ -465,7 +475,7 @@ class QuantizationAwareTraining(Step):
             if self.explicit_epochs
             else context.fine_tune_epochs(DEFAULT_FINE_TUNE_EPOCHS)
         )
-        meta = _fit(quantized, context, epochs, chosen_by)
+        meta = fit_model(quantized, context, epochs, chosen_by)
         if output_only:
             meta["output_quantized_layers"] = output_only
 

@@ -28,6 +28,11 @@ STRUCTURE_ATTRIBUTES: tuple[str, ...] = (
 )
 WEIGHTS_FILE = "weights.pt"
 STRUCTURE_FILE = "structure.json"
+#: where a module keeps the layers a step replaced by chains (low-rank factors): the
+#: layer's name -> the specs of :func:`build_chain`; saved in ``structure.json``.
+REWRITES_ATTRIBUTE = "_edgebench_rewrites"
+#: the key of those replacements in ``structure.json`` (no layer name starts with "_").
+REWRITES_KEY = "__rewrites__"
 
 
 def import_torch() -> Any:
@@ -53,10 +58,45 @@ def structure_of(module: Any) -> dict[str, dict[str, int]]:
     return found
 
 
+def build_chain(specs: list[dict[str, Any]]) -> Any:
+    """A ``Sequential`` of the ``Linear``/``Conv2d`` layers ``specs`` describe (fresh
+    weights): what a replaced layer is rebuilt as.
+
+    >>> build_chain([{"type": "Linear", "in": 4, "out": 2, "bias": False}])
+    Sequential(
+      (0): Linear(in_features=4, out_features=2, bias=False)
+    )
+    """
+    torch = import_torch()
+    layers = []
+    for spec in specs:
+        if spec["type"] == "Linear":
+            layers.append(torch.nn.Linear(spec["in"], spec["out"], bias=spec["bias"]))
+        elif spec["type"] == "Conv2d":
+            layers.append(
+                torch.nn.Conv2d(
+                    spec["in"],
+                    spec["out"],
+                    tuple(spec["kernel"]),
+                    stride=tuple(spec["stride"]),
+                    padding=tuple(spec["padding"]),
+                    dilation=tuple(spec["dilation"]),
+                    bias=spec["bias"],
+                )
+            )
+        else:
+            raise ValueError(f"a replaced layer cannot be rebuilt as {spec['type']!r}")
+    return torch.nn.Sequential(*layers)
+
+
 def save_module(module: Any, folder: Path) -> None:
     """Write ``module``'s structure and weights into ``folder``."""
     torch = import_torch()
-    (folder / STRUCTURE_FILE).write_text(json.dumps(structure_of(module), sort_keys=True))
+    structure: dict[str, Any] = dict(structure_of(module))
+    rewrites = getattr(module, REWRITES_ATTRIBUTE, None)
+    if rewrites:
+        structure[REWRITES_KEY] = rewrites
+    (folder / STRUCTURE_FILE).write_text(json.dumps(structure, sort_keys=True))
     state = {key: value.detach().cpu().clone() for key, value in module.state_dict().items()}
     torch.save(state, folder / WEIGHTS_FILE)
 
@@ -67,6 +107,13 @@ def load_module(build: Callable[[], Any], folder: Path) -> Any:
     torch = import_torch()
     module = build()
     structure = json.loads((folder / STRUCTURE_FILE).read_text())
+    rewrites = structure.pop(REWRITES_KEY, {})
+    for name, specs in rewrites.items():
+        parent_name, _, attribute = name.rpartition(".")
+        parent = module.get_submodule(parent_name) if parent_name else module
+        setattr(parent, attribute, build_chain(specs))
+    if rewrites:
+        setattr(module, REWRITES_ATTRIBUTE, rewrites)
     for name, layer in module.named_modules():
         for attribute, value in structure.get(name, {}).items():
             setattr(layer, attribute, value)

@@ -83,11 +83,13 @@ def fit(
     title: str,
     progress: Progress = NULL_PROGRESS,
     after_step: Callable[[], None] | None = None,
+    loss: Callable[[Any, Any, Any], Any] | None = None,
 ) -> TrainingResult:
     """Train ``module`` (NCHW logits) on NHWC images ``data`` within ``budget``: seeded
     shuffles, Adam with cosine decay, early stopping on the validation accuracy when the
     budget has a patience (the best epoch's weights kept); ``after_step`` runs after every
-    optimizer step (pruning masks)."""
+    optimizer step (pruning masks). ``loss(logits, labels, index)`` replaces the
+    cross-entropy (``index``: the batch's positions in ``data``, for per-sample targets)."""
     torch = import_torch()
     x, y = _tensors(data)
     val = _tensors(validation) if validation is not None and len(validation[0]) else None
@@ -113,16 +115,19 @@ def fit(
             for step, start in enumerate(range(0, len(x), budget.batch_size)):
                 index = permutation[start : start + budget.batch_size]
                 logits = module(x[index])
-                loss = torch.nn.functional.cross_entropy(logits, y[index])
+                if loss is None:
+                    batch_loss = torch.nn.functional.cross_entropy(logits, y[index])
+                else:
+                    batch_loss = loss(logits, y[index], index)
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                batch_loss.backward()
                 optimizer.step()
                 schedule.step()
                 if after_step is not None:
                     after_step()
                 seen += len(index)
                 correct += int((logits.detach().argmax(1) == y[index]).sum())
-                running += float(loss.detach()) * len(index)
+                running += float(batch_loss.detach()) * len(index)
                 bar.update(1)
                 if step % 10 == 0:
                     shown = {"loss": running / seen, "accuracy": correct / seen}
@@ -182,17 +187,20 @@ def fine_tune(
     *,
     lr_fraction: float,
     after_step: Callable[[], None] | None = None,
+    loss: Callable[[Any, Any, Any], Any] | None = None,
+    data: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Fine-tune ``module`` for ``epochs`` on the build context's training split (less the
     validation images), within ``artifacts.budget.plan_fine_tuning``; return what happened, in
-    the fields the Keras steps record."""
+    the fields the Keras steps record. ``loss`` as :func:`fit`'s; ``data``: that split when the
+    caller read it already."""
     from edgebench.artifacts.budget import plan_fine_tuning
     from edgebench.frameworks.keras.training import fine_tune_record, summary_line
 
     if epochs <= 0:
         return {"fine_tune_epochs": 0}
     check_task(context.task)
-    x, y = context.training_data(context.model_input_shape())
+    x, y = data if data is not None else context.training_data(context.model_input_shape())
     budget = plan_fine_tuning(
         len(x), context.training_settings(), epochs, chosen_by=chosen_by, lr_fraction=lr_fraction
     )
@@ -207,6 +215,7 @@ def fine_tune(
         title=f"fine-tuning {context.title}",
         progress=context.progress,
         after_step=after_step,
+        loss=loss,
     )
     context.progress.line(summary_line(f"fine-tuned {context.title}", budget, result))
     return fine_tune_record(budget, result)
