@@ -671,3 +671,74 @@ def test_litert_compiled_runs_the_tflite_rows_with_the_accelerator_in_the_record
     assert compiled["accuracy"] == interpreter["accuracy"]
     assert compiled["artifact_sha256"] == interpreter["artifact_sha256"]
     assert compiled["latency_p50_ms"] > 0
+
+
+def test_toolbox_recipes_of_a_keras_file(project):
+    """Distillation, low-rank factorization and power-of-two training of a user's Keras
+    file, read back from the artifacts both runtimes ran."""
+    shutil.copy(DATA / "digits_mlp.keras", project.path / "models" / "net.keras")
+    result = project.runpytest_subprocess(
+        "bench",
+        "-k",
+        "accuracy",
+        "--model",
+        "models/net.keras",
+        "--threshold",
+        "default=100",
+        "--variants",
+        "fp32,ft2,kd2,lowrank4+ft1,qat-po2-b4+ft1",
+        "--edgebench-json",
+        "run.json",
+        *QUICK,
+    )
+    result.assert_outcomes(passed=10)
+    records = {(r["recipe"], r["runtime"]): r for r in run_json(project)["records"]}
+    for runtime in ("litert", "onnxruntime"):
+        fp32 = records[("fp32", runtime)]
+        distilled = records[("kd2", runtime)]["compression"][0]
+        assert distilled["distillation"]["teacher_params"] == fp32["params"]
+        assert distilled["temperature"] == 4.0 and distilled["fine_tune_epochs"] == 2
+        assert records[("kd2", runtime)]["accuracy"] > 0.8
+        low = records[("lowrank4+ft1", runtime)]
+        layers = low["compression"][0]["layers"]
+        assert [(entry["shape"], entry["ranks"]) for entry in layers] == [([64, 32], [4])]
+        assert low["params"] == fp32["params"] - 64 * 32 + 4 * (64 + 32)
+        shapes = sorted(sorted(t["shape"]) for t in low["weight_tensors"])
+        assert [4, 32] in shapes and [4, 64] in shapes  # the two factors in the artifact file
+        po2 = records[("qat-po2-b4+ft1", runtime)]
+        # per output channel at most 7 magnitudes, two signs and zero; read from the file
+        assert all(t["distinct"] <= 15 * t["shape"][0] for t in po2["weight_tensors"])
+        assert po2["compression"][0]["fine_tune_epochs"] == 1
+
+
+def test_class_groups_give_coarse_accuracy_and_can_gate(project):
+    groups = project.path / "groups.json"
+    groups.write_text(json.dumps({"groups": {"low": [0, 1, 2, 3, 4], "high": [5, 6, 7, 8, 9]}}))
+    args = ("bench", "-k", "accuracy", "--class-groups", "groups.json", *QUICK)
+    result = project.runpytest(*args, "--edgebench-json", "run.json")
+    result.assert_outcomes(passed=2)
+    result.stdout.re_match_lines([r".*\| Accuracy +\| Coarse accuracy +\|.*"])
+    for record in run_json(project)["records"]:
+        fine, coarse = record["metrics"]["accuracy"], record["metrics"]["coarse_accuracy"]
+        assert record["metric"] == "accuracy" and record["accuracy"] == fine
+        assert 0.9 < fine <= coarse <= 1.0  # a right fine class is in the right group
+    gated = project.runpytest(
+        *args, "--accuracy-metric", "coarse_accuracy", "--edgebench-json", "gated.json"
+    )
+    gated.assert_outcomes(passed=2)
+    for record in run_json(project, "gated.json")["records"]:
+        assert record["metric"] == "coarse_accuracy"
+        assert record["accuracy"] == record["metrics"]["coarse_accuracy"]
+    # without groups the asked metric is not there: the accuracy test fails saying how
+    plain = project.runpytest(
+        "bench", "-k", "accuracy", "--accuracy-metric", "coarse_accuracy", *QUICK
+    )
+    plain.assert_outcomes(failed=2)
+    plain.stdout.fnmatch_lines(["*coarse_accuracy needs class groups*--class-groups FILE*"])
+    # a class in no group is a usage error before anything runs
+    groups.write_text(json.dumps({"groups": {"low": [0, 1, 2, 3, 4], "high": [5, 6, 7, 8]}}))
+    bad = project.runpytest(*args)
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.re_match_lines(
+        [r".*--class-groups \S*groups\.json: classes \[9\] are in no group; every class needs one"]
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -145,7 +146,22 @@ class EdgebenchSession:
 
     def dataset(self, spec: str) -> Dataset:
         """The dataset ``spec``; raises ``DatasetUnavailable`` with how to get it."""
-        return self._once(("dataset", spec), lambda: load_dataset(spec, self.settings.base_dir))
+        return self._once(("dataset", spec), lambda: self._load_dataset(spec))
+
+    def _load_dataset(self, spec: str) -> Dataset:
+        """The dataset ``spec``, with the user's class groups (``--class-groups``) when given."""
+        from dataclasses import replace
+
+        dataset = load_dataset(spec, self.settings.base_dir)
+        groups_file = self.settings.option("class_groups")
+        if groups_file and dataset.task == "classify":
+            from edgebench.data.hierarchy import read_groups
+
+            path = Path(groups_file)
+            if not path.is_absolute():
+                path = self.settings.base_dir / path
+            dataset = replace(dataset, class_groups=read_groups(path, dataset.num_classes))
+        return dataset
 
     def check_datasets(self) -> None:
         """Load and check every dataset of the run now, before anything trains: a dataset
@@ -410,7 +426,7 @@ class EdgebenchSession:
             failure = f"{variant.id}: {score.reason}" if score.failed else None
             return AccuracyResult(None, None, None, None, reasons, failure=failure)
         found = {
-            "metric": self.task.headline,
+            "metric": score.metric or self.task.headline,
             "metrics": score.metrics,
             "sample": score.sample,
             "input_contract": score.contract,

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from edgebench.data.hierarchy import CIFAR100_SUPERCLASSES, FASHION_MNIST_GROUPS, ClassGroups
 from edgebench.data.inputs import RANDOM_INPUTS, STORED_FLOATS, UNIT_IMAGES, InputSpec
 from edgebench.data.lazy import UnitImages
 from edgebench.errors import DatasetUnavailable, UsageError
@@ -62,6 +63,9 @@ class Dataset:
     task: str = "classify"
     #: what a sample is (layout, dtype, value range, preprocessing): part of cache keys.
     inputs: InputSpec = field(default=UNIT_IMAGES, compare=False)
+    #: coarse groups of the classes (``data.hierarchy``): ``classify`` reports coarse
+    #: accuracy beside the fine one when there are some.
+    class_groups: ClassGroups | None = field(default=None, compare=False)
 
     def input_key(self) -> dict[str, Any]:
         """The input spec with the sample shape, for cache keys."""
@@ -105,6 +109,7 @@ def _finish(
     source: str,
     adapt_to_model: bool = True,
     num_classes: int | None = None,
+    class_groups: ClassGroups | None = None,
 ) -> Dataset:
     y_train = np.asarray(y_train).reshape(-1).astype(np.int64)
     y_test = np.asarray(y_test).reshape(-1).astype(np.int64)
@@ -120,6 +125,7 @@ def _finish(
         adapt_to_model=adapt_to_model,
         source=source,
         fingerprint=fingerprint_arrays(x_train, y_train, x_test, y_test),
+        class_groups=class_groups,
     )
 
 
@@ -202,6 +208,7 @@ def load_fashion_mnist(download: Callable[[], tuple] | None = None) -> Dataset:
                 arrays["y_test"],
                 source=str(folder),
                 num_classes=10,
+                class_groups=FASHION_MNIST_GROUPS,
             )
     searched = ", ".join(str(d) for d in fashion_mnist_dirs())
     (x_train, y_train), (x_test, y_test) = _keras_download(
@@ -221,6 +228,7 @@ def load_fashion_mnist(download: Callable[[], tuple] | None = None) -> Dataset:
         y_test,
         source="keras.datasets.fashion_mnist",
         num_classes=10,
+        class_groups=FASHION_MNIST_GROUPS,
     )
 
 
@@ -284,6 +292,7 @@ def load_cifar(classes: int, download: Callable[[], tuple] | None = None) -> Dat
         y_test,
         source=f"keras.datasets.{name}",
         num_classes=classes,
+        class_groups=CIFAR100_SUPERCLASSES if classes == 100 else None,
     )
 
 

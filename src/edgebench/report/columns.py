@@ -150,6 +150,33 @@ def sort_key(record: Record) -> tuple[Any, ...]:
     )
 
 
+#: metrics of class groups (``data.hierarchy``), shown beside the headline when rows have
+#: them; with ``--accuracy-metric coarse_accuracy`` the fine accuracy goes beside instead.
+GROUPED_METRICS: dict[str, str] = {
+    "coarse_accuracy": "Coarse accuracy",
+    "accuracy": "Fine accuracy",
+}
+
+
+def with_grouped_metrics(columns: Sequence[Column], records: Sequence[Record]) -> list[Column]:
+    """``columns`` with the :data:`GROUPED_METRICS` the records report (other than their
+    headline) after the accuracy column."""
+    metric = next((r.metric for r in records if r.metric), "accuracy")
+    extra = [
+        Column(title, lambda r, key=key: (r.metrics or {}).get(key), COLUMNS["accuracy"].fmt)
+        for key, title in GROUPED_METRICS.items()
+        if key != metric and any((r.metrics or {}).get(key) is not None for r in records)
+    ]
+    if not extra:
+        return list(columns)
+    result: list[Column] = []
+    for column in columns:
+        result.append(column)
+        if column.value is COLUMNS["accuracy"].value:
+            result += extra
+    return result
+
+
 def milestone_table(
     records: Sequence[Record],
     columns: Sequence[str | Column] = SUMMARY_COLUMNS,
@@ -159,7 +186,9 @@ def milestone_table(
     unknown = [c for c in columns if isinstance(c, str) and c not in COLUMNS]
     if unknown:
         raise ValueError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(COLUMNS)}")
-    chosen = [COLUMNS[c] if isinstance(c, str) else c for c in columns]
+    chosen = with_grouped_metrics(
+        [COLUMNS[c] if isinstance(c, str) else c for c in columns], records
+    )
     rows = [[format_cell(c, r) for c in chosen] for r in sorted(records, key=sort_key)]
     return tabulate(
         rows, headers=[c.header for c in chosen], tablefmt=tablefmt, disable_numparse=True

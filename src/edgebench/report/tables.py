@@ -14,6 +14,7 @@ from edgebench.measurements import ALL_MEASUREMENTS
 from edgebench.recipes import describe_recipe
 from edgebench.report.columns import (
     COLUMNS,
+    GROUPED_METRICS,
     NOT_AVAILABLE,
     Column,
     field_column,
@@ -48,6 +49,8 @@ FAMILY_ORDER = (
     "pruning",
     "structured pruning",
     "clustering",
+    "low-rank",
+    "distillation",
     "qat",
     "other",
 )
@@ -64,6 +67,11 @@ class Table:
     def as_dict(self) -> dict[str, Any]:
         """For the JSON format."""
         return {"title": self.title, "headers": self.headers, "rows": self.rows}
+
+
+def family_rank(name: str) -> int:
+    """Where rows of family ``name`` go in a table (a third party's after the known ones)."""
+    return FAMILY_ORDER.index(name) if name in FAMILY_ORDER else len(FAMILY_ORDER)
 
 
 def family(recipe: str) -> str:
@@ -111,7 +119,7 @@ def device_tables(records: Sequence[Record]) -> list[Table]:
             rows.items(),
             key=lambda kv: (
                 kv[0][1],
-                FAMILY_ORDER.index(family(kv[0][0])),
+                family_rank(family(kv[0][0])),
                 kv[0][0],
                 kv[0][2] or 0,
             ),
@@ -158,10 +166,16 @@ def task_columns(columns: Sequence[Column], rows: Sequence[Record]) -> list[Colu
                 result.append(field_column("end_to_end_p50_ms", "End-to-end p50 [ms]", "{:.3f}"))
                 end_to_end = False
             continue
-        result.append(Column(metric_header, accuracy.value, accuracy.fmt))
-        if any((r.metrics or {}).get(second) is not None for r in rows):
+        headline = (
+            GROUPED_METRICS["coarse_accuracy"] if metric == "coarse_accuracy" else metric_header
+        )
+        result.append(Column(headline, accuracy.value, accuracy.fmt))
+        beside_keys = [(second, header), *GROUPED_METRICS.items()]
+        for key, title in beside_keys:
+            if key in (metric, "") or not any((r.metrics or {}).get(key) is not None for r in rows):
+                continue
             result.append(
-                Column(header, lambda r, key=second: (r.metrics or {}).get(key), accuracy.fmt)
+                Column(title, lambda r, key=key: (r.metrics or {}).get(key), accuracy.fmt)
             )
     return result
 
@@ -176,7 +190,7 @@ def milestone_tables(
         chosen = task_columns(resolve_columns(columns), rows)
         picked = sorted(
             one_thread_count(rows),
-            key=lambda r: (FAMILY_ORDER.index(family(r.recipe)), sort_key(r)),
+            key=lambda r: (family_rank(family(r.recipe)), sort_key(r)),
         )
         threads = sorted({r.threads for r in picked if r.threads is not None})
         title = f"{model} on {dataset}, {runtime}" + (
@@ -209,7 +223,7 @@ def thread_scaling_tables(records: Sequence[Record]) -> list[Table]:
                 *[NOT_AVAILABLE if values.get(t) is None else f"{values[t]:.3f}" for t in threads],
             ]
             for recipe, values in sorted(
-                by_recipe.items(), key=lambda kv: (FAMILY_ORDER.index(family(kv[0])), kv[0])
+                by_recipe.items(), key=lambda kv: (family_rank(family(kv[0])), kv[0])
             )
             if any(v is not None for v in values.values())  # not timed (e.g. data-free only)
         ]
@@ -226,8 +240,10 @@ def thread_scaling_tables(records: Sequence[Record]) -> list[Table]:
 def quantization_tables(records: Sequence[Record]) -> list[Table]:
     """Accuracy and size per quantization technique (and fp32), per model x runtime."""
     tables = []
-    columns = resolve_columns(["recipe", "accuracy", "drop", "size", "gzip", "packed"])
     for (model, dataset, runtime), rows in grouped(records).items():
+        columns = task_columns(
+            resolve_columns(["recipe", "accuracy", "drop", "size", "gzip", "packed"]), rows
+        )
         picked = [
             r
             for r in one_thread_count(rows)

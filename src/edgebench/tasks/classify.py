@@ -1,5 +1,6 @@
-"""Classification: top-1 accuracy of the arg-max over integer labels (the headline), and
-top-5 where there are more than 10 classes."""
+"""Classification: top-1 accuracy of the arg-max over integer labels (the headline), top-5
+where there are more than 10 classes, and coarse accuracy where the dataset groups its
+classes (``data.hierarchy``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from edgebench.instruments.accuracy import accuracy_drop_points, top_k_accuracie
 
 if TYPE_CHECKING:
     from edgebench.data.datasets import Dataset
+    from edgebench.data.hierarchy import ClassGroups
 
 
 #: top-5 is reported for models with more classes than this.
@@ -50,6 +52,41 @@ class ClassifyTask:
         metrics = {"accuracy": found[1]}
         if classes > TOP5_ABOVE_CLASSES:
             metrics["top5"] = found[5]
+        return metrics
+
+    def evaluate_grouped(
+        self,
+        predict: Callable[[np.ndarray], np.ndarray],
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        groups: ClassGroups,
+    ) -> dict[str, float]:
+        """:meth:`evaluate`'s metrics and ``coarse_accuracy``: the share of samples whose
+        predicted class (the arg-max) is in the label's group, from the same pass.
+
+        >>> import numpy as np
+        >>> from edgebench.data.hierarchy import groups_from_mapping
+        >>> groups = groups_from_mapping("g", {"a": [0, 1], "b": [2]}, 3)
+        >>> scores = np.array([[0.1, 0.8, 0.1], [0.1, 0.1, 0.8]])  # predicts 1, then 2
+        >>> ClassifyTask().evaluate_grouped(lambda b: scores[: len(b)], np.zeros(2),
+        ...                                 np.array([0, 2]), 2, groups)
+        {'accuracy': 0.5, 'coarse_accuracy': 1.0}
+        """
+        predicted: list[np.ndarray] = []
+
+        def remembering(batch: np.ndarray) -> np.ndarray:
+            scores = predict(batch)
+            flat = np.asarray(scores).reshape(len(batch), -1)
+            predicted.append(flat.argmax(axis=1))
+            return scores
+
+        metrics = self.evaluate(remembering, x, y, batch_size)
+        fine = np.concatenate(predicted)
+        labels = np.asarray(y).reshape(-1)
+        if fine.max(initial=0) >= len(groups.coarse_of):
+            return metrics  # a class beyond the groups: the class-count check reports it
+        metrics["coarse_accuracy"] = float(np.mean(groups.coarse(fine) == groups.coarse(labels)))
         return metrics
 
     def drop_points(self, baseline: float, value: float) -> float:
