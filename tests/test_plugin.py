@@ -742,3 +742,55 @@ def test_class_groups_give_coarse_accuracy_and_can_gate(project):
     bad.stderr.re_match_lines(
         [r".*--class-groups \S*groups\.json: classes \[9\] are in no group; every class needs one"]
     )
+
+
+def test_sensitivity_of_a_keras_file_agrees_with_its_benched_variants(project):
+    """``--sensitivity``: the per-layer metrics the analysis measured on the Keras model
+    equal the accuracies the runtimes measure on the converted variants of the same
+    configurations (another path to each number), and the report draws them."""
+    shutil.copy(DATA / "digits_mlp.keras", project.path / "models" / "net.keras")
+    result = project.runpytest_subprocess(
+        "bench",
+        "-k",
+        "accuracy or sensitivity",
+        "--model",
+        "models/net.keras",
+        "--runtimes",
+        "litert",
+        "--threshold",
+        "default=100",
+        "--variants",
+        "fp32,dfq2-sym-pt,dfq2-sym-pt-skip=dense,dfq2-sym-pt-skip=dense_1",
+        "--sensitivity",
+        "dfq2-sym-pt",
+        "--sensitivity-max-drop",
+        "0.5",
+        "--edgebench-json",
+        "run.json",
+        *QUICK,
+    )
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(["*net.keras on digits, dfq2-sym-pt: all layers quantized*"])
+    run = run_json(project)
+    (analysis,) = run["sensitivity"]
+    accuracy = {r["recipe"]: r["accuracy"] for r in run["records"]}
+    one_image = 1 / 360  # converters may break an exact tie between two classes differently
+    assert analysis["fp32"] == pytest.approx(accuracy["fp32"], abs=one_image)
+    assert analysis["all_quantized"] == pytest.approx(accuracy["dfq2-sym-pt"], abs=one_image)
+    by = {layer["layer"]: layer for layer in analysis["layers"]}
+    assert set(by) == {"dense", "dense_1"}
+    for name, other in (("dense", "dense_1"), ("dense_1", "dense")):
+        # kept alone in float = the other quantized alone
+        assert by[name]["alone_float"] == pytest.approx(
+            accuracy[f"dfq2-sym-pt-skip={name}"], abs=one_image
+        )
+        assert by[other]["alone_quantized"] == by[name]["alone_float"]
+    proposal = analysis["proposal"]
+    assert proposal["met"] and proposal["drop"] <= 0.5
+    assert proposal["recipe"].startswith("dfq2-sym-pt")
+    report = project.run("edgebench", "report", "run.json", "--out", "reports")
+    assert report.ret == 0
+    text = (project.path / "reports" / "run.md").read_text()
+    assert "## Sensitivity: net.keras on digits, dfq2-sym-pt" in text
+    assert "## Mixed precision: net.keras on digits, dfq2-sym-pt, within 0.5 points" in text
+    assert (project.path / "reports" / "run-plots" / "sensitivity-1.png").stat().st_size > 0

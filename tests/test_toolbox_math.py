@@ -9,13 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from edgebench.compression import dfq, distillation, lowrank
+from edgebench.compression import dfq, distillation, lowrank, sensitivity
 from edgebench.compression.distillation import distillation_loss, logits_of, softmax
 from edgebench.compression.lowrank import chosen_rank, factor_conv, factor_dense, relative_error
+from edgebench.data import hierarchy
 from edgebench.recipes import default_registry, parse_recipe, parse_recipes
 
 
-@pytest.mark.parametrize("module", [distillation, lowrank, dfq])
+@pytest.mark.parametrize("module", [distillation, lowrank, dfq, sensitivity, hierarchy])
 def test_doctests(module):
     assert doctest.testmod(module).failed == 0
 
@@ -141,3 +142,28 @@ def test_bad_toolbox_recipes_say_why(text, says):
 
     with pytest.raises(UsageError, match=says):
         parse_recipe(text, default_registry())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0, 30), min_size=1, max_size=8), st.floats(0, 10))
+def test_the_proposal_always_meets_a_threshold_fp32_meets(costs, max_drop):
+    """With costs that add up (a toy model of the metric), the greedy search stops at the
+    first prefix within the threshold, and keeping every layer float is fp32."""
+    from edgebench.compression.sensitivity import measure_layers, propose_float_layers
+
+    names = [f"l{i}" for i in range(len(costs))]
+    cost = dict(zip(names, costs, strict=True))
+
+    def metric(float_layers):
+        return 1.0 - sum(cost[n] for n in names if n not in float_layers) / 1000
+
+    def points(base, value):
+        return (base - value) * 100
+
+    fp32, quantized = metric(frozenset(names)), metric(frozenset())
+    layers = measure_layers([(n, 1) for n in names], metric, fp32, quantized, points)
+    assert [s.layer for s in layers] == sorted(names, key=lambda n: (-cost[n], n))
+    found = propose_float_layers(layers, metric, fp32, quantized, max_drop, points)
+    assert found["met"] and found["drop"] <= max_drop + 1e-9
+    # no shorter prefix of the path met the threshold
+    assert all(step["drop"] > max_drop for step in found["path"][:-1])

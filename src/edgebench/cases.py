@@ -69,6 +69,27 @@ class LatencyCase:
 
 
 @dataclass(frozen=True)
+class SensitivityCase:
+    """A per-layer sensitivity analysis: one model on one dataset, for one recipe."""
+
+    source: ModelSource
+    dataset: str
+    recipe: Recipe
+
+    @property
+    def id(self) -> str:
+        """``model-dataset-recipe``."""
+        return f"{self.source.id}-{dataset_id(self.dataset)}-{self.recipe.id}"
+
+
+def sensitivity_cases(
+    sources: Sequence[ModelSource], datasets: Sequence[str], recipes: Sequence[Recipe]
+) -> list[SensitivityCase]:
+    """One analysis per model, dataset and recipe."""
+    return [SensitivityCase(s, d, r) for s in sources for d in datasets for r in recipes]
+
+
+@dataclass(frozen=True)
 class Matrix:
     """The collected variants and latency cases, and what was left out and why."""
 

@@ -132,6 +132,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from edgebench.report import tables as t
     from edgebench.report.export import to_pytest_benchmark
     from edgebench.report.render import render
+    from edgebench.report.sensitivity import sensitivity_tables
     from edgebench.results import load_run
 
     out = Path(args.out)
@@ -171,10 +172,12 @@ def cmd_report(args: argparse.Namespace) -> int:
                 *t.quantization_tables(records),
                 *t.tensor_tables(records),
                 *t.operator_tables(records),
+                *sensitivity_tables(header.get("sensitivity") or []),
             ]
             images, picture_notes = [], []
             if not args.no_plots:
                 images = _plots(records, out, run.stem)
+                images += _sensitivity_plots(header.get("sensitivity") or [], out, run.stem)
                 specs = header.get("settings", {}).get("datasets", [])
                 pictures, picture_notes = _pictures(records, out, run.stem, specs)
                 images += pictures
@@ -206,6 +209,20 @@ def _plots(records: list, out: Path, stem: str) -> list[str]:
     try:
         # paths relative to the report, which is written next to the plots folder
         return [f"{stem}-plots/{name}" for name in plot_all(records, out / f"{stem}-plots")]
+    except ImportError as exc:
+        print(f"edgebench report: no plots ({exc}); pip install matplotlib", file=sys.stderr)
+        return []
+
+
+def _sensitivity_plots(analyses: list, out: Path, stem: str) -> list[str]:
+    if not analyses:
+        return []
+    try:
+        from edgebench.report.sensitivity import plot_sensitivity
+
+        return [
+            f"{stem}-plots/{name}" for name in plot_sensitivity(analyses, out / f"{stem}-plots")
+        ]
     except ImportError as exc:
         print(f"edgebench report: no plots ({exc}); pip install matplotlib", file=sys.stderr)
         return []

@@ -223,12 +223,18 @@ def pytest_edgebench_measurements(config: pytest.Config) -> list[Measurement]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize ``edgebench_measurement`` (by name), ``edgebench_case`` (latency rows),
-    ``edgebench_variant`` (accuracy) and ``edgebench_speedup_case`` (same-run gates)."""
+    ``edgebench_variant`` (accuracy), ``edgebench_speedup_case`` (same-run gates) and
+    ``edgebench_sensitivity_case`` (``--sensitivity`` analyses)."""
     names = metafunc.fixturenames
     if "edgebench_measurement" in names:
         chosen = measurements(metafunc.config)
         metafunc.parametrize("edgebench_measurement", [pytest.param(m, id=m.name) for m in chosen])
-    wanted = {"edgebench_case", "edgebench_variant", "edgebench_speedup_case"} & set(names)
+    wanted = {
+        "edgebench_case",
+        "edgebench_variant",
+        "edgebench_speedup_case",
+        "edgebench_sensitivity_case",
+    } & set(names)
     if not wanted:
         return
     try:
@@ -240,6 +246,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.parametrize(name, [])
         return
     matrix = session.matrix
+    if "edgebench_sensitivity_case" in names:
+        try:
+            analyses = session.sensitivity_cases()
+        except UsageError as exc:
+            metafunc.config.stash[COLLECT_ERROR_KEY] = str(exc)
+            analyses = []
+        metafunc.parametrize(
+            "edgebench_sensitivity_case", [pytest.param(c, id=c.id) for c in analyses]
+        )
     if "edgebench_speedup_case" in names:
         expected = session.settings.expect_speedup
         cases = [c for c in matrix.latency_cases if c.variant.recipe.id in expected]

@@ -39,6 +39,7 @@ HEADER_TYPES: dict[str, type] = {
     "provenance": dict,
     "settings": dict,
     "findings": dict,
+    "sensitivity": list,
     "device_transfers": dict,
     "groups": dict,
 }

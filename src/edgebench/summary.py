@@ -14,6 +14,7 @@ from edgebench.gates import gate_summary
 from edgebench.provenance import cpu_flags
 from edgebench.report.columns import milestone_table
 from edgebench.report.findings import SLOWER_RATIO, bit_limits, slowdowns
+from edgebench.report.sensitivity import sensitivity_lines
 from edgebench.results import RunStore
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ def _say(terminalreporter: Any, text: str, **markup: Any) -> None:
 
 #: the key under which fragments travel in a test report's ``user_properties``.
 FRAGMENT_KEY = "edgebench"
+#: the key under which a sensitivity analysis travels (``bench/test_sensitivity.py``).
+SENSITIVITY_KEY = "edgebench-sensitivity"
 
 
 class RunReporter:
@@ -59,6 +62,9 @@ class RunReporter:
         for key, fragment in report.user_properties:
             if key == FRAGMENT_KEY:
                 self.store.add(fragment)
+            elif key == SENSITIVITY_KEY:
+                self.store.header.setdefault("sensitivity", []).append(fragment)
+                self.store.flush()
 
     def pytest_sessionfinish(self, session: Any, exitstatus: int) -> None:
         """A bench session in which nothing was measured (every test skipped or
@@ -66,7 +72,7 @@ class RunReporter:
         path must not pass green."""
         if self._session() is None or self.allow_empty or exitstatus != 0:
             return
-        if any(_measured(r) for r in self.store.records()):
+        if any(_measured(r) for r in self.store.records()) or self.store.header.get("sensitivity"):
             return
         self.empty_reason = (
             "nothing was measured: every edgebench test was skipped or deselected (see the "
@@ -96,6 +102,11 @@ class RunReporter:
             terminalreporter.section("edgebench")
             _say(terminalreporter, f"edgebench: {self.empty_reason}", red=True)
         records = self.store.records()
+        analyses = self.store.header.get("sensitivity") or []
+        if analyses:
+            terminalreporter.section("edgebench sensitivity")
+            for line in sensitivity_lines(analyses):
+                _say(terminalreporter, line)
         if not records:
             return
         terminalreporter.section("edgebench")

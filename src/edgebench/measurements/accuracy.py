@@ -274,6 +274,27 @@ ACCURACY = Measurement(
             "such as coarse_accuracy (class groups) or top5",
         ),
         Option(
+            "--sensitivity",
+            "edgebench_sensitivity",
+            "",
+            "per-layer sensitivity of these recipes (comma list of dfq<B>-... recipes): each "
+            "layer quantized alone and kept alone in float, measured on the test split "
+            "(bench/test_sensitivity.py); proposes the float layers that keep the drop within "
+            "--sensitivity-max-drop, as a recipe to bench; 'edgebench report' draws the table "
+            "and plot",
+        ),
+        Option(
+            "--sensitivity-max-drop",
+            "edgebench_sensitivity_max_drop",
+            "",
+            "the drop in points the proposed mixed-precision recipe must stay within (default: "
+            "the recipe's accuracy threshold, else --max-accuracy-drop)",
+            kind="float",
+            minimum=0.0,
+            maximum=100.0,
+            optional=True,
+        ),
+        Option(
             "--class-groups",
             "edgebench_class_groups",
             "",

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -87,6 +88,25 @@ class DataFreeQuantization(Step):
             else:
                 chosen.update(n for n in names if fnmatch.fnmatchcase(n, rule))
         return chosen
+
+    def quantizable_layers(self, model: Any) -> list[tuple[str, int]]:
+        """The layers this step quantizes (name, kernel parameters), in model order: what a
+        per-layer sensitivity analysis measures (``compression.sensitivity``)."""
+        return [
+            (
+                layer.name,
+                sum(
+                    int(np.prod(getattr(layer, a).shape))
+                    for a, _ in QUANTIZABLE[type(layer).__name__]
+                ),
+            )
+            for layer in model.layers
+            if type(layer).__name__ in QUANTIZABLE
+        ]
+
+    def keeping_float(self, layers: Iterable[str]) -> DataFreeQuantization:
+        """This step with exactly ``layers`` kept in float (``-skip=`` by name)."""
+        return replace(self, skip=tuple(sorted(layers)))
 
     def transform(self, model: Any, context: BuildContext) -> tuple[Any, dict[str, Any]]:
         """Quantize the kernels in place; return the model and the size and tensor statistics."""

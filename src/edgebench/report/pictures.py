@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.report.plots import _pyplot, _save
+from edgebench.report.plots import pyplot, save_figure
 from edgebench.report.tables import grouped
 from edgebench.results import Record
 from edgebench.tasks.registry import metric_report
@@ -52,7 +52,7 @@ def draw_pictures(
         if image is None:
             notes.append(f"no picture of {base.model} on {base.dataset}: the dataset is not here")
             continue
-        plt = plt or _pyplot()
+        plt = plt or pyplot()
         fig, axes = plt.subplots(1, 3, figsize=(10, 3.6))
         axes[0].imshow(np.clip(image, 0, 1))
         axes[0].set_title("input")
@@ -64,7 +64,7 @@ def draw_pictures(
         for ax in axes:
             ax.axis("off")
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{base.model}-{base.dataset}-{base.runtime}")
-        written.append(_save(fig, out, f"{stem}-{other.recipe}-picture.png"))
+        written.append(save_figure(fig, out, f"{stem}-{other.recipe}-picture.png"))
     return written, notes
 
 

@@ -29,7 +29,7 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
     return front
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -40,7 +40,7 @@ def _pyplot():
 
 def plot_all(records: Sequence[Record], out: Path) -> list[str]:
     """Write the figures the records support into ``out``; return their file names."""
-    plt = _pyplot()
+    plt = pyplot()
     written = []
     for (model, dataset, runtime), rows in grouped(records).items():
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{model}-{dataset}-{runtime}")
@@ -66,7 +66,7 @@ def plot_all(records: Sequence[Record], out: Path) -> list[str]:
             ax.set_ylabel(f"{metric} [%]")
             ax.set_title(f"{metric} vs latency: {model}, {dataset}, {runtime}")
             ax.legend()
-            written.append(_save(fig, out, f"{stem}-pareto.png"))
+            written.append(save_figure(fig, out, f"{stem}-pareto.png"))
         threads = sorted({r.threads for r in rows if r.threads})
         if len(threads) >= 2:
             fig, ax = plt.subplots(figsize=(7, 5))
@@ -86,7 +86,7 @@ def plot_all(records: Sequence[Record], out: Path) -> list[str]:
             ax.set_title(f"Latency vs threads: {model}, {dataset}, {runtime}")
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize=7)
-            written.append(_save(fig, out, f"{stem}-threads.png"))
+            written.append(save_figure(fig, out, f"{stem}-threads.png"))
         for name in ("bits", "sparsity", "fraction"):
             series: dict[str, list[tuple[float, float, float]]] = {}
             label = name
@@ -112,7 +112,7 @@ def plot_all(records: Sequence[Record], out: Path) -> list[str]:
             left.set_title(f"{metric} vs {label}")
             right.set_title(f"Size vs {label}")
             left.legend(fontsize=7)
-            written.append(_save(fig, out, f"{stem}-{name}.png"))
+            written.append(save_figure(fig, out, f"{stem}-{name}.png"))
     return written
 
 
@@ -124,9 +124,9 @@ def metric_label(records: Sequence[Record]) -> str:
     return metric_report(metric)[2]
 
 
-def _save(fig, out: Path, name: str) -> str:
+def save_figure(fig, out: Path, name: str) -> str:
     out.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(out / name, dpi=110)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return name
