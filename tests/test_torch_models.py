@@ -341,7 +341,7 @@ def test_a_pytorch_zoo_model_through_the_plugin(pytester, monkeypatch):
         "--model",
         "tiny_torch",
         "--variants",
-        "fp32,sprune0.5+ft1,prune0.5+ft1,ort-qdq,int8io,cluster16",
+        "fp32,sprune0.5+ft1,prune0.5+ft1,ort-qdq,int8io,cluster16,sprune0.5+kd1,lowrank4",
         "--edgebench-json",
         "run.json",
         "--rounds",
@@ -363,7 +363,9 @@ def test_a_pytorch_zoo_model_through_the_plugin(pytester, monkeypatch):
     by = {(r["recipe"], r["runtime"]): r for r in records}
     runtimes = {"onnxruntime"} | ({"litert"} if importlib.util.find_spec("litert_torch") else set())
     expected = {
-        (recipe, rt) for recipe in ("fp32", "sprune0.5+ft1", "prune0.5+ft1") for rt in runtimes
+        (recipe, rt)
+        for recipe in ("fp32", "sprune0.5+ft1", "prune0.5+ft1", "sprune0.5+kd1", "lowrank4")
+        for rt in runtimes
     }
     if "litert" in runtimes:
         expected.add(("int8io", "litert"))
@@ -375,10 +377,22 @@ def test_a_pytorch_zoo_model_through_the_plugin(pytester, monkeypatch):
     assert pruned["params"] < fp32["params"]
     step = pruned["compression"][0]
     assert step["tool"].startswith("torch-pruning") and step["params_after"] == pruned["params"]
+    distilled = by[("sprune0.5+kd1", "onnxruntime")]
+    (kd,) = [step for step in distilled["compression"] if step["step"] == "kd1"]
+    assert kd["distillation"]["teacher_params"] == fp32["params"] and kd["fine_tune_epochs"] == 1
+    assert distilled["params"] == pruned["params"] and distilled["accuracy"] > 0.3
+    factored = by[("lowrank4", "onnxruntime")]
+    layers = {entry["layer"]: entry for entry in factored["compression"][0]["layers"]}
+    # the 3x3 stem (1 -> 16): Tucker-2 with the input mode whole; the 1x1 (16 -> 32): SVD;
+    # the depthwise convolution and the classifier stay whole
+    assert layers["0"]["ranks"] == [1, 4] and layers["4"]["ranks"] == [4]
+    assert set(layers) == {"0", "4"}
+    assert factored["params"] == fp32["params"] - (144 + 512) + (9 * 4 + 4 * 16) + (16 * 4 + 4 * 32)
     sparse = by[("prune0.5+ft1", "onnxruntime")]["compression"][0]
     assert sparse["tool"].startswith("torch.nn.utils.prune") and sparse["fine_tune_epochs"] == 1
     if "litert" in runtimes:  # the same weights through both converters: the same accuracy
         assert abs(by[("fp32", "litert")]["accuracy"] - fp32["accuracy"]) < 0.01
+        assert abs(by[("lowrank4", "litert")]["accuracy"] - factored["accuracy"]) < 0.01
         quantized = by[("int8io", "litert")]
         assert "PT2E" in quantized["compression"][-1]["exporter"]
         assert quantized["file_bytes"] < by[("fp32", "litert")]["file_bytes"]

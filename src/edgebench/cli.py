@@ -170,6 +170,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                 *t.device_tables(records),
                 *t.pool_tables(records),
                 *t.quantization_tables(records),
+                *t.low_rank_tables(records),
+                *t.distillation_tables(records),
                 *t.tensor_tables(records),
                 *t.operator_tables(records),
                 *sensitivity_tables(header.get("sensitivity") or []),

@@ -87,23 +87,43 @@ def plot_all(records: Sequence[Record], out: Path) -> list[str]:
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize=7)
             written.append(save_figure(fig, out, f"{stem}-threads.png"))
-        for name in ("bits", "sparsity", "fraction"):
-            series: dict[str, list[tuple[float, float, float]]] = {}
+        for name in ("bits", "sparsity", "fraction", "rank"):
+            series: dict[str, list[tuple[float, float, float, float | None]]] = {}
             label = name
             for r in picked:
                 parsed = describe_recipe(r.recipe)
                 sweep = None if parsed is None else parsed.sweep(axis=name, first_only=True)
                 if sweep is not None and r.file_bytes:
                     label = sweep.label
+                    coarse = (r.metrics or {}).get("coarse_accuracy")
                     series.setdefault(sweep.series or "-", []).append(
-                        (sweep.value, r.accuracy * 100, r.file_bytes / 1024)
+                        (
+                            sweep.value,
+                            r.accuracy * 100,
+                            r.file_bytes / 1024,
+                            None
+                            if coarse is None or r.metric == "coarse_accuracy"
+                            else coarse * 100,
+                        )
                     )
             if not any(len(v) >= 2 for v in series.values()):
                 continue
             fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
             for rest, values in series.items():
                 values.sort()
-                left.plot([v[0] for v in values], [v[1] for v in values], marker="o", label=rest)
+                drawn = left.plot(
+                    [v[0] for v in values], [v[1] for v in values], marker="o", label=rest
+                )
+                grouped_values = [(v[0], v[3]) for v in values if v[3] is not None]
+                if grouped_values:  # class groups: the coarse accuracy, dashed, same colour
+                    left.plot(
+                        [v[0] for v in grouped_values],
+                        [v[1] for v in grouped_values],
+                        marker="s",
+                        linestyle="--",
+                        color=drawn[0].get_color(),
+                        label=f"{rest} (coarse accuracy)",
+                    )
                 right.plot([v[0] for v in values], [v[2] for v in values], marker="o", label=rest)
             left.set_xlabel(label)
             left.set_ylabel(f"{metric} [%]")

@@ -262,6 +262,98 @@ def quantization_tables(records: Sequence[Record]) -> list[Table]:
     return tables
 
 
+def low_rank_tables(records: Sequence[Record]) -> list[Table]:
+    """Low-rank factorization beside fp32, per model x runtime: parameters, MACs, latency,
+    the task's metric and size."""
+    tables = []
+    for (model, dataset, runtime), rows in grouped(records).items():
+        columns = task_columns(
+            resolve_columns(["recipe", "params", "macs", "p50", "accuracy", "drop", "size"]), rows
+        )
+        picked = [r for r in one_thread_count(rows) if family(r.recipe) in ("fp32", "low-rank")]
+        if not any(family(r.recipe) == "low-rank" for r in picked):
+            continue
+        picked.sort(key=sort_key)
+        tables.append(
+            Table(
+                f"Low-rank factorization: {model} on {dataset}, {runtime}",
+                [c.header for c in columns],
+                [[format_cell(c, r) for c in columns] for r in picked],
+            )
+        )
+    return tables
+
+
+def distillation_pair(recipe: str) -> tuple[str, Any] | None:
+    """The recipe that fine-tunes for as many epochs where ``recipe`` distils (``kd<E>``
+    becomes ``ft<E>``), and the distilling step; ``None`` for a recipe without one.
+
+    >>> distillation_pair("sprune0.5+kd5-t2")[0]
+    'sprune0.5+ft5'
+    """
+    parsed = describe_recipe(recipe)
+    if parsed is None:
+        return None
+    steps = [s for s in parsed.steps if s.family == "kd"]
+    if not steps:
+        return None
+    step = steps[0]
+    tokens = [f"ft{step.epochs}" if s is step else s.token for s in parsed.steps]
+    return "+".join(tokens), step
+
+
+def distillation_tables(records: Sequence[Record]) -> list[Table]:
+    """What distillation buys: each ``...+kd<E>`` row beside its ``...+ft<E>`` row (equal
+    epochs, the same student), per model x runtime."""
+    tables = []
+    for (model, dataset, runtime), rows in grouped(records).items():
+        by = {r.recipe: r for r in one_thread_count(rows)}
+        metric = next((r.metric for r in rows if r.metric), "accuracy")
+        header = GROUPED_METRICS["coarse_accuracy"] if metric == "coarse_accuracy" else "Accuracy"
+        body = []
+        for recipe in sorted(by):
+            pair = distillation_pair(recipe)
+            if pair is None or pair[0] not in by:
+                continue
+            plain_recipe, step = pair
+            distilled, plain = by[recipe], by[plain_recipe]
+            gain = (
+                None
+                if distilled.accuracy is None or plain.accuracy is None
+                else (distilled.accuracy - plain.accuracy) * 100
+            )
+            body.append(
+                [
+                    recipe,
+                    plain_recipe,
+                    str(step.epochs),
+                    f"{step.temperature:g}",
+                    f"{step.alpha:g}",
+                    "n/a" if plain.accuracy is None else f"{plain.accuracy:.2%}",
+                    "n/a" if distilled.accuracy is None else f"{distilled.accuracy:.2%}",
+                    "n/a" if gain is None else f"{gain:+.2f}",
+                ]
+            )
+        if body:
+            tables.append(
+                Table(
+                    f"Distillation vs fine-tuning: {model} on {dataset}, {runtime}",
+                    [
+                        "Distilled",
+                        "Fine-tuned",
+                        "Epochs",
+                        "T",
+                        "alpha",
+                        f"{header} (ft)",
+                        f"{header} (kd)",
+                        "kd - ft [pts]",
+                    ],
+                    body,
+                )
+            )
+    return tables
+
+
 def tensor_tables(records: Sequence[Record]) -> list[Table]:
     """Quartiles of each data-free-quantized tensor before and after, per recipe."""
     tables, seen = [], set()
