@@ -276,8 +276,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Raise a usage error found while parametrizing (one line); deselect the speedup test
-    when no --expect-speedup gives it a case (rather than report an empty parameter set)."""
+    """Raise a usage error found while parametrizing (one line); deselect the speedup and
+    sensitivity tests when no --expect-speedup or --sensitivity gives them a case (rather
+    than report an empty parameter set)."""
     if COLLECT_ERROR_KEY in config.stash:
         raise pytest.UsageError(config.stash[COLLECT_ERROR_KEY])
 
@@ -286,10 +287,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reason = str(marker.kwargs.get("reason", "")) if marker else ""
         return reason.startswith("got empty parameter set")
 
+    optional = {"edgebench_speedup_case", "edgebench_sensitivity_case"}
     empty = [
         item
         for item in items
-        if "edgebench_speedup_case" in getattr(item, "fixturenames", ()) and unparametrized(item)
+        if optional & set(getattr(item, "fixturenames", ())) and unparametrized(item)
     ]
     if empty:
         config.hook.pytest_deselected(items=empty)
