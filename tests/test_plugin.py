@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import lay_out_project
@@ -794,3 +795,61 @@ def test_sensitivity_of_a_keras_file_agrees_with_its_benched_variants(project):
     assert "## Sensitivity: net.keras on digits, dfq2-sym-pt" in text
     assert "## Mixed precision: net.keras on digits, dfq2-sym-pt, within 0.5 points" in text
     assert (project.path / "reports" / "run-plots" / "sensitivity-1.png").stat().st_size > 0
+
+
+def test_layers_kept_in_float_by_onnx_runtime_and_ai_edge_quantizer(project):
+    """``-skip=LAYER``: the layer's operators stay float (ONNX Runtime's nodes_to_exclude,
+    AI Edge Quantizer's no_quantize), read back from the artifact files; a layer that is
+    not there fails its row in one line."""
+    pytest.importorskip("ai_edge_quantizer")
+    shutil.copy(DATA / "digits_mlp.keras", project.path / "models" / "net.keras")
+    result = project.runpytest_subprocess(
+        "bench",
+        "-k",
+        "accuracy",
+        "--model",
+        "models/net.keras",
+        "--threshold",
+        "default=100",
+        "--variants",
+        "fp32,ort-qdq,ort-qdq-skip=dense,aeq-int8,aeq-int8-skip=dense,ort-qdq-skip=nosuch",
+        "--edgebench-json",
+        "run.json",
+        *QUICK,
+    )
+    result.assert_outcomes(passed=6, failed=1)
+    result.stdout.fnmatch_lines(["*-skip=nosuch matches no operator of the ONNX model (it has *"])
+    records = {r["recipe"]: r for r in run_json(project)["records"]}
+    kept = records["ort-qdq-skip=dense"]
+    assert kept["compression"][-1]["float_nodes"] == [
+        "digits_mlp/dense/MatMul",
+        "digits_mlp/dense/BiasAdd",
+        "digits_mlp/dense/Relu",
+    ] or all("/dense/" in n for n in kept["compression"][-1]["float_nodes"])
+    import onnx
+    from onnx import numpy_helper
+
+    def float_weights(path):
+        model = onnx.load(path)
+        return sorted(
+            tuple(numpy_helper.to_array(t).shape)
+            for t in model.graph.initializer
+            if t.data_type == onnx.TensorProto.FLOAT and numpy_helper.to_array(t).ndim == 2
+        )
+
+    # the 64x32 kernel of "dense" stays float32 where it is skipped, int8 where it is not
+    assert (64, 32) in float_weights(kept["artifact_path"])
+    assert (64, 32) not in float_weights(records["ort-qdq"]["artifact_path"])
+    from ai_edge_litert.interpreter import Interpreter
+
+    def tflite_float_kernels(path):
+        interpreter = Interpreter(model_path=path)
+        return sorted(
+            tuple(int(x) for x in d["shape"])
+            for d in interpreter.get_tensor_details()
+            if len(d["shape"]) == 2 and d["dtype"] == np.float32 and min(d["shape"]) > 1
+        )
+
+    assert (32, 64) in tflite_float_kernels(records["aeq-int8-skip=dense"]["artifact_path"])
+    assert (32, 64) not in tflite_float_kernels(records["aeq-int8"]["artifact_path"])
+    assert records["aeq-int8-skip=dense"]["compression"][-1]["float_tensors"]

@@ -145,7 +145,7 @@ def test_bad_toolbox_recipes_say_why(text, says):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.floats(0, 30), min_size=1, max_size=8), st.floats(0, 10))
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=8), st.floats(0, 10))
 def test_the_proposal_always_meets_a_threshold_fp32_meets(costs, max_drop):
     """With costs that add up (a toy model of the metric), the greedy search stops at the
     first prefix within the threshold, and keeping every layer float is fp32."""

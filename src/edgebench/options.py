@@ -394,6 +394,7 @@ def resolve_settings(
     from edgebench.devices import parse_threads, resolve_profiles
     from edgebench.provenance import usable_cores
     from edgebench.recipes import default_registry, parse_recipes, split_variants
+    from edgebench.recipes.core import starts_with_a_step
     from edgebench.settings import Settings
     from edgebench.thresholds import parse_assignments, pyproject_thresholds
 
@@ -402,7 +403,10 @@ def resolve_settings(
     registry = default_registry()
     if register_steps is not None:
         register_steps(registry)
-    variants = expand_variant_sets(split_variants(get("edgebench_variants")))
+    steps = starts_with_a_step(registry)
+    variants = expand_variant_sets(
+        split_variants(get("edgebench_variants"), lambda p: p in VARIANT_SETS or steps(p))
+    )
     variants += [f"dfq2..8-{sweep}" for sweep in _comma_list(get("edgebench_bit_sweep"))]
     for sweep in _comma_list(get("edgebench_sweep")):
         if sweep not in SWEEPS:

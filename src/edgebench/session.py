@@ -361,8 +361,11 @@ class EdgebenchSession:
         cannot keep layers in float)."""
         from edgebench.cases import sensitivity_cases
         from edgebench.recipes import parse_recipes, split_variants
+        from edgebench.recipes.core import starts_with_a_step
 
-        texts = split_variants(self.settings.option("sensitivity") or "")
+        texts = split_variants(
+            self.settings.option("sensitivity") or "", starts_with_a_step(self.registry)
+        )
         recipes = parse_recipes(texts, self.registry)
         for recipe in recipes:
             if len(recipe.steps) != 1 or not hasattr(recipe.steps[0], "keeping_float"):

@@ -6,10 +6,15 @@ the same schemes for every other source (it starts from the float ``.tflite`` ex
 - ``aeq-w8``: weight-only int8 (dequantized at load, float kernels);
 - ``aeq-int8``: static int8 weights and activations, calibrated on the same training
   samples as ``int8`` (``--calibration-samples``), prepared by the model's input contract.
+
+``-skip=LAYER,...`` keeps the named layers in float: a ``no_quantize`` entry of the
+quantizer's recipe per rule (its per-operator configuration, by a regular expression on
+the operator's name; ``recipes.layer_rules``), a mixed-precision variant.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +22,13 @@ from typing import Any, ClassVar
 
 from edgebench.errors import ConversionError
 from edgebench.recipes.core import BuildContext, Stage, Step, StepKind
+from edgebench.recipes.layer_rules import (
+    SKIP_SUFFIX,
+    component_regex,
+    matched,
+    parse_skip,
+    skip_token,
+)
 
 #: token -> (the AEQ recipe function, threshold family, integer kernels, calibrates).
 SCHEMES: dict[str, tuple[str, str, bool, bool]] = {
@@ -41,6 +53,8 @@ class EdgeQuantizer(Step):
     """An AI Edge Quantizer recipe applied to the float ``.tflite`` file."""
 
     scheme: str
+    #: layers kept in float (``recipes.layer_rules``).
+    skip: tuple[str, ...] = ()
     stage: ClassVar[Stage] = "export"
     formats: ClassVar[frozenset[str]] = frozenset({"tflite"})
     needs_keras: ClassVar[bool] = False
@@ -48,7 +62,7 @@ class EdgeQuantizer(Step):
 
     @property
     def token(self) -> str:
-        return f"aeq-{self.scheme}"
+        return f"aeq-{self.scheme}" + skip_token(self.skip)
 
     @property
     def family(self) -> str:  # type: ignore[override]
@@ -67,7 +81,11 @@ class EdgeQuantizer(Step):
         return 8
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "scheme": f"ai-edge-quantizer {SCHEMES[self.scheme][0]}"}
+        return {
+            **super().describe(),
+            "scheme": f"ai-edge-quantizer {SCHEMES[self.scheme][0]}",
+            "skip": list(self.skip),
+        }
 
     def export(
         self, model: Any, artifact_format: str, out_path: Path, context: BuildContext
@@ -83,7 +101,10 @@ class EdgeQuantizer(Step):
         scratch.mkdir(exist_ok=True)
         signed = None
         calibration_count = None
-        arguments = [str(source), str(out_path), self.scheme]
+        float_tensors = []
+        if self.skip:
+            float_tensors = matched(_tensor_names(source), self.skip, source.name)
+        arguments = [str(source), str(out_path), self.scheme, json.dumps(list(self.skip))]
         if self.uses_calibration:
             signed = with_signature(source, scratch / "signed.tflite")
             arguments[0] = str(signed or source)
@@ -107,25 +128,54 @@ class EdgeQuantizer(Step):
         }
         if signed is not None:
             meta["signature"] = "added (serving_default: the subgraph's inputs and outputs)"
+        if self.skip:
+            meta["float_tensors"] = float_tensors
         return meta
 
 
 def _quantize_apart(arguments: list[str], token: str) -> None:
-    """``python -m edgebench.recipes.aeq SRC DST SCHEME [CALIBRATION.npy SIGNATURE INPUT]``
+    """``python -m edgebench.recipes.aeq SRC DST SCHEME SKIP_JSON [CALIBRATION.npy SIGNATURE INPUT]``
     (``artifacts.convert.run_apart``); ``ConversionError`` with the quantizer's reason."""
     from edgebench.artifacts.convert import run_apart
 
     run_apart("edgebench.recipes.aeq", arguments, f"AI Edge Quantizer refused the model ({token})")
 
 
-def _quantize_here(source: str, target: str, scheme: str, *calibration: str) -> None:
+def _tensor_names(path: Path) -> list[str]:
+    """The names of the tensors of a ``.tflite`` file (operators are named by their outputs)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    names = [str(detail["name"]) for detail in interpreter.get_tensor_details()]
+    del interpreter
+    return names
+
+
+def recipe_with_float_layers(recipe: list[dict[str, Any]], skip: list[str]) -> list[dict[str, Any]]:
+    """The quantizer's ``recipe`` with a ``no_quantize`` entry for every operator whose name
+    holds one of the ``skip`` layers (later entries win in AI Edge Quantizer's recipe).
+
+    >>> recipe_with_float_layers([{"regex": ".*"}], ["conv1"])[1]["algorithm_key"]
+    'no_quantize'
+    """
+    return [
+        *recipe,
+        *(
+            {"regex": component_regex(rule), "operation": "*", "algorithm_key": "no_quantize"}
+            for rule in skip
+        ),
+    ]
+
+
+def _quantize_here(source: str, target: str, scheme: str, skip: str, *calibration: str) -> None:
     """The quantization itself (the child process of :func:`_quantize_apart`; its stdout
     is kept apart by ``child_main``)."""
     import numpy as np
 
     quantizer, recipes = _quantizer()
     qt = quantizer.Quantizer(source)
-    qt.load_quantization_recipe(getattr(recipes, SCHEMES[scheme][0])())
+    recipe = getattr(recipes, SCHEMES[scheme][0])()
+    qt.load_quantization_recipe(recipe_with_float_layers(list(recipe), json.loads(skip)))
     result = None
     if calibration:
         samples_path, signature, input_name = calibration
@@ -140,8 +190,8 @@ def _main(argv: list[str]) -> int:
     from edgebench.artifacts.convert import child_main
 
     return child_main(
-        len(argv) in (3, 6) and argv[2] in SCHEMES,
-        "python -m edgebench.recipes.aeq SRC DST SCHEME [CALIB SIG INPUT]",
+        len(argv) in (4, 7) and argv[2] in SCHEMES,
+        "python -m edgebench.recipes.aeq SRC DST SCHEME SKIP_JSON [CALIB SIG INPUT]",
         lambda: _quantize_here(*argv),
     )
 
@@ -201,9 +251,10 @@ def _signature_input(path: Path) -> tuple[str, str, tuple[int | None, ...]]:
 AEQ_QUANTIZATION = (
     StepKind(
         name="aeq",
-        pattern=re.compile(r"aeq-(dyn8|w8|int8)"),
-        parse=lambda m: EdgeQuantizer(m[1]),
-        help="AI Edge Quantizer on the float .tflite: dyn8 (dynamic range), w8 (weight-only), int8 (static, calibrated)",
+        pattern=re.compile(r"aeq-(dyn8|w8|int8)" + SKIP_SUFFIX),
+        parse=lambda m: EdgeQuantizer(m[1], parse_skip(m[2])),
+        help="AI Edge Quantizer on the float .tflite: dyn8 (dynamic range), w8 (weight-only), "
+        "int8 (static, calibrated); -skip=LAYER,... keeps layers in float (no_quantize)",
         example="aeq-int8",
     ),
 )

@@ -476,8 +476,10 @@ def expand_ranges(text: str) -> list[str]:
     return [text[: match.start()] + str(v) + text[match.end() :] for v in range(low, high + 1)]
 
 
-def split_variants(option: str) -> list[str]:
+def split_variants(option: str, starts_recipe: Callable[[str], bool] | None = None) -> list[str]:
     """Split a ``--variants`` comma list; a comma inside ``skip=a,b`` stays in its recipe.
+    After a ``skip=`` list, a piece starts a new recipe when ``starts_recipe`` says so
+    (:func:`starts_with_a_step`; without one: when it reads like a step, letters then a digit).
 
     >>> split_variants("fp32,dfq4-sym-pc-skip=first,last,int8")
     ['fp32', 'dfq4-sym-pc-skip=first,last', 'int8']
@@ -486,11 +488,36 @@ def split_variants(option: str) -> list[str]:
     for piece in (p.strip() for p in option.split(",")):
         if not piece:
             continue
-        if parts and "skip=" in parts[-1].rsplit("+", 1)[-1] and not re.match(r"^[a-z-]+\d", piece):
+        if starts_recipe is not None:
+            new_recipe = starts_recipe(piece)
+        else:
+            new_recipe = bool(re.match(r"^[a-z-]+\d", piece))
+        if parts and "skip=" in parts[-1].rsplit("+", 1)[-1] and not new_recipe:
             parts[-1] += "," + piece
         else:
             parts.append(piece)
     return parts
+
+
+def starts_with_a_step(registry: StepRegistry) -> Callable[[str], bool]:
+    """Whether a piece of a comma list begins with a step ``registry`` parses (ranges
+    expanded): where a ``skip=`` list ends and the next recipe begins.
+
+    >>> from edgebench.recipes import default_registry
+    >>> check = starts_with_a_step(default_registry())
+    >>> check("ort-qdq-skip=conv1"), check("conv_pw_2"), check("dfq2..4-sym-pc")
+    (True, False, True)
+    """
+
+    def check(piece: str) -> bool:
+        first = expand_ranges(piece.split("+", 1)[0])[0]
+        try:
+            registry.parse_step(first)
+        except UsageError:
+            return False
+        return True
+
+    return check
 
 
 def parse_recipes(texts: Iterable[str], registry: StepRegistry) -> list[Recipe]:

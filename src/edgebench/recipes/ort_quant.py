@@ -1,10 +1,12 @@
 """ONNX Runtime quantization (``onnxruntime.quantization``, after ``quant_pre_process``).
 
 - ``ort-dyn`` / ``ort-dyn-u8``: ``quantize_dynamic`` with int8 (default) or uint8 weights.
-- ``ort-qdq[-METHOD][-pc][-rr]`` and ``ort-qop[...]``: ``quantize_static`` in QDQ or
-  QOperator format, calibrated on ``--calibration-samples`` training images with
+- ``ort-qdq[-METHOD][-pc][-rr][-skip=LAYERS]`` and ``ort-qop[...]``: ``quantize_static``
+  in QDQ or QOperator format, calibrated on ``--calibration-samples`` training images with
   METHOD ``minmax`` (default, omitted from the id), ``entropy`` or ``percentile``;
-  ``-pc`` quantizes weights per channel, ``-rr`` uses reduced range (7-bit) weights.
+  ``-pc`` quantizes weights per channel, ``-rr`` uses reduced range (7-bit) weights;
+  ``-skip=`` keeps the named layers in float (``nodes_to_exclude``: the operators whose
+  names hold them, ``recipes.layer_rules``), a mixed-precision variant.
 
 These steps start from the float ONNX model, so they also apply to a user's ``.onnx`` file.
 """
@@ -12,6 +14,7 @@ These steps start from the float ONNX model, so they also apply to a user's ``.o
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import tempfile
@@ -25,6 +28,7 @@ import numpy as np
 from edgebench.artifacts.onnx_graph import onnx_input
 from edgebench.errors import ConversionError
 from edgebench.recipes.core import BuildContext, Stage, Step, StepKind
+from edgebench.recipes.layer_rules import SKIP_SUFFIX, matched, parse_skip, skip_token
 
 CALIBRATION_METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
 
@@ -156,6 +160,8 @@ class OrtStatic(Step):
     method: str = "minmax"
     per_channel: bool = False
     reduce_range: bool = False
+    #: layers kept in float (``recipes.layer_rules``).
+    skip: tuple[str, ...] = ()
 
     stage: ClassVar[Stage] = "export"
     formats: ClassVar[frozenset[str]] = frozenset({"onnx"})
@@ -173,7 +179,7 @@ class OrtStatic(Step):
             parts.append("pc")
         if self.reduce_range:
             parts.append("rr")
-        return "-".join(parts)
+        return "-".join(parts) + skip_token(self.skip)
 
     @property
     def family(self) -> str:  # type: ignore[override]
@@ -190,6 +196,7 @@ class OrtStatic(Step):
             "calibration_method": self.method,
             "per_channel": self.per_channel,
             "reduce_range": self.reduce_range,
+            "skip": list(self.skip),
         }
 
     def export(
@@ -205,17 +212,22 @@ class OrtStatic(Step):
         with tempfile.TemporaryDirectory() as tmp:
             calibration = Path(tmp) / "calibration.npy"
             np.save(calibration, np.asarray(samples, np.float32), allow_pickle=False)
+            excluded = Path(tmp) / "excluded.json"
             _quantize_apart(
                 ["static", str(float_onnx), str(out_path), name, str(calibration),
                  self.quant_format, self.method, str(int(self.per_channel)),
-                 str(int(self.reduce_range))],
+                 str(int(self.reduce_range)), json.dumps(list(self.skip)), str(excluded)],
                 "quantize_static",
             )  # fmt: skip
-        return {
+            float_nodes = json.loads(excluded.read_text()) if self.skip else []
+        meta: dict[str, Any] = {
             "calibration_samples": len(samples),
             "activation_type": "int8",
             "weight_type": "int8",
         }
+        if self.skip:
+            meta["float_nodes"] = float_nodes
+        return meta
 
 
 def _quantize_apart(arguments: list[str], tool: str) -> None:
@@ -231,7 +243,8 @@ def _quantize_apart(arguments: list[str], tool: str) -> None:
 def quantize_here(arguments: list[str]) -> None:
     """The quantization itself (the child process of :func:`_quantize_apart`):
     ``dynamic SRC DST WEIGHT_TYPE`` or ``static SRC DST INPUT SAMPLES.npy FORMAT METHOD
-    PER_CHANNEL REDUCE_RANGE``."""
+    PER_CHANNEL REDUCE_RANGE SKIP_JSON EXCLUDED.json`` (the nodes the skip rules kept in
+    float are written to ``EXCLUDED.json``)."""
     from onnxruntime.quantization import (
         CalibrationMethod,
         QuantFormat,
@@ -247,7 +260,8 @@ def quantize_here(arguments: list[str]) -> None:
             weight = QuantType.QInt8 if arguments[3] == "s8" else QuantType.QUInt8
             quantize_dynamic(str(ready), target, weight_type=weight)
             return
-        name, samples_path, quant_format, method, per_channel, reduce_range = arguments[3:]
+        name, samples_path, quant_format, method, per_channel, reduce_range = arguments[3:9]
+        rules, excluded_path = json.loads(arguments[9]), Path(arguments[10])
         methods = {
             "minmax": CalibrationMethod.MinMax,
             "entropy": CalibrationMethod.Entropy,
@@ -257,6 +271,13 @@ def quantize_here(arguments: list[str]) -> None:
         ready = _preprocess(
             Path(source), Path(tmp) / "pre.onnx", PER_CHANNEL_OPSET if channels else 0
         )
+        excluded: list[str] = []
+        if rules:
+            import onnx
+
+            names = [n.name for n in onnx.load(str(ready)).graph.node if n.name]
+            excluded = matched(names, rules, "the ONNX model")
+        excluded_path.write_text(json.dumps(excluded))
         quantize_static(
             str(ready),
             target,
@@ -265,6 +286,7 @@ def quantize_here(arguments: list[str]) -> None:
             per_channel=channels,
             reduce_range=reduce_range == "1",
             calibrate_method=methods[method],
+            nodes_to_exclude=excluded,
         )
 
 
@@ -273,7 +295,7 @@ def _main(argv: list[str]) -> int:
 
     kind = argv[0] if argv else None
     return child_main(
-        kind in ("dynamic", "static") and len(argv) == (4 if kind == "dynamic" else 9),
+        kind in ("dynamic", "static") and len(argv) == (4 if kind == "dynamic" else 11),
         "python -m edgebench.recipes.ort_quant dynamic|static SRC DST ...",
         lambda: quantize_here(argv),
     )
@@ -289,9 +311,12 @@ ORT_QUANTIZATION: tuple[StepKind, ...] = (
     ),
     StepKind(
         name="ort-static",
-        pattern=re.compile(r"ort-(qdq|qop)(?:-(minmax|entropy|percentile))?(-pc)?(-rr)?"),
-        parse=lambda m: OrtStatic(m[1], m[2] or "minmax", bool(m[3]), bool(m[4])),
-        help="ONNX Runtime static quantization: QDQ or QOperator, calibration method, -pc per channel, -rr reduced range",
+        pattern=re.compile(
+            r"ort-(qdq|qop)(?:-(minmax|entropy|percentile))?(-pc)?(-rr)?" + SKIP_SUFFIX
+        ),
+        parse=lambda m: OrtStatic(m[1], m[2] or "minmax", bool(m[3]), bool(m[4]), parse_skip(m[5])),
+        help="ONNX Runtime static quantization: QDQ or QOperator, calibration method, -pc per "
+        "channel, -rr reduced range, -skip=LAYER,... keeps layers in float (nodes_to_exclude)",
         example="ort-qdq-entropy-pc",
     ),
 )
