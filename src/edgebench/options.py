@@ -40,6 +40,17 @@ VARIANT_SETS: dict[str, tuple[str, ...]] = {
         "cluster16",
         "prune0.5+ft4+int8",
     ),
+    # the rest of the toolbox (docs/toolbox.md): distillation beside fine-tuning at equal
+    # epochs, low-rank factorization, power-of-two training beside post-training po2
+    "toolbox": (
+        "fp32",
+        "sprune0.5+ft3",
+        "sprune0.5+kd3",
+        "lowrank-e0.9+ft3",
+        "lowrank8+ft3",
+        "qat-po2",
+        "dfq6-po2-pc",
+    ),
 }
 
 #: the sweeps ``--sweep`` selects, as in the milestone tables users keep.
@@ -47,6 +58,7 @@ SWEEPS: dict[str, tuple[str, ...]] = {
     "sprune": tuple(f"sprune{f}" for f in ("0.05", "0.1", "0.2", "0.3", "0.4", "0.5")),
     "prune": tuple(f"prune{s}" for s in ("0.2", "0.4", "0.6", "0.8")),
     "cluster": tuple(f"cluster{k}" for k in (8, 16, 32)),
+    "lowrank": tuple(f"lowrank{r}+ft3" for r in (8, 16, 32, 64)),
 }
 
 
@@ -78,9 +90,9 @@ OPTIONS: tuple[Option, ...] = (
         "edgebench_variants",
         "fp32",
         "comma list of compression recipes, e.g. fp32,int8,ort-qdq,dfq4-asym-pc,sprune0.3+ft5+int8 "
-        "(an unknown step lists every known one), or 'milestone': "
-        + ",".join(VARIANT_SETS["milestone"])
-        + " (this repository's pytest.ini selects it)",
+        "(an unknown step lists every known one), or a set: "
+        + "; ".join(f"'{name}': {','.join(recipes)}" for name, recipes in VARIANT_SETS.items())
+        + " (this repository's pytest.ini selects 'milestone')",
     ),
     Option(
         "--threads",
