@@ -376,101 +376,10 @@ class EdgebenchSession:
         return sensitivity_cases(self.settings.sources, self.settings.datasets, recipes)
 
     def sensitivity(self, case: SensitivityCase) -> dict[str, Any]:
-        """The per-layer sensitivity of ``case`` (cached by the float model, recipe, test
-        split, metric and threshold): see ``frameworks.keras.sensitivity.analyse``."""
-        from edgebench.artifacts.cache import cache_key
-        from edgebench.errors import NotApplicable
+        """The per-layer sensitivity of ``case`` (``edgebench.sensitivity``)."""
+        from edgebench.sensitivity import run_sensitivity
 
-        dataset = self.dataset(case.dataset)
-        if not dataset.labelled:
-            raise NotApplicable(f"dataset {dataset.name!r} has no labels to measure a drop on")
-        float_model = self.builder.float_model(case.source, dataset)
-        if float_model.framework != "keras":
-            raise NotApplicable(
-                f"{case.recipe.id} snaps Keras weights; {case.source.id} is a "
-                f"{float_model.framework} model"
-            )
-        step = case.recipe.steps[0]
-        metric_name = self.settings.option("accuracy_metric") or self.task.headline
-        max_drop = self.settings.option("sensitivity_max_drop")
-        if max_drop is None:
-            threshold = threshold_for(
-                case.recipe, self.settings.thresholds, self.settings.max_accuracy_drop
-            ).points
-            max_drop = self.settings.max_accuracy_drop if threshold is None else threshold
-        key = cache_key(
-            kind="sensitivity",
-            version=2,
-            model=float_model.key,
-            recipe=case.recipe.id,
-            data=dataset.fingerprint,
-            groups=None if dataset.class_groups is None else dataset.class_groups.coarse_of,
-            metric=metric_name,
-            max_drop=max_drop,
-        )
-
-        def build(folder: Any) -> dict[str, Any]:
-            from edgebench.frameworks.keras.sensitivity import analyse, configurations
-
-            model = float_model.load()
-            x = self._test_inputs(case, dataset, tuple(model.inputs[0].shape[1:]))
-            score = self._scorer(dataset, x, metric_name)
-            layers = len(step.quantizable_layers(model))
-            bar = self.progress.bar(
-                f"sensitivity of {case.source.id} to {case.recipe.id}",
-                total=configurations(layers),
-                unit="config",
-            )
-            try:
-                found = analyse(
-                    model, step, score, max_drop, self.task.drop_points, lambda: bar.update(1)
-                )
-            finally:
-                bar.close()
-            return {"sensitivity": found}
-
-        entry = self.builder.cache.get_or_build(key, build)
-        return {
-            "model": case.source.id,
-            "dataset": case.dataset,
-            "recipe": case.recipe.id,
-            "metric": metric_name,
-            "cache_hit": entry.hit,
-            **entry.meta["sensitivity"],
-        }
-
-    def _test_inputs(self, case: SensitivityCase, dataset: Dataset, shape: tuple[Any, ...]) -> Any:
-        """The test split as the model takes it (its input contract)."""
-        from edgebench.data.contract import fit_inputs
-        from edgebench.data.lazy import FittedInputs, is_lazy
-
-        assert dataset.x_test is not None
-        if is_lazy(dataset.x_test):
-            return FittedInputs(
-                dataset.x_test,
-                lambda rows: fit_inputs(dataset, rows, shape, case.source.contract, case.source.id),
-            )
-        return fit_inputs(dataset, dataset.x_test, shape, case.source.contract, case.source.id)
-
-    def _scorer(self, dataset: Dataset, x: Any, metric_name: str) -> Callable[[Any], float]:
-        """``score(predict)``: the task's ``metric_name`` of ``predict`` over the test split."""
-        from edgebench.frameworks.keras.sensitivity import ANALYSIS_BATCH
-
-        grouped = getattr(self.task, "evaluate_grouped", None)
-
-        def score(predict: Callable[[Any], Any]) -> float:
-            if dataset.class_groups is not None and grouped is not None:
-                metrics = grouped(predict, x, dataset.y_test, ANALYSIS_BATCH, dataset.class_groups)
-            else:
-                metrics = self.task.evaluate(predict, x, dataset.y_test, ANALYSIS_BATCH)
-            if metric_name not in metrics:
-                raise UsageError(
-                    f"--accuracy-metric {metric_name}: the {self.task.name} task reported "
-                    f"{', '.join(metrics)}"
-                )
-            return float(metrics[metric_name])
-
-        return score
+        return run_sensitivity(self, case)
 
     def threshold(self, variant: Variant) -> Threshold:
         """The accuracy-drop threshold that applies to ``variant``."""

@@ -125,26 +125,11 @@ def task_metric(context: MeasureContext) -> TaskScore:
             first.append(np.asarray(out)[:1])
         return out
 
-    grouped = getattr(context.task, "evaluate_grouped", None)
-    if dataset.class_groups is not None and grouped is not None:
-        metrics = grouped(remembering, x, dataset.y_test, batch, dataset.class_groups)
-    else:
-        metrics = context.task.evaluate(remembering, x, dataset.y_test, batch)
-    chosen = context.settings.option("accuracy_metric") or context.task.headline
+    metrics = evaluate_task(context.task, remembering, x, dataset, batch)
+    chosen = chosen_metric(context.settings, context.task)
     if chosen not in metrics:
-        hint = (
-            " (coarse_accuracy needs class groups: CIFAR-100 and Fashion-MNIST have them "
-            "built in, --class-groups FILE gives them to any dataset)"
-            if chosen == "coarse_accuracy"
-            else ""
-        )
-        return TaskScore(
-            None,
-            None,
-            f"--accuracy-metric {chosen}: the {context.task.name} task reported "
-            f"{', '.join(metrics)} on {dataset.name}{hint}",
-            failed=True,
-        )
+        reason = missing_metric(chosen, context.task, metrics, dataset)
+        return TaskScore(None, None, reason, failed=True)
     sample = None
     if hasattr(context.task, "sample") and first:
         sample = context.task.sample(first[0], tuple(dataset.y_test.shape[1:3]))
@@ -157,6 +142,44 @@ def task_metric(context: MeasureContext) -> TaskScore:
         else "the dataset's arrays, fed as given"
     )
     return TaskScore(value, len(x), None, dict(metrics), sample, contract=described, metric=chosen)
+
+
+def evaluate_task(
+    task: Any, predict: Callable[[Any], Any], x: Any, dataset: Any, batch: int
+) -> dict[str, float]:
+    """The task's metrics of ``predict`` over ``x`` and the dataset's test labels, with the
+    coarse accuracy beside them when the dataset groups its classes and the task scores
+    groups (``evaluate_grouped``)."""
+    grouped = getattr(task, "evaluate_grouped", None)
+    if dataset.class_groups is not None and grouped is not None:
+        return dict(grouped(predict, x, dataset.y_test, batch, dataset.class_groups))
+    return dict(task.evaluate(predict, x, dataset.y_test, batch))
+
+
+def chosen_metric(settings: Any, task: Any) -> str:
+    """The metric the accuracy column, drop and gate use: ``--accuracy-metric``, else the
+    task's headline."""
+    return str(settings.option("accuracy_metric") or task.headline)
+
+
+def missing_metric(chosen: str, task: Any, metrics: dict[str, Any], dataset: Any) -> str:
+    """Why ``--accuracy-metric chosen`` has no value, and how to get one.
+
+    >>> class T: name = "classify"
+    >>> class D: name = "digits"
+    >>> missing_metric("coarse_accuracy", T, {"accuracy": 0.9}, D)[:70]
+    '--accuracy-metric coarse_accuracy: the classify task reported accuracy'
+    """
+    hint = (
+        " (coarse_accuracy needs class groups: CIFAR-100 and Fashion-MNIST have them "
+        "built in, --class-groups FILE gives them to any dataset)"
+        if chosen == "coarse_accuracy"
+        else ""
+    )
+    return (
+        f"--accuracy-metric {chosen}: the {task.name} task reported "
+        f"{', '.join(metrics)} on {dataset.name}{hint}"
+    )
 
 
 #: the most input bytes one ``predict`` job carries to a board: a big test split (10,000
