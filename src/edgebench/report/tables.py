@@ -6,7 +6,7 @@ Pure functions of records; rendering to Markdown, CSV, HTML or JSON is separate.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -237,51 +237,53 @@ def thread_scaling_tables(records: Sequence[Record]) -> list[Table]:
     return tables
 
 
-def quantization_tables(records: Sequence[Record]) -> list[Table]:
-    """Accuracy and size per quantization technique (and fp32), per model x runtime."""
+def family_tables(
+    records: Sequence[Record],
+    title: str,
+    families: tuple[str, ...],
+    columns: Sequence[str],
+    shows: Callable[[list[Record]], bool],
+) -> list[Table]:
+    """Per model x runtime, the rows of ``families`` (one thread count) with ``columns``
+    (the task's metric headed as the task heads it), when ``shows`` the picked rows."""
     tables = []
     for (model, dataset, runtime), rows in grouped(records).items():
-        columns = task_columns(
-            resolve_columns(["recipe", "accuracy", "drop", "size", "gzip", "packed"]), rows
-        )
-        picked = [
-            r
-            for r in one_thread_count(rows)
-            if family(r.recipe) in ("fp32", "quantization", "data-free", "qat")
-        ]
-        if len(picked) < 2:
+        chosen = task_columns(resolve_columns(list(columns)), rows)
+        picked = [r for r in one_thread_count(rows) if family(r.recipe) in families]
+        if not shows(picked):
             continue
         picked.sort(key=sort_key)
         tables.append(
             Table(
-                f"Quantization: {model} on {dataset}, {runtime}",
-                [c.header for c in columns],
-                [[format_cell(c, r) for c in columns] for r in picked],
+                f"{title}: {model} on {dataset}, {runtime}",
+                [c.header for c in chosen],
+                [[format_cell(c, r) for c in chosen] for r in picked],
             )
         )
     return tables
+
+
+def quantization_tables(records: Sequence[Record]) -> list[Table]:
+    """Accuracy and size per quantization technique (and fp32), per model x runtime."""
+    return family_tables(
+        records,
+        "Quantization",
+        ("fp32", "quantization", "data-free", "qat"),
+        ["recipe", "accuracy", "drop", "size", "gzip", "packed"],
+        lambda picked: len(picked) >= 2,
+    )
 
 
 def low_rank_tables(records: Sequence[Record]) -> list[Table]:
     """Low-rank factorization beside fp32, per model x runtime: parameters, MACs, latency,
     the task's metric and size."""
-    tables = []
-    for (model, dataset, runtime), rows in grouped(records).items():
-        columns = task_columns(
-            resolve_columns(["recipe", "params", "macs", "p50", "accuracy", "drop", "size"]), rows
-        )
-        picked = [r for r in one_thread_count(rows) if family(r.recipe) in ("fp32", "low-rank")]
-        if not any(family(r.recipe) == "low-rank" for r in picked):
-            continue
-        picked.sort(key=sort_key)
-        tables.append(
-            Table(
-                f"Low-rank factorization: {model} on {dataset}, {runtime}",
-                [c.header for c in columns],
-                [[format_cell(c, r) for c in columns] for r in picked],
-            )
-        )
-    return tables
+    return family_tables(
+        records,
+        "Low-rank factorization",
+        ("fp32", "low-rank"),
+        ["recipe", "params", "macs", "p50", "accuracy", "drop", "size"],
+        lambda picked: any(family(r.recipe) == "low-rank" for r in picked),
+    )
 
 
 def distillation_pair(recipe: str) -> tuple[str, Any] | None:
