@@ -853,3 +853,57 @@ def test_layers_kept_in_float_by_onnx_runtime_and_ai_edge_quantizer(project):
     assert (32, 64) in tflite_float_kernels(records["aeq-int8-skip=dense"]["artifact_path"])
     assert (32, 64) not in tflite_float_kernels(records["aeq-int8"]["artifact_path"])
     assert records["aeq-int8-skip=dense"]["compression"][-1]["float_tensors"]
+
+
+TINY_KERAS_ZOO_MODULE = """
+DESCRIPTION = "a dense network of one hidden layer"
+DEFAULTS = {"width": 32}
+TRAINING = {"epochs": 4, "batch_size": 32, "learning_rate": 3e-3}
+MIN_INPUT_SIZE = 8
+
+
+def build(keras, input_shape, num_classes, width=32):
+    inputs = keras.Input(shape=input_shape)
+    x = keras.layers.Flatten()(inputs)
+    x = keras.layers.Dense(int(width), activation="relu")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+"""
+
+
+def test_a_narrower_zoo_student_distils_from_the_wide_teacher(project):
+    """``--kd-teacher``: a zoo model of a smaller width learns from the wider one (trained
+    for it, named in the record and in the step's cache key)."""
+    (project.path / "models" / "tiny_dense.py").write_text(TINY_KERAS_ZOO_MODULE)
+    args = (
+        "bench",
+        "-k",
+        "accuracy",
+        "--model",
+        "tiny_dense:width=8",
+        "--kd-teacher",
+        "tiny_dense",
+        "--train-epochs",
+        "2",
+        "--threshold",
+        "default=100",
+        "--runtimes",
+        "onnxruntime",
+        "--variants",
+        "fp32,kd1",
+        *QUICK,
+    )
+    result = project.runpytest_subprocess(*args, "--edgebench-json", "run.json")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*trained tiny_dense on digits*"])
+    records = {r["recipe"]: r for r in run_json(project)["records"]}
+    (step,) = records["kd1"]["compression"]
+    assert step["distillation"]["teacher"] == "tiny_dense (fp32)"
+    assert step["distillation"]["teacher_params"] > records["fp32"]["params"]
+    assert run_json(project)["settings"]["kd_teacher"] == "tiny_dense"
+    # the teacher is part of the step's key: its own fp32 as teacher builds anew
+    again = project.runpytest_subprocess(*args[:5], *args[7:], "--edgebench-json", "own.json")
+    again.assert_outcomes(passed=2)
+    own = {r["recipe"]: r for r in run_json(project, "own.json")["records"]}
+    assert own["kd1"]["compression"][0]["distillation"]["teacher"] == "tiny_dense:width=8 (fp32)"
+    assert own["kd1"]["cache_hit"] is False and own["fp32"]["cache_hit"] is True

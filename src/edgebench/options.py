@@ -147,6 +147,14 @@ OPTIONS: tuple[Option, ...] = (
         "(default 2; an explicit +ftE or qatE in the recipe wins)",
     ),
     Option(
+        "--kd-teacher",
+        "edgebench_kd_teacher",
+        "",
+        "the teacher of every kd<E> step: a zoo model (name or name:key=value, e.g. "
+        "mobilenet_v1:alpha=1.0 for a narrower student) or a model file, trained or read like "
+        "--model; default: each model's own fp32",
+    ),
+    Option(
         "--output-adapter",
         "edgebench_output_adapter",
         "",
@@ -438,6 +446,16 @@ def resolve_settings(
     if declared.get("task") and get("edgebench_task") == DEFAULT_TASK_NAME:
         task = _task(declared["task"])  # the model file says what it is for
     sources = resolve_models(get("edgebench_model"), architectures, models_dir, base, task)
+    teacher_option = get("edgebench_kd_teacher").strip()
+    teachers = (
+        resolve_models(teacher_option, architectures, models_dir, base, task)
+        if teacher_option
+        else []
+    )
+    if len(teachers) > 1:
+        raise UsageError(
+            f"--kd-teacher names one model, not {len(teachers)} ({', '.join(t.id for t in teachers)})"
+        )
     thresholds = pyproject_thresholds(base / "pyproject.toml")
     thresholds.update(parse_assignments(list(ini_thresholds), "edgebench_thresholds"))
     thresholds.update(parse_assignments(_comma_list(get("edgebench_threshold")), "--threshold"))
@@ -458,6 +476,7 @@ def resolve_settings(
         seed=number("edgebench_seed"),
         calibration_samples=number("edgebench_calibration_samples"),
         train_epochs=optional("edgebench_train_epochs"),
+        kd_teacher=teachers[0] if teachers else None,
         output_adapter=_output_adapter(
             get("edgebench_output_adapter") or declared.get("output_adapter", "")
         ),

@@ -121,6 +121,7 @@ class EdgebenchSession:
             fine_tune_epochs=settings.fine_tune_epochs,
             file_output_adapter=settings.output_adapter,
             progress=progress,
+            kd_teacher=settings.kd_teacher,
         )
         self.matrix: Matrix = build_matrix(
             settings.sources,

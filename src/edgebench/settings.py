@@ -40,6 +40,8 @@ class Settings:
     fine_tune_epochs: int | None = None
     #: ``--output-adapter`` for model files (``None``: their outputs as they are).
     output_adapter: str | None = None
+    #: ``--kd-teacher``: the teacher of every ``kd<E>`` step (``None``: each model's fp32).
+    kd_teacher: ModelSource | None = None
     thresholds: dict[str, float | None] = field(default_factory=dict)
     isolate: bool = False
     #: ``--convert``: model files also run on the runtimes a converter reaches.
@@ -119,6 +121,7 @@ class Settings:
             "train_epochs": self.train_epochs,
             "fine_tune_epochs": self.fine_tune_epochs,
             "output_adapter": self.output_adapter,
+            "kd_teacher": None if self.kd_teacher is None else self.kd_teacher.id,
             "thresholds": dict(self.thresholds),
             "task": self.task,
         }

@@ -94,8 +94,11 @@ class ArtifactBuilder:
         fine_tune_epochs: int | None = None,
         file_output_adapter: str | None = None,
         progress: Progress = NULL_PROGRESS,
+        kd_teacher: ModelSource | None = None,
     ) -> None:
         self.cache = cache
+        #: ``--kd-teacher``: what distilling steps learn from (``None``: the model's own fp32).
+        self.kd_teacher = kd_teacher
         #: ``--train-epochs``: exact training epochs instead of the step budget.
         self.train_epochs = train_epochs
         #: ``--fine-tune-epochs``: epochs of a training step whose recipe names none.
@@ -264,6 +267,7 @@ class ArtifactBuilder:
                 parent=parent.key,
                 step=step.token,
                 fine_tune=self._fine_tune_key(step),
+                **self._teacher_key(step, source, dataset),
                 seed=self.seed,
                 tools=self.tool_versions,
             )
@@ -294,6 +298,20 @@ class ArtifactBuilder:
         if not getattr(step, "trains", False):
             return None
         return {"fine_tune_epochs": self.fine_tune_epochs, "budget": training_settings()}
+
+    def teacher_source(self, source: ModelSource) -> ModelSource:
+        """The model a distilling step of ``source`` learns from: ``--kd-teacher``, else
+        ``source`` itself (its fp32)."""
+        return self.kd_teacher if self.kd_teacher is not None else source
+
+    def _teacher_key(self, step: Any, source: ModelSource, dataset: Dataset) -> dict[str, Any]:
+        """A distilling step's teacher, when it is another model (``--kd-teacher``): part of
+        the step's cache key (empty otherwise, so other keys are unchanged)."""
+        if not getattr(step, "distils", False) or self.kd_teacher is None:
+            return {}
+        if self.kd_teacher.id == source.id:
+            return {}
+        return {"teacher": self.float_model(self.kd_teacher, dataset).key}
 
     def _context(self, source: ModelSource, dataset: Dataset, recipe: Recipe) -> _Context:
         return _Context(self, source, dataset, recipe)
@@ -525,8 +543,22 @@ class _Context:
         return (int(shape[0]), int(shape[1]), int(shape[2]))
 
     def teacher(self) -> Any:
-        """The float model of the source (trained zoo model or the user's file), loaded afresh."""
-        return self._builder.float_model(self._source, self._dataset).load()
+        """The float model of ``--kd-teacher``, else of the source (a trained zoo model or the
+        user's file), loaded afresh; a teacher of another framework is refused."""
+        source = self._builder.teacher_source(self._source)
+        model = self._builder.float_model(source, self._dataset)
+        student = self._builder.float_model(self._source, self._dataset)
+        if model.framework != student.framework:
+            raise ConversionError(
+                f"--kd-teacher {source.id} is a {model.framework} model and the student "
+                f"{self._source.id} a {student.framework} one; a teacher distils into its own framework"
+            )
+        return model.load()
+
+    def teacher_name(self) -> str:
+        """Which model the teacher is (``--kd-teacher``'s id, or the source's fp32)."""
+        source = self._builder.teacher_source(self._source)
+        return f"{source.id} (fp32)"
 
     def float_file(self, artifact_format: str) -> Path:
         """The float ``artifact_format`` file of the model after the recipe's model steps."""

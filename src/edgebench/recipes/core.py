@@ -90,8 +90,13 @@ class BuildContext(Protocol):
         ...
 
     def teacher(self) -> Any:
-        """The float model at the root of the recipe (the ``fp32`` row's model), loaded
-        afresh by its framework: what a distilling step learns from."""
+        """What a distilling step learns from, loaded afresh by its framework: the float
+        model of ``--kd-teacher``, else the one at the root of the recipe (the ``fp32``
+        row's model)."""
+        ...
+
+    def teacher_name(self) -> str:
+        """Which model :meth:`teacher` is, for the record."""
         ...
 
     def log(self, message: str) -> None:

@@ -1,8 +1,9 @@
 """Knowledge distillation: ``kd<E>[-t<T>][-a<A>]``.
 
 E epochs of fine-tuning the model so far (any recipe prefix: ``sprune0.5+kd5``, or a
-zoo model of a narrower width) on the labels and on the softened outputs of the fp32
-teacher, the source's float model (``compression.distillation``: temperature T, 4 by
+zoo model of a narrower width with ``--kd-teacher`` naming the wide one) on the labels
+and on the softened outputs of the fp32 teacher (the source's own float model unless
+``--kd-teacher`` names another) (``compression.distillation``: temperature T, 4 by
 default, and soft-term weight A, 0.9 by default; both in the token when set). Keras and
 PyTorch. Exact zeros stay zero (a pruned student stays pruned). ``sprune0.5+kd5`` beside
 ``sprune0.5+ft5`` shows what distillation buys at equal epochs.
@@ -37,6 +38,8 @@ class Distill(Step):
     family: ClassVar[str] = "kd"
     group: ClassVar[str] = "distillation"
     trains: ClassVar[bool] = True
+    #: learns from a teacher (``--kd-teacher`` is then part of its cache key).
+    distils: ClassVar[bool] = True
 
     @property
     def token(self) -> str:
@@ -56,11 +59,13 @@ class Distill(Step):
             "teacher": "fp32",
         }
 
-    def _record(self, meta: dict[str, Any], teacher_params: int) -> dict[str, Any]:
+    def _record(
+        self, meta: dict[str, Any], teacher_params: int, context: BuildContext
+    ) -> dict[str, Any]:
         return {
             **meta,
             "distillation": {
-                "teacher": "fp32 model of the source",
+                "teacher": context.teacher_name(),
                 "teacher_params": teacher_params,
                 "temperature": self.temperature,
                 "alpha": self.alpha,
@@ -77,12 +82,18 @@ class Distill(Step):
 
         _classifier_only(context, self.token)
         teacher = context.teacher()
-        x, _ = context.training_data(tuple(model.inputs[0].shape[1:]))
+        shape = tuple(model.inputs[0].shape[1:])
+        if tuple(teacher.inputs[0].shape[1:]) != shape:
+            raise ConversionError(
+                f"the teacher takes inputs {tuple(teacher.inputs[0].shape[1:])} and the student "
+                f"{shape}; distillation feeds both the same images"
+            )
+        x, _ = context.training_data(shape)
         logits = teacher_logits(teacher, x)
         goal = distillation_objective(model, logits, self.temperature, self.alpha)
         callbacks = keep_zeros_callback(model)
         meta = fit_model(model, context, self.epochs, "recipe", callbacks, goal=goal)
-        return model, self._record(meta, int(teacher.count_params()))
+        return model, self._record(meta, int(teacher.count_params()), context)
 
     def supports_torch(self) -> bool:
         return True
@@ -110,7 +121,7 @@ class Distill(Step):
             loss=distillation_loss(logits, self.temperature, self.alpha),
             data=data,
         )
-        return self._record(meta, count_parameters(teacher))
+        return self._record(meta, count_parameters(teacher), context)
 
 
 def _parse(match: re.Match[str]) -> Distill:
