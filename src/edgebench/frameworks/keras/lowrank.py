@@ -26,21 +26,19 @@ from edgebench.errors import NotApplicable
 from edgebench.frameworks.keras.tfcompat import import_keras
 
 
-def _plain_layer(entry: dict[str, Any], name: str) -> dict[str, Any]:
+def _layer_entry(class_name: str, config: dict[str, Any]) -> dict[str, Any]:
+    """A layer's entry in a functional model's config (its inbound nodes added later)."""
     return {
         "module": "keras.layers",
-        "class_name": "Dense" if entry["class_name"] == "Dense" else "Conv2D",
-        "config": {},
+        "class_name": class_name,
+        "config": config,
         "registered_name": None,
-        "name": name,
+        "name": config["name"],
     }
 
 
 def _dense_entry(name: str, units: int) -> dict[str, Any]:
-    return {
-        **_plain_layer({"class_name": "Dense"}, name),
-        "config": {"name": name, "units": units, "use_bias": False},
-    }
+    return _layer_entry("Dense", {"name": name, "units": units, "use_bias": False})
 
 
 def _conv_entry(
@@ -57,7 +55,7 @@ def _conv_entry(
         for key in ("strides", "padding", "dilation_rate", "data_format"):
             if key in source:
                 config[key] = source[key]
-    return {**_plain_layer({"class_name": "Conv2D"}, name), "config": config}
+    return _layer_entry("Conv2D", config)
 
 
 def _candidates(model: Any) -> list[Any]:
