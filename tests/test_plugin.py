@@ -907,3 +907,51 @@ def test_a_narrower_zoo_student_distils_from_the_wide_teacher(project):
     own = {r["recipe"]: r for r in run_json(project, "own.json")["records"]}
     assert own["kd1"]["compression"][0]["distillation"]["teacher"] == "tiny_dense:width=8 (fp32)"
     assert own["kd1"]["cache_hit"] is False and own["fp32"]["cache_hit"] is True
+
+
+def test_sensitivity_to_onnx_runtime_static_quantization(project):
+    """``--sensitivity ort-qdq``: each configuration is a variant quantized by ONNX Runtime
+    with the other layers in nodes_to_exclude and scored on it; the analysis names the
+    layers of the ONNX file and proposes an ``ort-qdq-skip=`` recipe."""
+    result = project.runpytest_subprocess(
+        "bench",
+        "-k",
+        "sensitivity",
+        "--model",
+        "models/digits_mlp.onnx",
+        "--sensitivity",
+        "ort-qdq",
+        "--sensitivity-max-drop",
+        "0",
+        "--edgebench-json",
+        "run.json",
+        *QUICK,
+    )
+    result.assert_outcomes(passed=1)
+    (analysis,) = run_json(project)["sensitivity"]
+    assert analysis["runtime"] == "onnxruntime" and "onnxruntime" in analysis["measured_on"]
+    assert {layer["layer"] for layer in analysis["layers"]} == {"dense", "dense_1"}
+    assert analysis["fp32"] == pytest.approx(0.9778, abs=0.003)
+    assert analysis["proposal"]["recipe"].startswith("ort-qdq")
+    # all quantized, and each layer alone in float (with two layers, the other quantized
+    # alone), each a built and cached variant
+    assert analysis["configurations"] >= 3
+    again = project.runpytest_subprocess(
+        "bench",
+        "-k",
+        "accuracy",
+        "--model",
+        "models/digits_mlp.onnx",
+        "--threshold",
+        "default=100",
+        "--variants",
+        "fp32,ort-qdq,ort-qdq-skip=dense",
+        "--edgebench-json",
+        "rows.json",
+        *QUICK,
+    )
+    again.assert_outcomes(passed=3)
+    accuracy = {r["recipe"]: r["accuracy"] for r in run_json(project, "rows.json")["records"]}
+    by = {layer["layer"]: layer for layer in analysis["layers"]}
+    assert analysis["all_quantized"] == accuracy["ort-qdq"]
+    assert by["dense"]["alone_float"] == accuracy["ort-qdq-skip=dense"]

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from edgebench.session import EdgebenchSession
 
 #: bumped when the analysis changes, so cached analyses are measured again.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 
 
 def max_drop_for(session: EdgebenchSession, case: SensitivityCase) -> float:
@@ -33,30 +33,67 @@ def max_drop_for(session: EdgebenchSession, case: SensitivityCase) -> float:
 
 
 def run_sensitivity(session: EdgebenchSession, case: SensitivityCase) -> dict[str, Any]:
-    """The analysis of ``case``, cached by the float model, recipe, test split, class
-    groups, metric and threshold; ``NotApplicable`` for a model it cannot analyse."""
+    """The analysis of ``case``, cached with what decides it (the model, recipe, test split,
+    class groups, metric, threshold); ``NotApplicable`` for a model it cannot analyse. A
+    step that snaps Keras weights (``quantizable_layers``: dfq) is measured on the Keras
+    model; any other (``sensitivity_layers``: ONNX Runtime's and AI Edge Quantizer's
+    static quantization) through the pipeline: each configuration a variant built, cached
+    and scored on its runtime like any row."""
     dataset = session.dataset(case.dataset)
     if not dataset.labelled:
         raise NotApplicable(f"dataset {dataset.name!r} has no labels to measure a drop on")
+    step = case.recipe.steps[0]
+    metric = chosen_metric(session.settings, session.task)
+    max_drop = max_drop_for(session, case)
+    decided = {
+        "kind": "sensitivity",
+        "version": ANALYSIS_VERSION,
+        "recipe": case.recipe.id,
+        "data": dataset.fingerprint,
+        "groups": None if dataset.class_groups is None else dataset.class_groups.coarse_of,
+        "metric": metric,
+        "max_drop": max_drop,
+    }
+    if hasattr(step, "quantizable_layers"):
+        build, where = _on_keras_weights(session, case, dataset, metric, max_drop, decided)
+    else:
+        build, where = _on_the_runtime(session, case, max_drop, decided)
+    entry = session.builder.cache.get_or_build(cache_key(**decided), build)
+    return {
+        "model": case.source.id,
+        "dataset": case.dataset,
+        "recipe": case.recipe.id,
+        "metric": metric,
+        "measured_on": where,
+        "cache_hit": entry.hit,
+        **entry.meta["sensitivity"],
+    }
+
+
+def _progress(session: EdgebenchSession, case: SensitivityCase, total: int) -> Any:
+    return session.progress.bar(
+        f"sensitivity of {case.source.id} to {case.recipe.id}", total=total, unit="config"
+    )
+
+
+def _on_keras_weights(
+    session: EdgebenchSession,
+    case: SensitivityCase,
+    dataset: Dataset,
+    metric: str,
+    max_drop: float,
+    decided: dict[str, Any],
+) -> tuple[Callable[[Any], dict[str, Any]], str]:
+    """The analysis on the Keras model with the step's weights snapped (adds the float
+    model to ``decided``)."""
     float_model = session.builder.float_model(case.source, dataset)
     if float_model.framework != "keras":
         raise NotApplicable(
             f"{case.recipe.id} snaps Keras weights; {case.source.id} is a "
             f"{float_model.framework} model"
         )
+    decided["model"] = float_model.key
     step = case.recipe.steps[0]
-    metric = chosen_metric(session.settings, session.task)
-    max_drop = max_drop_for(session, case)
-    key = cache_key(
-        kind="sensitivity",
-        version=ANALYSIS_VERSION,
-        model=float_model.key,
-        recipe=case.recipe.id,
-        data=dataset.fingerprint,
-        groups=None if dataset.class_groups is None else dataset.class_groups.coarse_of,
-        metric=metric,
-        max_drop=max_drop,
-    )
 
     def build(folder: Any) -> dict[str, Any]:
         from edgebench.frameworks.keras.sensitivity import analyse, configurations
@@ -64,11 +101,7 @@ def run_sensitivity(session: EdgebenchSession, case: SensitivityCase) -> dict[st
         model = float_model.load()
         x = fitted_test_split(case, dataset, tuple(model.inputs[0].shape[1:]))
         score = scorer(session, dataset, x, metric)
-        bar = session.progress.bar(
-            f"sensitivity of {case.source.id} to {case.recipe.id}",
-            total=configurations(len(step.quantizable_layers(model))),
-            unit="config",
-        )
+        bar = _progress(session, case, configurations(len(step.quantizable_layers(model))))
         try:
             found = analyse(
                 model, step, score, max_drop, session.task.drop_points, lambda: bar.update(1)
@@ -77,15 +110,66 @@ def run_sensitivity(session: EdgebenchSession, case: SensitivityCase) -> dict[st
             bar.close()
         return {"sensitivity": found}
 
-    entry = session.builder.cache.get_or_build(key, build)
-    return {
-        "model": case.source.id,
-        "dataset": case.dataset,
-        "recipe": case.recipe.id,
-        "metric": metric,
-        "cache_hit": entry.hit,
-        **entry.meta["sensitivity"],
-    }
+    return build, "the Keras model, weights snapped (what both runtimes run)"
+
+
+def _on_the_runtime(
+    session: EdgebenchSession, case: SensitivityCase, max_drop: float, decided: dict[str, Any]
+) -> tuple[Callable[[Any], dict[str, Any]], str]:
+    """The analysis through the pipeline: each configuration a variant on a runtime that
+    loads the step's format (adds the float artifact and the runtime to ``decided``)."""
+    from edgebench.cases import Variant
+    from edgebench.compression.sensitivity import analyse_layers
+    from edgebench.recipes import Recipe
+    from edgebench.runtimes.registry import artifact_format, runtimes_for_format
+
+    step = case.recipe.steps[0]
+    formats = sorted(step.formats)
+    chosen = [r for r in session.settings.runtimes if artifact_format(r) in formats]
+    runtimes = chosen or [r for f in formats for r in runtimes_for_format(f)]
+    if not runtimes:
+        raise NotApplicable(
+            f"no runtime loads the {', '.join(formats)} files {case.recipe.id} writes"
+        )
+    runtime, device = runtimes[0], session.settings.profile.name
+
+    def variant(recipe: Recipe) -> Variant:
+        return Variant(case.source, case.dataset, recipe, runtime, device)
+
+    def value(recipe: Recipe) -> float:
+        score = session.plain_accuracy(variant(recipe))
+        if score.value is None:
+            raise NotApplicable(f"{variant(recipe).id}: {score.reason}")
+        return float(score.value)
+
+    fp32_variant = variant(session.baseline_recipe())
+    float_file = session.artifact(fp32_variant).path
+    decided.update(float_artifact=session.artifact(fp32_variant).sha256, runtime=runtime)
+    decided["eval_batch"] = session.settings.option("eval_batch_size")
+
+    def build(folder: Any) -> dict[str, Any]:
+        layers = step.sensitivity_layers(float_file)
+        bar = _progress(session, case, 1 + 2 * len(layers))
+
+        def evaluate(float_layers: frozenset[str]) -> float:
+            found = value(Recipe((step.keeping_float(float_layers),)))
+            bar.update(1)
+            return found
+
+        try:
+            found = analyse_layers(
+                layers,
+                evaluate,
+                value(session.baseline_recipe()),
+                max_drop,
+                session.task.drop_points,
+                lambda kept: step.keeping_float(kept).token,
+            )
+        finally:
+            bar.close()
+        return {"sensitivity": {**found, "runtime": runtime}}
+
+    return build, f"{runtime}: each configuration quantized, converted and scored like a row"
 
 
 def fitted_test_split(case: SensitivityCase, dataset: Dataset, shape: tuple[Any, ...]) -> Any:

@@ -372,7 +372,8 @@ class EdgebenchSession:
             if len(recipe.steps) != 1 or not hasattr(recipe.steps[0], "keeping_float"):
                 raise UsageError(
                     f"--sensitivity {recipe.id}: a sensitivity analysis needs one step that can "
-                    "keep chosen layers in float (dfq<B>-<scheme>-<granularity>, e.g. dfq4-sym-pc)"
+                    "keep chosen layers in float (dfq<B>-<scheme>-<granularity>, e.g. "
+                    "dfq4-sym-pc; ort-qdq[-...], ort-qop[-...]; aeq-int8)"
                 )
         return sensitivity_cases(self.settings.sources, self.settings.datasets, recipes)
 

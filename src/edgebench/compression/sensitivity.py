@@ -126,3 +126,34 @@ def propose_float_layers(
 def as_records(sensitivities: Sequence[LayerSensitivity]) -> list[dict[str, Any]]:
     """The sensitivities as run-file entries."""
     return [asdict(s) for s in sensitivities]
+
+
+def analyse_layers(
+    layers: Sequence[tuple[str, int]],
+    evaluate: Callable[[frozenset[str]], float],
+    fp32: float,
+    max_drop: float,
+    drop_points: Callable[[float, float], float],
+    recipe_of: Callable[[list[str]], str],
+) -> dict[str, Any]:
+    """The whole analysis: every layer two ways, the proposal, and the recipe that benches
+    it (``recipe_of(float_layers)``); ``evaluate(float_layers)`` is measured once per
+    configuration (memoised here)."""
+    measured: dict[frozenset[str], float] = {}
+
+    def once(float_layers: frozenset[str]) -> float:
+        if float_layers not in measured:
+            measured[float_layers] = evaluate(float_layers)
+        return measured[float_layers]
+
+    all_quantized = once(frozenset())
+    sensitivities = measure_layers(layers, once, fp32, all_quantized, drop_points)
+    proposal = propose_float_layers(sensitivities, once, fp32, all_quantized, max_drop, drop_points)
+    return {
+        "fp32": fp32,
+        "all_quantized": all_quantized,
+        "all_quantized_drop": drop_points(fp32, all_quantized),
+        "layers": as_records(sensitivities),
+        "proposal": {**proposal, "recipe": recipe_of(proposal["float_layers"])},
+        "configurations": len(measured),
+    }

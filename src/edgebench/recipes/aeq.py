@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -79,6 +80,17 @@ class EdgeQuantizer(Step):
     @property
     def bits(self) -> int | None:
         return 8
+
+    def sensitivity_layers(self, float_file: Path) -> list[tuple[str, int]]:
+        """The layers a per-layer sensitivity analysis varies: the weights of the float
+        ``.tflite`` (``recipes.layer_rules``)."""
+        from edgebench.recipes.layer_rules import tflite_weight_layers
+
+        return tflite_weight_layers(float_file)
+
+    def keeping_float(self, layers: Iterable[str]) -> EdgeQuantizer:
+        """This step with exactly ``layers`` kept in float (``-skip=``)."""
+        return replace(self, skip=tuple(sorted(layers)))
 
     def describe(self) -> dict[str, Any]:
         return {

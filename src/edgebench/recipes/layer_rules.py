@@ -12,6 +12,9 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
 
 from edgebench.errors import ConversionError
 
@@ -67,3 +70,75 @@ def component_regex(rule: str) -> str:
     body = fnmatch.translate(rule)
     body = body[4:-3] if body.startswith("(?s:") and body.endswith(")\\Z") else body
     return rf"(?:^|[/;])(?:{body})(?:[/;]|$)"
+
+
+#: what a rule may spell (the ``-skip=`` grammar), without fnmatch's wildcards.
+_PLAIN_RULE = re.compile(r"[\w.:/-]+")
+
+
+def layer_labels(names: Sequence[str]) -> list[str]:
+    """A rule for each operator name that selects it alone among ``names``: the layer part
+    of the name (``model/conv1/Conv2D`` -> ``conv1``) where that is unique, else the whole
+    name; names no rule can spell are left out.
+
+    >>> layer_labels(["m/conv1/Conv2D", "m/dense/MatMul", "m/dense_1/MatMul"])
+    ['conv1', 'dense', 'dense_1']
+    """
+    labels = []
+    for name in names:
+        parts = _components(name)
+        candidates = [parts[-2]] if len(parts) >= 2 else []
+        candidates.append(name)
+        for candidate in candidates:
+            if not _PLAIN_RULE.fullmatch(candidate):
+                continue
+            if sum(matches(other, candidate) for other in names) == 1:
+                labels.append(candidate)
+                break
+    return labels
+
+
+#: ONNX operators whose weights a quantizer quantizes (what a sensitivity analysis varies).
+ONNX_WEIGHT_OPS = frozenset({"Conv", "ConvTranspose", "MatMul", "Gemm"})
+
+
+def onnx_weight_layers(path: Path) -> list[tuple[str, int]]:
+    """The weight-carrying operators of an ``.onnx`` file as (rule, weights), in graph order."""
+    import onnx
+
+    model = onnx.load(str(path))
+    sizes = {
+        init.name: int(np.prod(init.dims))
+        for init in model.graph.initializer
+        if len(init.dims) >= 2
+    }
+    nodes = [
+        (node.name, sum(sizes.get(i, 0) for i in node.input))
+        for node in model.graph.node
+        if node.op_type in ONNX_WEIGHT_OPS and node.name and any(i in sizes for i in node.input)
+    ]
+    labels = layer_labels([name for name, _ in nodes])
+    by_rule = {}
+    for rule in labels:
+        by_rule[rule] = sum(size for name, size in nodes if matches(name, rule))
+    return list(by_rule.items())
+
+
+def tflite_weight_layers(path: Path) -> list[tuple[str, int]]:
+    """The constant tensors of two or more dimensions in a ``.tflite`` file (its weights) as
+    (rule, elements), in file order."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    weights = []
+    for detail in interpreter.get_tensor_details():
+        if len(detail["shape"]) < 2:
+            continue
+        try:
+            interpreter.get_tensor(detail["index"])
+        except ValueError:  # an activation: no data before invoke
+            continue
+        weights.append((str(detail["name"]), int(np.prod(detail["shape"]))))
+    del interpreter
+    labels = layer_labels([name for name, _ in weights])
+    return [(rule, sum(size for name, size in weights if matches(name, rule))) for rule in labels]

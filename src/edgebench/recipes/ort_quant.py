@@ -18,8 +18,8 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -188,6 +188,17 @@ class OrtStatic(Step):
     @property
     def bits(self) -> int | None:
         return 8
+
+    def sensitivity_layers(self, float_file: Path) -> list[tuple[str, int]]:
+        """The layers a per-layer sensitivity analysis varies: the weight-carrying
+        operators of the float ``.onnx`` (``recipes.layer_rules``)."""
+        from edgebench.recipes.layer_rules import onnx_weight_layers
+
+        return onnx_weight_layers(float_file)
+
+    def keeping_float(self, layers: Iterable[str]) -> OrtStatic:
+        """This step with exactly ``layers`` kept in float (``-skip=``)."""
+        return replace(self, skip=tuple(sorted(layers)))
 
     def describe(self) -> dict[str, Any]:
         return {

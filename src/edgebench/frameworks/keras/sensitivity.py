@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.compression.sensitivity import as_records, measure_layers, propose_float_layers
+from edgebench.compression.sensitivity import analyse_layers
 
 #: images per forward pass of the analysis.
 ANALYSIS_BATCH = 256
@@ -42,40 +42,30 @@ def analyse(
     The model's weights are restored at the end."""
     original = model.get_weights()
     layers = step.quantizable_layers(model)
-    measured: dict[frozenset[str], float] = {}
 
     def predict(batch: np.ndarray) -> np.ndarray:
         return np.asarray(model(batch, training=False))
 
     def evaluate(float_layers: frozenset[str]) -> float:
-        if float_layers not in measured:
-            model.set_weights(original)
-            step.keeping_float(float_layers).transform(model, _Quiet())
-            measured[float_layers] = metric(predict)
-            tick()
-        return measured[float_layers]
+        model.set_weights(original)
+        step.keeping_float(float_layers).transform(model, _Quiet())
+        tick()
+        return metric(predict)
 
     try:
+        # every layer kept in float is the float model: the reference of this analysis
         fp32 = evaluate(frozenset(name for name, _ in layers))
-        all_quantized = evaluate(frozenset())
-        sensitivities = measure_layers(layers, evaluate, fp32, all_quantized, drop_points)
-        proposal = propose_float_layers(
-            sensitivities, evaluate, fp32, all_quantized, max_drop, drop_points
+        found = analyse_layers(
+            layers,
+            evaluate,
+            fp32,
+            max_drop,
+            drop_points,
+            lambda kept: step.keeping_float(kept).token,
         )
     finally:
         model.set_weights(original)
-    return {
-        "fp32": fp32,
-        "all_quantized": all_quantized,
-        "all_quantized_drop": drop_points(fp32, all_quantized),
-        "layers": as_records(sensitivities),
-        "proposal": {
-            **proposal,
-            "recipe": step.keeping_float(proposal["float_layers"]).token,
-        },
-        "configurations": len(measured),
-        "batch": ANALYSIS_BATCH,
-    }
+    return {**found, "configurations": found["configurations"] + 1, "batch": ANALYSIS_BATCH}
 
 
 def configurations(layer_count: int) -> int:
