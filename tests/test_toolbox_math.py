@@ -167,3 +167,30 @@ def test_the_proposal_always_meets_a_threshold_fp32_meets(costs, max_drop):
     assert found["met"] and found["drop"] <= max_drop + 1e-9
     # no shorter prefix of the path met the threshold
     assert all(step["drop"] > max_drop for step in found["path"][:-1])
+
+
+def test_the_layers_of_converted_files_are_named_by_their_layer_part():
+    from pathlib import Path
+
+    from edgebench.recipes.layer_rules import (
+        layer_labels,
+        matched,
+        onnx_weight_layers,
+        tflite_weight_layers,
+    )
+
+    data = Path(__file__).parent / "data"
+    assert onnx_weight_layers(data / "digits_mlp.onnx") == [
+        ("dense", 64 * 32),
+        ("dense_1", 32 * 10),
+    ]
+    assert sorted(tflite_weight_layers(data / "digits_mlp.tflite")) == [
+        ("dense", 64 * 32),
+        ("dense_1", 32 * 10),
+    ]
+    # a layer part that is not unique falls back to the whole name
+    assert layer_labels(["/a/0/Conv", "/b/0/Conv"]) == ["/a/0/Conv", "/b/0/Conv"]
+    from edgebench.errors import ConversionError
+
+    with pytest.raises(ConversionError, match="-skip=conv9 matches no operator of m.onnx"):
+        matched(["m/conv1/Conv2D"], ["conv9"], "m.onnx")
