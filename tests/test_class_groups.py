@@ -84,3 +84,28 @@ def test_coarse_accuracy_counts_a_wrong_class_in_the_right_group():
 
 def read_groups_from(mapping):
     return groups_from_mapping("test", json.loads(json.dumps(mapping)), None)
+
+
+def test_cifar100_superclasses_are_checked_against_the_datasets_own_coarse_labels():
+    """The built-in map meets the dataset's coarse labels (Keras' label_mode="coarse") when
+    CIFAR-100 loads: here a stand-in split of all 100 classes, right and then one wrong."""
+    from edgebench.data import datasets
+    from edgebench.errors import DatasetInvalid
+
+    fine = np.arange(100).reshape(-1, 1)
+    coarse = np.array(CIFAR100_SUPERCLASSES.coarse_of).reshape(-1, 1)
+    x = np.zeros((100, 32, 32, 3), np.uint8)
+    data = datasets.load_cifar(
+        100,
+        download=lambda: ((x, fine), (x, fine)),
+        coarse_download=lambda: ((x, coarse), (x, coarse)),
+    )
+    assert data.class_groups is CIFAR100_SUPERCLASSES and data.num_classes == 100
+    wrong = coarse.copy()
+    wrong[3] = 0  # bear is a large carnivore (8), not an aquatic mammal
+    with pytest.raises(DatasetInvalid, match=r"1 of 100 images .*image 3: fine 3, coarse 0, map 8"):
+        datasets.load_cifar(
+            100,
+            download=lambda: ((x, fine), (x, fine)),
+            coarse_download=lambda: ((x, wrong), (x, coarse)),
+        )

@@ -35,7 +35,7 @@ import numpy as np
 from edgebench.data.hierarchy import CIFAR100_SUPERCLASSES, FASHION_MNIST_GROUPS, ClassGroups
 from edgebench.data.inputs import RANDOM_INPUTS, STORED_FLOATS, UNIT_IMAGES, InputSpec
 from edgebench.data.lazy import UnitImages
-from edgebench.errors import DatasetUnavailable, UsageError
+from edgebench.errors import DatasetInvalid, DatasetUnavailable, UsageError
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_FILES = {
@@ -275,15 +275,30 @@ def load_mnist(download: Callable[[], tuple] | None = None) -> Dataset:
     )
 
 
-def load_cifar(classes: int, download: Callable[[], tuple] | None = None) -> Dataset:
-    """CIFAR-10 or CIFAR-100 through Keras' loader (its cache, or a download when online)."""
+def load_cifar(
+    classes: int,
+    download: Callable[[], tuple] | None = None,
+    coarse_download: Callable[[], tuple] | None = None,
+) -> Dataset:
+    """CIFAR-10 or CIFAR-100 through Keras' loader (its cache, or a download when online).
+    CIFAR-100's built-in superclass map is checked against the dataset's own coarse labels
+    (``label_mode="coarse"``, from the same file): a map that disagrees is refused."""
     name = f"cifar{classes}"
-    (x_train, y_train), (x_test, y_test) = _keras_download(
-        name,
-        download,
-        hint=f"{name.upper()} is not in Keras' cache {keras_cache_dir()} and cannot be "
-        "downloaded offline; run once online to fill the cache",
+    hint = (
+        f"{name.upper()} is not in Keras' cache {keras_cache_dir()} and cannot be "
+        "downloaded offline; run once online to fill the cache"
     )
+    (x_train, y_train), (x_test, y_test) = _keras_download(name, download, hint=hint)
+    if classes == 100:
+        if coarse_download is None:
+
+            def coarse_download() -> tuple:
+                from edgebench.frameworks.keras.tfcompat import import_keras
+
+                return import_keras().datasets.cifar100.load_data(label_mode="coarse")
+
+        (_, coarse_train), (_, coarse_test) = _keras_download(name, coarse_download, hint=hint)
+        check_coarse_labels(CIFAR100_SUPERCLASSES, (y_train, y_test), (coarse_train, coarse_test))
     return _finish(
         name,
         _images_to_unit(x_train),
@@ -294,6 +309,28 @@ def load_cifar(classes: int, download: Callable[[], tuple] | None = None) -> Dat
         num_classes=classes,
         class_groups=CIFAR100_SUPERCLASSES if classes == 100 else None,
     )
+
+
+def check_coarse_labels(
+    groups: ClassGroups, fine: tuple[np.ndarray, ...], coarse: tuple[np.ndarray, ...]
+) -> None:
+    """``DatasetInvalid`` when ``groups`` maps a fine label to another coarse label than the
+    dataset's own, naming how many disagree and the first.
+
+    >>> check_coarse_labels(CIFAR100_SUPERCLASSES, (np.array([0, 3]),), (np.array([4, 8]),))
+    """
+    for split_fine, split_coarse in zip(fine, coarse, strict=True):
+        mapped = groups.coarse(np.asarray(split_fine).reshape(-1))
+        given = np.asarray(split_coarse).reshape(-1).astype(np.int64)
+        wrong = np.flatnonzero(mapped != given)
+        if wrong.size:
+            first = int(wrong[0])
+            raise DatasetInvalid(
+                f"{groups.source}: {wrong.size} of {given.size} images have another coarse "
+                f"label in the dataset than the map gives (image {first}: fine "
+                f"{int(np.asarray(split_fine).reshape(-1)[first])}, coarse {int(given[first])}, "
+                f"map {int(mapped[first])})"
+            )
 
 
 #: the label arrays an ``npz`` file may hold, and the task each is for.
