@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -39,6 +40,26 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
 
 def run_json(project: pytest.Pytester, name: str = "run.json") -> dict:
     return json.loads((project.path / name).read_text())
+
+
+def accuracy_run(project: pytest.Pytester, model: str, variants: str, *more: str) -> Any:
+    """``pytest bench/ -k accuracy`` of ``model`` with ``variants`` (no accuracy gate) in a
+    subprocess, writing ``run.json`` unless ``more`` names another run file."""
+    json_args = () if "--edgebench-json" in more else ("--edgebench-json", "run.json")
+    return project.runpytest_subprocess(
+        "bench",
+        "-k",
+        "accuracy",
+        "--model",
+        model,
+        "--threshold",
+        "default=100",
+        "--variants",
+        variants,
+        *json_args,
+        *more,
+        *QUICK,
+    )
 
 
 def test_help_lists_the_edgebench_options(pytester):
@@ -678,20 +699,7 @@ def test_toolbox_recipes_of_a_keras_file(project):
     """Distillation, low-rank factorization and power-of-two training of a user's Keras
     file, read back from the artifacts both runtimes ran."""
     shutil.copy(DATA / "digits_mlp.keras", project.path / "models" / "net.keras")
-    result = project.runpytest_subprocess(
-        "bench",
-        "-k",
-        "accuracy",
-        "--model",
-        "models/net.keras",
-        "--threshold",
-        "default=100",
-        "--variants",
-        "fp32,ft2,kd2,lowrank4+ft1,qat-po2-b4+ft1",
-        "--edgebench-json",
-        "run.json",
-        *QUICK,
-    )
+    result = accuracy_run(project, "models/net.keras", "fp32,ft2,kd2,lowrank4+ft1,qat-po2-b4+ft1")
     result.assert_outcomes(passed=10)
     records = {(r["recipe"], r["runtime"]): r for r in run_json(project)["records"]}
     for runtime in ("litert", "onnxruntime"):
@@ -803,19 +811,10 @@ def test_layers_kept_in_float_by_onnx_runtime_and_ai_edge_quantizer(project):
     not there fails its row in one line."""
     pytest.importorskip("ai_edge_quantizer")
     shutil.copy(DATA / "digits_mlp.keras", project.path / "models" / "net.keras")
-    result = project.runpytest_subprocess(
-        "bench",
-        "-k",
-        "accuracy",
-        "--model",
+    result = accuracy_run(
+        project,
         "models/net.keras",
-        "--threshold",
-        "default=100",
-        "--variants",
         "fp32,ort-qdq,ort-qdq-skip=dense,aeq-int8,aeq-int8-skip=dense,ort-qdq-skip=nosuch",
-        "--edgebench-json",
-        "run.json",
-        *QUICK,
     )
     result.assert_outcomes(passed=6, failed=1)
     result.stdout.fnmatch_lines(["*-skip=nosuch matches no operator of the ONNX model (it has *"])
@@ -936,19 +935,12 @@ def test_sensitivity_to_onnx_runtime_static_quantization(project):
     # all quantized, and each layer alone in float (with two layers, the other quantized
     # alone), each a built and cached variant
     assert analysis["configurations"] >= 3
-    again = project.runpytest_subprocess(
-        "bench",
-        "-k",
-        "accuracy",
-        "--model",
+    again = accuracy_run(
+        project,
         "models/digits_mlp.onnx",
-        "--threshold",
-        "default=100",
-        "--variants",
         "fp32,ort-qdq,ort-qdq-skip=dense",
         "--edgebench-json",
         "rows.json",
-        *QUICK,
     )
     again.assert_outcomes(passed=3)
     accuracy = {r["recipe"]: r["accuracy"] for r in run_json(project, "rows.json")["records"]}
