@@ -947,3 +947,17 @@ def test_sensitivity_to_onnx_runtime_static_quantization(project):
     by = {layer["layer"]: layer for layer in analysis["layers"]}
     assert analysis["all_quantized"] == accuracy["ort-qdq"]
     assert by["dense"]["alone_float"] == accuracy["ort-qdq-skip=dense"]
+
+
+def test_a_session_files_its_run_in_the_history(project):
+    args = ("bench", "-k", "accuracy", "--history", "hist", *QUICK)
+    first = project.runpytest(*args, "--edgebench-json", "one.json")
+    first.assert_outcomes(passed=2)
+    first.stdout.fnmatch_lines(["edgebench: filed in the history *hist (no commit)"])
+    project.runpytest(*args, "--edgebench-json", "two.json").assert_outcomes(passed=2)
+    from edgebench.history.store import HistoryStore
+
+    store = HistoryStore(project.path / "hist")
+    assert [Path(r.source).name for r in store.runs()] == ["one.json", "two.json"]
+    assert len(store.series("accuracy")) == 2  # the two rows, each in both runs
+    assert all(len(points) == 2 for points in store.series("accuracy").values())

@@ -317,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--runs-dir", default=".edgebench/runs", help="where saved runs are")
     report.add_argument("--no-plots", action="store_true", help="tables only")
     report.set_defaults(func=cmd_report)
+    from edgebench.history.cli import add_parser as add_history
+
+    add_history(sub)
     return parser
 
 

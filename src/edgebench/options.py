@@ -249,6 +249,13 @@ OPTIONS: tuple[Option, ...] = (
         "the run records each sweep's bit limit",
     ),
     Option(
+        "--history",
+        "edgebench_history",
+        "",
+        "a history folder (edgebench history): the run file is filed there by commit, time, "
+        "device and machine when the session ends",
+    ),
+    Option(
         "--allow-empty-run",
         "edgebench_allow_empty",
         "false",

@@ -184,8 +184,18 @@ def pytest_configure(config: pytest.Config) -> None:
             session,
             allow_empty=option_value(config, "edgebench_allow_empty").lower()
             in ("1", "true", "yes"),
+            history=_history_folder(option_value(config, "edgebench_history"), config),
+            repository=base,
         )
         config.pluginmanager.register(reporter, "edgebench-reporter")
+
+
+def _history_folder(raw: str, config: pytest.Config) -> Path | None:
+    """``--history`` as a folder (relative to where pytest was started), ``None`` unset."""
+    if not raw:
+        return None
+    path = Path(raw)
+    return path if path.is_absolute() else Path(config.invocation_params.dir) / path
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -96,6 +96,25 @@ def git_commit(directory: Path) -> str | None:
     return commit.stdout.strip() + dirty
 
 
+def git_commit_facts(directory: Path) -> tuple[str | None, str | None]:
+    """The subject and commit time (ISO 8601) of the commit checked out in ``directory``;
+    ``(None, None)`` outside a git checkout."""
+    try:
+        found = subprocess.run(
+            ["git", "log", "-1", "--format=%s%x00%cI"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    if found.returncode != 0 or "\0" not in found.stdout:
+        return None, None
+    subject, committed = found.stdout.strip().split("\0", 1)
+    return subject, committed
+
+
 def utc_timestamp() -> str:
     """The current UTC time as ISO 8601 with seconds."""
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
@@ -111,6 +130,7 @@ def collect(directory: Path) -> dict[str, Any]:
         "cpu": cpu_model(),
         "cores": usable_cores(),
         "git_commit": git_commit(directory),
+        **dict(zip(("git_subject", "git_committed"), git_commit_facts(directory), strict=True)),
         "packages": package_versions(),
         "started": utc_timestamp(),
     }

@@ -8,6 +8,7 @@ pytest-free: :class:`RunReporter` is registered as a plugin object, so pytest ca
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edgebench.gates import gate_summary
@@ -48,11 +49,16 @@ class RunReporter:
         columns: Callable[[], list[Any]],
         session: Callable[[], EdgebenchSession | None],
         allow_empty: bool = False,
+        history: Path | None = None,
+        repository: Path | None = None,
     ) -> None:
         self.store = store
         self._columns = columns
         self._session = session
         self.allow_empty = allow_empty
+        #: ``--history``: where the run file is filed when the session ends.
+        self.history = history
+        self.repository = repository
         self.empty_reason: str | None = None
 
     def pytest_runtest_logreport(self, report: Any) -> None:
@@ -96,6 +102,29 @@ class RunReporter:
         finally:
             if self.store.records():  # a session that measured nothing writes no run file
                 self.store.flush()
+                self._file_in_history(terminalreporter)
+
+    def _file_in_history(self, terminalreporter: Any) -> None:
+        """File the run in ``--history`` (a failure is one red line; the run file stays)."""
+        if self.history is None or self.store.path is None:
+            return
+        from edgebench.history.store import HistoryStore
+
+        try:
+            filed, _ = HistoryStore(self.history).add(self.store.path, self.repository)
+        except Exception as exc:  # noqa: BLE001 - the run file is written; say why it is not filed
+            _say(
+                terminalreporter,
+                f"edgebench: the run was not filed in the history {self.history} "
+                f"({type(exc).__name__}: {exc}); edgebench history add {self.store.path}",
+                red=True,
+            )
+            return
+        _say(
+            terminalreporter,
+            f"edgebench: filed in the history {self.history} "
+            f"({(filed.git_commit or 'no commit')[:12]})",
+        )
 
     def _summary(self, terminalreporter: Any) -> None:
         if self.empty_reason:
