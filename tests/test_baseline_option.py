@@ -54,3 +54,31 @@ def test_a_corrupt_baseline_is_refused_before_anything_runs(tmp_path, text):
     (tmp_path / "bad.json").write_text(text)
     with pytest.raises(UsageError, match="bad.json: not a readable edgebench run file"):
         resolve_baseline("bad.json", tmp_path)
+
+
+def test_history_n_takes_the_newest_runs_made_on_a_machine_like_this(tmp_path):
+    import platform
+
+    from edgebench.history.store import HistoryStore
+    from edgebench.provenance import cpu_model
+    from edgebench.results import RunStore, make_fragment
+
+    store = HistoryStore(tmp_path / "hist")
+    key = {"model": "m", "dataset": "d", "recipe": "fp32", "runtime": "litert", "device": "host"}
+    for n, machine in enumerate(["other-arch", platform.machine(), platform.machine()]):
+        provenance = {
+            "machine": machine,
+            "cpu": cpu_model(),
+            "started": f"2026-01-0{n + 1}T00:00:00+00:00",
+        }
+        run = RunStore(tmp_path / f"r{n}.json", {"provenance": provenance})
+        run.add(make_fragment(key, 1, {"latency_p50_ms": 1.0 + n}))
+        store.add(tmp_path / f"r{n}.json")
+    found = resolve_baseline("history:5", tmp_path, "hist")
+    assert len(found) == 2  # the other machine's run is not comparable
+    assert [p.parent.name for p in found] == ["runs", "runs"]
+    assert resolve_baseline("history:1", tmp_path, str(tmp_path / "hist")) == found[-1:]
+    with pytest.raises(UsageError, match="history:N with N >= 1"):
+        resolve_baseline("history:0", tmp_path, "hist")
+    with pytest.raises(UsageError, match="no history at"):
+        resolve_baseline("history:2", tmp_path, "elsewhere")

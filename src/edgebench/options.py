@@ -7,6 +7,7 @@ same. A wrong value raises :class:`UsageError` with a one-line message.
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -211,8 +212,9 @@ OPTIONS: tuple[Option, ...] = (
         "edgebench_baseline",
         "",
         "saved run file(s) to gate latency against: PATH[,PATH...], 'latest' (the newest in "
-        ".edgebench/runs) or 'latest:N' (the N newest); with several runs each row is judged "
-        "against the slowest of them, so the run-to-run noise of this machine is forgiven",
+        ".edgebench/runs), 'latest:N' (the N newest) or 'history:N' (the N newest runs of the "
+        "--history store made on a machine like this one); with several runs each row is "
+        "judged against the slowest of them, so the run-to-run noise of this machine is forgiven",
     ),
     Option(
         "--max-slowdown",
@@ -328,9 +330,11 @@ def _flag(get: Getter, name: str) -> bool:
     raise UsageError(f"{name} must be true or false, got {raw!r}")
 
 
-def resolve_baseline(raw: str, base: Path) -> tuple[Path, ...]:
-    """The baseline run files: comma-separated paths, ``latest`` (the newest saved run)
-    or ``latest:N`` (the N newest saved runs); ``()`` when empty.
+def resolve_baseline(raw: str, base: Path, history: str = "") -> tuple[Path, ...]:
+    """The baseline run files: comma-separated paths, ``latest`` (the newest saved run),
+    ``latest:N`` (the N newest saved runs) or ``history:N`` (the N newest runs of the
+    history store, ``history`` or ``.edgebench/history``, measured on a machine like this
+    one); ``()`` when empty.
 
     Several runs tell the gate how much each row moves between runs on this machine.
     """
@@ -342,6 +346,11 @@ def resolve_baseline(raw: str, base: Path) -> tuple[Path, ...]:
         if not item:
             continue
         name, _, count = item.partition(":")
+        if name == "history":
+            if not (count.isdigit() and int(count) > 0):
+                raise UsageError(f"--baseline {item}: expected history:N with N >= 1")
+            found += _history_baseline(base, history, int(count), item)
+            continue
         if name == "latest":
             if count and not (count.isdigit() and int(count) > 0):
                 raise UsageError(f"--baseline {item}: expected latest or latest:N with N >= 1")
@@ -391,6 +400,28 @@ def expand_variant_sets(variants: Sequence[str]) -> list[str]:
     ['fp32', 'dyn8', 'int8']
     """
     return [r for v in variants for r in VARIANT_SETS.get(v, (v,))]
+
+
+def _history_baseline(base: Path, history: str, count: int, item: str) -> list[Path]:
+    """The files of the ``count`` newest runs in the history store made on a machine like
+    this one (its architecture and CPU model)."""
+    from edgebench.history.store import HistoryStore
+    from edgebench.provenance import cpu_model
+
+    root = Path(history) if history else Path(".edgebench/history")
+    root = root if root.is_absolute() else base / root
+    if not (root / "index.sqlite").is_file():
+        raise UsageError(
+            f"--baseline {item}: no history at {root} (--history DIR, or edgebench history add)"
+        )
+    store = HistoryStore(root)
+    machine, cpu = platform.machine(), cpu_model()
+    alike = [r for r in store.runs() if r.machine == machine and r.cpu == cpu]
+    if not alike:
+        raise UsageError(
+            f"--baseline {item}: the history at {root} has no run made on {machine} {cpu}"
+        )
+    return [root / run.file for run in alike[-count:]]
 
 
 def _comma_list(value: str) -> list[str]:
@@ -493,7 +524,7 @@ def resolve_settings(
         profile_ops=_flag(get, "edgebench_profile_ops"),
         meter=get("edgebench_meter") or profile.meter,
         meter_command=get("edgebench_meter_command"),
-        baseline=resolve_baseline(get("edgebench_baseline"), base),
+        baseline=resolve_baseline(get("edgebench_baseline"), base, get("edgebench_history")),
         max_slowdown=_tolerances(get("edgebench_max_slowdown")),
         gate_retries=number("edgebench_gate_retries"),
         expect_speedup=_speedups(get("edgebench_expect_speedup")),
@@ -604,7 +635,7 @@ def check_options(get: Getter, base: Path, profiles: dict[str, DeviceProfile]) -
     from edgebench.thresholds import parse_assignments
 
     parse_assignments(_comma_list(get("edgebench_threshold")), "--threshold")
-    resolve_baseline(get("edgebench_baseline"), base)
+    resolve_baseline(get("edgebench_baseline"), base, get("edgebench_history"))
     for sweep in _comma_list(get("edgebench_sweep")):
         if sweep not in SWEEPS:
             raise UsageError(f"unknown sweep {sweep!r}; known: {', '.join(SWEEPS)}")
