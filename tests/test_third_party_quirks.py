@@ -123,6 +123,8 @@ def test_per_channel_qdq_on_an_opset_12_model_raises_the_opset_and_loads(tmp_pat
             "minmax",
             "1",
             "0",
+            "[]",  # no layer kept in float
+            str(tmp_path / "excluded.json"),
         ],
         "quantize_static",
     )
