@@ -129,3 +129,26 @@ def test_change_points_find_one_step_in_noise_and_none_without():
         stepped[12:] += 0.3
         assert [c.index for c in change_points(stepped)] == [12]
     assert false_alarms == 0
+
+
+def test_records_are_mlflow_runs_found_by_their_parameters(tmp_path, capsys):
+    pytest.importorskip("mlflow")
+    from edgebench.history.mlflow_runs import find_runs
+
+    run = run_file(tmp_path / "run.json", "abc123", 2.0, 0.9)
+    uri = str(tmp_path / "mlruns")
+    assert main(["history", "mlflow", str(run), "--uri", uri]) == 0
+    assert "2 records logged" in capsys.readouterr().out
+    # MLflow's own search API, on the parameters
+    (int8,) = find_runs(uri, "params.recipe = 'int8' and params.runtime = 'litert'")
+    assert int8.data.params["model"] == "m" and int8.data.params["threads"] == "1"
+    assert int8.data.metrics["latency_p50_ms"] == pytest.approx(1.0)
+    assert int8.data.metrics["accuracy"] == pytest.approx(0.9)
+    assert int8.data.tags["edgebench.git_commit"] == "abc123"
+    assert find_runs(uri, "params.device = 'rpi4'") and not find_runs(uri, "params.device = 'x'")
+    parent = int8.data.tags["mlflow.parentRunId"]
+    import mlflow
+
+    artifacts = mlflow.tracking.MlflowClient(tracking_uri=(tmp_path / "mlruns").as_uri())
+    names = sorted(a.path for a in artifacts.list_artifacts(parent))
+    assert names == ["run.json", "run.md"]

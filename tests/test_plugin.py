@@ -22,6 +22,9 @@ pytest.importorskip("ai_edge_litert.interpreter")
 pytest.importorskip("ai_edge_litert.schema_py_generated")
 pytest.importorskip("sklearn.datasets")
 pytest.importorskip("sklearn.model_selection")
+# PyYAML's C loader keeps the classes of its first import: imported now, before an
+# in-process run drops the modules it imported (MLflow's file store reads YAML)
+pytest.importorskip("yaml")
 
 QUICK = ("--rounds", "20", "--warmup", "2", "-p", "no:cacheprovider")
 
@@ -961,3 +964,17 @@ def test_a_session_files_its_run_in_the_history(project):
     assert [Path(r.source).name for r in store.runs()] == ["one.json", "two.json"]
     assert len(store.series("accuracy")) == 2  # the two rows, each in both runs
     assert all(len(points) == 2 for points in store.series("accuracy").values())
+
+
+def test_a_session_logs_its_records_to_mlflow(project):
+    pytest.importorskip("mlflow")
+    result = project.runpytest_subprocess(
+        "bench", "-k", "accuracy", "--mlflow", "mlruns", "--edgebench-json", "run.json", *QUICK
+    )
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["edgebench: 2 records logged to MLflow at *mlruns"])
+    from edgebench.history.mlflow_runs import find_runs
+
+    found = find_runs(str(project.path / "mlruns"), "params.runtime = 'onnxruntime'")
+    assert [r.data.params["model"] for r in found] == ["digits_mlp.onnx"]
+    assert found[0].data.metrics["accuracy"] == pytest.approx(0.9778, abs=0.003)

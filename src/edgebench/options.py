@@ -258,6 +258,13 @@ OPTIONS: tuple[Option, ...] = (
         "device and machine when the session ends",
     ),
     Option(
+        "--mlflow",
+        "edgebench_mlflow",
+        "",
+        "log every record as an MLflow run when the session ends: a tracking URI, or a folder "
+        "for MLflow's file store (e.g. mlruns); needs edgebench[mlflow]",
+    ),
+    Option(
         "--allow-empty-run",
         "edgebench_allow_empty",
         "false",

@@ -186,6 +186,7 @@ def pytest_configure(config: pytest.Config) -> None:
             in ("1", "true", "yes"),
             history=_history_folder(option_value(config, "edgebench_history"), config),
             repository=base,
+            mlflow=_mlflow_uri(option_value(config, "edgebench_mlflow"), config),
         )
         config.pluginmanager.register(reporter, "edgebench-reporter")
 
@@ -196,6 +197,16 @@ def _history_folder(raw: str, config: pytest.Config) -> Path | None:
         return None
     path = Path(raw)
     return path if path.is_absolute() else Path(config.invocation_params.dir) / path
+
+
+def _mlflow_uri(raw: str, config: pytest.Config) -> str | None:
+    """``--mlflow``: a URI as it is, a folder relative to where pytest was started."""
+    if not raw:
+        return None
+    if "://" in raw or raw.startswith(("file:", "databricks")):
+        return raw
+    path = Path(raw)
+    return str(path if path.is_absolute() else Path(config.invocation_params.dir) / path)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

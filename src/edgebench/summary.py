@@ -51,6 +51,7 @@ class RunReporter:
         allow_empty: bool = False,
         history: Path | None = None,
         repository: Path | None = None,
+        mlflow: str | None = None,
     ) -> None:
         self.store = store
         self._columns = columns
@@ -59,6 +60,8 @@ class RunReporter:
         #: ``--history``: where the run file is filed when the session ends.
         self.history = history
         self.repository = repository
+        #: ``--mlflow``: where every record is logged as an MLflow run.
+        self.mlflow = mlflow
         self.empty_reason: str | None = None
 
     def pytest_runtest_logreport(self, report: Any) -> None:
@@ -103,6 +106,27 @@ class RunReporter:
             if self.store.records():  # a session that measured nothing writes no run file
                 self.store.flush()
                 self._file_in_history(terminalreporter)
+                self._log_to_mlflow(terminalreporter)
+
+    def _log_to_mlflow(self, terminalreporter: Any) -> None:
+        """Log the records as MLflow runs (a failure is one red line; the run file stays)."""
+        if self.mlflow is None or self.store.path is None:
+            return
+        from edgebench.history.mlflow_runs import log_run
+
+        try:
+            logged = log_run(self.store.path, self.mlflow)
+        except Exception as exc:  # noqa: BLE001 - the run file is written; say why it is not logged
+            _say(
+                terminalreporter,
+                f"edgebench: the records were not logged to MLflow at {self.mlflow} "
+                f"({type(exc).__name__}: {exc}); edgebench history mlflow {self.store.path}",
+                red=True,
+            )
+            return
+        _say(
+            terminalreporter, f"edgebench: {len(logged)} records logged to MLflow at {self.mlflow}"
+        )
 
     def _file_in_history(self, terminalreporter: Any) -> None:
         """File the run in ``--history`` (a failure is one red line; the run file stays)."""

@@ -42,6 +42,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--figure", default="latency_p50_ms", choices=FIGURES, help="the figure to follow"
     )
     changes.set_defaults(func=cmd_history_changes)
+    logged = commands.add_parser(
+        "mlflow", help="log run files' records as MLflow runs (edgebench[mlflow])"
+    )
+    logged.add_argument("runs", nargs="+", metavar="RUN", help="run files")
+    logged.add_argument(
+        "--uri", default="./mlruns", help="tracking URI, or a folder for MLflow's file store"
+    )
+    logged.set_defaults(func=cmd_history_mlflow)
     history.set_defaults(func=lambda args: (history.print_help(), 0)[1])
 
 
@@ -80,4 +88,14 @@ def cmd_history_changes(args: argparse.Namespace) -> int:
             )
     if not found:
         print(f"edgebench history: no {args.figure} moved beyond its noise")
+    return 0
+
+
+def cmd_history_mlflow(args: argparse.Namespace) -> int:
+    """Log run files' records as MLflow runs."""
+    from edgebench.history.mlflow_runs import log_run, tracking_uri
+
+    for run in args.runs:
+        logged = log_run(Path(run), args.uri)
+        print(f"edgebench history: {run}: {len(logged)} records logged to {tracking_uri(args.uri)}")
     return 0
