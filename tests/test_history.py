@@ -152,3 +152,31 @@ def test_records_are_mlflow_runs_found_by_their_parameters(tmp_path, capsys):
     artifacts = mlflow.tracking.MlflowClient(tracking_uri=(tmp_path / "mlruns").as_uri())
     names = sorted(a.path for a in artifacts.list_artifacts(parent))
     assert names == ["run.json", "run.md"]
+
+
+def test_the_site_has_a_page_per_model_with_a_row_of_trends_each(tmp_path, history):
+    pytest.importorskip("plotly")
+    from edgebench.history.dashboard import write_dashboard
+
+    repo, runs = history
+    store = HistoryStore(tmp_path / "store")
+    for run in runs:
+        store.add(run, repo)
+    pages = write_dashboard(store, tmp_path / "site")
+    assert [p.name for p in pages] == ["index.html", "m-d.html"]
+    page = pages[1].read_text()
+    assert page.count('class="row"') == 2 and page.count('class="plotly-graph-div"') == 2
+    assert '<script src="plotly.min.js"></script>' in page
+    assert (tmp_path / "site" / "plotly.min.js").stat().st_size > 1_000_000  # offline
+    # filters, the runs with their subjects and tables, the step marked at its commit
+    assert '<select name="recipe">' in page and '<option value="int8">' in page
+    assert page.count("tables</a>") == RUNS and f"change {STEP_AT}" in page
+    assert page.count("changed +") == 2  # the fp32 and the int8 rows
+    linked = tmp_path / "site" / "runs"
+    assert len(list(linked.glob("*.html"))) == RUNS
+    assert (
+        main(
+            ["history", "--store", str(tmp_path / "store"), "report", "--out", str(tmp_path / "s2")]
+        )
+        == 0
+    )

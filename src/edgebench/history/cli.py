@@ -42,6 +42,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--figure", default="latency_p50_ms", choices=FIGURES, help="the figure to follow"
     )
     changes.set_defaults(func=cmd_history_changes)
+    site = commands.add_parser(
+        "report", help="a static site of the trends (a page per model and dataset, Plotly)"
+    )
+    site.add_argument("--out", default="reports/history", help="the site's folder")
+    site.set_defaults(func=cmd_history_report)
     logged = commands.add_parser(
         "mlflow", help="log run files' records as MLflow runs (edgebench[mlflow])"
     )
@@ -98,4 +103,22 @@ def cmd_history_mlflow(args: argparse.Namespace) -> int:
     for run in args.runs:
         logged = log_run(Path(run), args.uri)
         print(f"edgebench history: {run}: {len(logged)} records logged to {tracking_uri(args.uri)}")
+    return 0
+
+
+def cmd_history_report(args: argparse.Namespace) -> int:
+    """Write the static site of the store's trends."""
+    from edgebench.errors import UsageError
+
+    try:
+        from edgebench.history.dashboard import write_dashboard
+    except ImportError as exc:  # pragma: no cover - plotly missing
+        raise UsageError(
+            f'the history site needs Plotly: pip install "edgebench[report]" ({exc})'
+        ) from exc
+    store = HistoryStore(Path(args.store))
+    if not store.runs():
+        raise UsageError(f"the history {args.store} has no run yet (edgebench history add RUN...)")
+    pages = write_dashboard(store, Path(args.out))
+    print(f"edgebench history: wrote {pages[0]} and {len(pages) - 1} model pages")
     return 0
