@@ -96,12 +96,12 @@ def git_commit(directory: Path) -> str | None:
     return commit.stdout.strip() + dirty
 
 
-def git_commit_facts(directory: Path) -> tuple[str | None, str | None]:
-    """The subject and commit time (ISO 8601) of the commit checked out in ``directory``;
-    ``(None, None)`` outside a git checkout."""
+def git_commit_facts(directory: Path, revision: str = "HEAD") -> tuple[str | None, str | None]:
+    """The subject and commit time (ISO 8601) of ``revision`` (``+dirty`` ignored) in the
+    git checkout ``directory``; ``(None, None)`` where git cannot say."""
     try:
         found = subprocess.run(
-            ["git", "log", "-1", "--format=%s%x00%cI"],
+            ["git", "log", "-1", "--format=%s%x00%cI", revision.removesuffix("+dirty"), "--"],
             cwd=directory,
             capture_output=True,
             text=True,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from edgebench.errors import UsageError
+from edgebench.provenance import git_commit_facts
 from edgebench.results import load_run
 
 INDEX = "index.sqlite"
@@ -75,28 +75,6 @@ class FiledRun:
     added: str
 
 
-def _commit_facts(commit: str | None, repository: Path | None) -> tuple[str | None, str | None]:
-    """The subject and commit time of ``commit`` (``+dirty`` stripped) from git in
-    ``repository``; ``(None, None)`` where git cannot say."""
-    if not commit or repository is None:
-        return None, None
-    sha = commit.removesuffix("+dirty")
-    try:
-        found = subprocess.run(
-            ["git", "log", "-1", "--format=%s%x00%cI", sha, "--"],
-            cwd=repository,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    if found.returncode != 0 or "\0" not in found.stdout:
-        return None, None
-    subject, committed = found.stdout.strip().split("\0", 1)
-    return subject, committed
-
-
 class HistoryStore:
     """A history folder: ``add`` run files, read runs and row series back."""
 
@@ -122,8 +100,8 @@ class HistoryStore:
         settings = header.get("settings") or {}
         commit = provenance.get("git_commit")
         subject, committed = provenance.get("git_subject"), provenance.get("git_committed")
-        if subject is None or committed is None:
-            subject, committed = _commit_facts(commit, repository)
+        if (subject is None or committed is None) and commit and repository is not None:
+            subject, committed = git_commit_facts(repository, commit)
         devices = sorted({r.device for r in records if r.device}) or [settings.get("device")]
         filed = FiledRun(
             run_id,
