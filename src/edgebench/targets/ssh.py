@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ from edgebench.targets.hosts import SSHHost, check_remote_path, check_ssh_config
 
 #: seconds ssh may take to connect before the board counts as unreachable.
 CONNECT_TIMEOUT_S = 15
+#: a failed start of the agent is tried again this many times, this far apart.
+CONNECT_RETRIES = 1
+CONNECT_RETRY_PAUSE_S = 2.0
 #: how long the agent may stay silent during a job beyond the worker's own stall limit
 #: (it reports the worker's progress, and every few seconds while it waits for the board).
 ANSWER_GRACE_S = 30
@@ -197,13 +201,22 @@ class SSHTarget(TargetBase):
         from edgebench.targets import remote_agent
         from edgebench.targets.bundle import runner_sources
 
-        try:
-            self._gateway = execnet.makegateway(self._spec())
-            self._channel = self._gateway.remote_exec(remote_agent)
-        except Exception as exc:  # HostNotFound, OSError, ...: one line with the cause
-            self._drop()
-            self._failure = f"{self.label}: cannot reach the board over ssh ({self._ssh_cause()})"
-            raise DeviceUnreachable(self._failure) from exc
+        for attempt in range(1 + CONNECT_RETRIES):
+            try:
+                self._gateway = execnet.makegateway(self._spec())
+                self._channel = self._gateway.remote_exec(remote_agent)
+                break
+            except Exception as exc:  # HostNotFound, OSError, ...: one line with the cause
+                self._drop()
+                if attempt < CONNECT_RETRIES:
+                    # right after a dropped link the first new session can fail while the
+                    # board's side of the old one is torn down: once more, a moment later
+                    time.sleep(CONNECT_RETRY_PAUSE_S)
+                    continue
+                self._failure = (
+                    f"{self.label}: cannot reach the board over ssh ({self._ssh_cause()})"
+                )
+                raise DeviceUnreachable(self._failure) from exc
         try:
             self.hello = self._call("hello", self.cache, timeout=CONNECT_TIMEOUT_S * 2)
         except DeviceUnreachable as exc:
